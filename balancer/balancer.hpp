@@ -1,0 +1,36 @@
+#pragma once
+// The pure interface every balancing algorithm implements. One instance per proxy thread;
+// shared state lives in the SlotTable. No I/O, no clock, no randomness that is not injected.
+#include <memory>
+#include <optional>
+
+#include "balancer/slot.hpp"
+#include "balancer/slot_table.hpp"
+#include "config/config.hpp"
+
+namespace corral::balancer {
+
+class Balancer {
+ public:
+  virtual ~Balancer() = default;
+
+  // The slot for this request, or nothing when no usable slot outside `exclude` remains.
+  virtual std::optional<SlotId> pick(const RequestView& request) = 0;
+
+  // Events; the defaults keep the SlotTable right, algorithms may also react.
+  virtual void on_up(SlotId s) { table_.set_usable(s, true); }
+  virtual void on_down(SlotId s) { table_.set_usable(s, false); }
+  virtual void on_request_start(SlotId s) { table_.request_started(s); }
+  virtual void on_request_end(SlotId s) { table_.request_ended(s); }
+
+  SlotTable& table() { return table_; }
+
+ protected:
+  explicit Balancer(SlotTable& table) : table_(table) {}
+  SlotTable& table_;
+};
+
+// The algorithm the config names, over `table`.
+std::unique_ptr<Balancer> make_balancer(config::Balance kind, SlotTable& table);
+
+}  // namespace corral::balancer

@@ -1,0 +1,20 @@
+#pragma once
+// Slot ids and the view of a request a balancer may look at.
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace corral::balancer {
+
+// A stable upstream position 0..N-1 (a static upstream or a worker slot).
+using SlotId = std::uint32_t;
+
+// What a balancer may know about a request. Cheap to build: views into the parsed header.
+struct RequestView {
+  std::string_view method;
+  std::string_view target;
+  std::string_view affinity_key;       // empty when the request carries none
+  std::span<const SlotId> exclude;     // slots already tried for this request
+};
+
+}  // namespace corral::balancer

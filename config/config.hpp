@@ -1,0 +1,82 @@
+#pragma once
+// The whole corral configuration as plain structs. Filled by config/load.cpp, checked by
+// config/validate.cpp; nothing here knows about YAML.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace corral::config {
+
+using Duration = std::chrono::milliseconds;
+
+// A host and port as written in the file ("127.0.0.1:8080", "[::1]:8080", "localhost:80").
+struct Address {
+  std::string host;  // without brackets for IPv6
+  std::uint16_t port = 0;
+  std::string text;  // as written, for messages and logs
+};
+
+// A service corral fronts but did not start.
+struct Upstream {
+  Address address;
+  unsigned weight = 1;
+};
+
+enum class Balance { round_robin, least_loaded };
+
+struct Timeouts {
+  Duration connect{2000};
+  Duration client_header{10000};
+  Duration idle{60000};
+  Duration upstream_response{60000};
+  Duration drain{30000};
+};
+
+struct Limits {
+  std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_body_bytes = 100ull * 1024 * 1024;
+  std::uint64_t max_connections = 10000;
+};
+
+// Optional active health check of each upstream.
+struct Health {
+  bool enabled = false;
+  std::string path = "/health";
+  Duration interval{2000};
+  Duration timeout{1000};
+};
+
+struct Config {
+  std::string source;                 // the file it came from ("<embedded>" for the demo)
+  std::vector<Address> listen;        // at least one
+  unsigned threads = 0;               // 0 = auto (one per core)
+  std::optional<Address> admin;       // /healthz /readyz /metrics
+  std::vector<Upstream> upstreams;
+  Balance balance = Balance::round_robin;
+  Timeouts timeouts;
+  Limits limits;
+  Health health;
+  unsigned retries = 2;               // further tries on another upstream after a failed connect
+  std::string access_log = "stdout";  // off | stdout | a file path
+};
+
+// One problem found in a file, with where it is.
+struct Problem {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
+  std::string key; // dotted key path, e.g. "timeouts.connect" or "upstreams[1].address"
+  std::string message;
+
+  // "corral.yaml:4:12: timeouts.connect: not a duration: '2 parsecs'"
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set only when problems is empty
+  std::vector<Problem> problems;
+};
+
+}  // namespace corral::config

@@ -1,0 +1,32 @@
+#pragma once
+// Header rewriting between downstream and upstream, as pure functions over Beast's fields.
+#include <string_view>
+
+#include <boost/beast/http/fields.hpp>
+
+namespace corral::proxy {
+
+namespace http = boost::beast::http;
+
+// What the proxy knows about the connection a request came in on.
+struct ForwardContext {
+  std::string_view client_ip;   // "127.0.0.1" or "::1"
+  bool tls = false;             // listener is TLS (X-Forwarded-Proto: https)
+  std::string_view request_id;  // used when the request has no X-Request-Id
+};
+
+// Prepares a request header for the upstream: removes hop-by-hop headers (Connection and the
+// headers it names, Keep-Alive, TE, Trailer, Transfer-Encoding is left to the serializer,
+// Proxy-*, Upgrade unless `upgrade`), strips internal X-Corral-* headers a client sent,
+// appends X-Forwarded-For, sets X-Forwarded-Proto and X-Forwarded-Host (from Host), sets
+// X-Request-Id unless present. With `upgrade` it keeps "Connection: upgrade" and Upgrade.
+void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade);
+
+// Prepares a response header for the client: removes hop-by-hop headers (as above) and
+// internal X-Corral-* headers; keeps Upgrade/Connection: upgrade on a 101.
+void rewrite_response(http::fields& h, bool upgrade);
+
+// The request id the request carries (X-Request-Id), or empty.
+std::string_view request_id_of(const http::fields& h);
+
+}  // namespace corral::proxy
