@@ -156,5 +156,13 @@ TEST(RoundRobin, PickLeavesInFlightToTheCaller) {
   EXPECT_EQ(table.in_flight(s), 0u);
 }
 
+TEST(MakeBalancer, RoundRobinKindBuildsRoundRobinOverTheTable) {
+  SlotTable table({5, 1, 1});
+  std::unique_ptr<Balancer> balancer = make_balancer(config::Balance::round_robin, table);
+  ASSERT_NE(dynamic_cast<RoundRobin*>(balancer.get()), nullptr);
+  EXPECT_EQ(&balancer->table(), &table);
+  EXPECT_EQ(picks(*balancer, 7), (std::vector<SlotId>{a, a, b, a, c, a, a}));
+}
+
 }  // namespace
 }  // namespace corral::balancer
