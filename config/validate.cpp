@@ -1,0 +1,159 @@
+#include "config/validate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+namespace corral::config {
+namespace {
+
+constexpr unsigned max_threads = 1024;
+constexpr unsigned min_weight = 1;
+constexpr unsigned max_weight = 1000;
+constexpr unsigned max_retries = 10;
+constexpr std::uint64_t min_header_bytes = 1024;
+constexpr std::uint64_t max_header_bytes = 1024 * 1024;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
+
+// True when binding both would clash. Port 0 picks a fresh port each time, so never clashes;
+// a wildcard clashes with every host on its port (Linux default: IPv6 sockets are dual-stack).
+bool overlaps(const Address& a, const Address& b) {
+  if (a.port == 0 || a.port != b.port) return false;
+  return lower(a.host) == lower(b.host) || is_wildcard(a.host) || is_wildcard(b.host);
+}
+
+std::string indexed(const std::string& key, std::size_t index) {
+  return key + "[" + std::to_string(index) + "]";
+}
+
+// Collects problems for one config, all pointing at the same file.
+class Checker {
+ public:
+  explicit Checker(const Config& config) : config_(config) {}
+
+  std::vector<Problem> run() {
+    check_listen();
+    check_admin();
+    check_threads();
+    check_upstreams();
+    check_timeouts();
+    check_limits();
+    check_health();
+    check_retries();
+    check_access_log();
+    return std::move(problems_);
+  }
+
+ private:
+  void add(std::string key, std::string message) {
+    problems_.push_back(Problem{config_.source, 0, 0, std::move(key), std::move(message)});
+  }
+
+  void check_listen() {
+    const auto& listen = config_.listen;
+    if (listen.empty()) add("listen", "at least one listen address is required");
+    for (std::size_t i = 0; i < listen.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (overlaps(listen[i], listen[j])) {
+          add(indexed("listen", i), "'" + listen[i].text + "' clashes with " +
+                                        indexed("listen", j) + " '" + listen[j].text + "'");
+          break;
+        }
+      }
+    }
+  }
+
+  void check_admin() {
+    if (!config_.admin) return;
+    for (std::size_t i = 0; i < config_.listen.size(); ++i) {
+      if (overlaps(*config_.admin, config_.listen[i])) {
+        add("admin", "'" + config_.admin->text + "' clashes with " + indexed("listen", i) + " '" +
+                         config_.listen[i].text + "'; the admin listener needs its own port");
+        return;
+      }
+    }
+  }
+
+  void check_threads() {
+    if (config_.threads > max_threads) {
+      add("threads", "at most " + std::to_string(max_threads) + " threads, got " +
+                         std::to_string(config_.threads));
+    }
+  }
+
+  void check_upstreams() {
+    const auto& upstreams = config_.upstreams;
+    if (upstreams.empty()) add("upstreams", "at least one upstream is required");
+    for (std::size_t i = 0; i < upstreams.size(); ++i) {
+      const Upstream& upstream = upstreams[i];
+      if (upstream.address.port == 0 && !upstream.address.host.empty()) {
+        add(indexed("upstreams", i) + ".address",
+            "port 0 means any free port, which only a listener can use");
+      }
+      if (upstream.weight < min_weight || upstream.weight > max_weight) {
+        add(indexed("upstreams", i) + ".weight", "must be from " + std::to_string(min_weight) +
+                                                     " to " + std::to_string(max_weight) +
+                                                     ", got " + std::to_string(upstream.weight));
+      }
+    }
+  }
+
+  void check_positive(const std::string& key, Duration value) {
+    if (value <= Duration::zero()) add(key, "must be more than 0");
+  }
+
+  void check_timeouts() {
+    const Timeouts& t = config_.timeouts;
+    check_positive("timeouts.connect", t.connect);
+    check_positive("timeouts.client_header", t.client_header);
+    check_positive("timeouts.idle", t.idle);
+    check_positive("timeouts.upstream_response", t.upstream_response);
+    check_positive("timeouts.drain", t.drain);
+  }
+
+  void check_limits() {
+    const Limits& limits = config_.limits;
+    if (limits.max_header_bytes < min_header_bytes || limits.max_header_bytes > max_header_bytes) {
+      add("limits.max_header_bytes",
+          "must be from 1KiB to 1MiB, got " + std::to_string(limits.max_header_bytes) + " bytes");
+    }
+    if (limits.max_connections < 1) add("limits.max_connections", "must be at least 1");
+  }
+
+  void check_health() {
+    const Health& health = config_.health;
+    if (!health.enabled) return;
+    if (!health.path.starts_with('/')) {
+      add("health.path", "must start with '/', got '" + health.path + "'");
+    }
+    check_positive("health.interval", health.interval);
+    check_positive("health.timeout", health.timeout);
+  }
+
+  void check_retries() {
+    if (config_.retries > max_retries) {
+      add("retries", "must be from 0 to " + std::to_string(max_retries) + ", got " +
+                         std::to_string(config_.retries));
+    }
+  }
+
+  void check_access_log() {
+    if (config_.access_log.empty()) add("access_log", "must be off, stdout or a file path");
+  }
+
+  const Config& config_;
+  std::vector<Problem> problems_;
+};
+
+}  // namespace
+
+std::vector<Problem> validate(const Config& config) { return Checker(config).run(); }
+
+}  // namespace corral::config
