@@ -1,0 +1,647 @@
+#!/usr/bin/env bash
+# Side-by-side proxy benchmark: corral vs HAProxy 2.6 vs nginx 1.22, each a one-thread reverse
+# proxy in front of the same two nginx backends (`return 200 "ok"`), measured in one interleaved
+# invocation, plus the RSS each proxy spends on idle keep-alive client connections.
+# See tests/bench/README.md for what is measured and the pitfalls behind each choice.
+#
+#   tests/bench/proxy_bench.sh                 # 3 rounds x 8 s at c=64 and c=256, 10,000 idle conns
+#   QUICK=1 tests/bench/proxy_bench.sh         # smoke run: 1 round x 2 s
+#
+# Knobs (environment):
+#   ROUNDS=3          interleaved rounds (direct corral haproxy nginx, direct corral haproxy nginx, ...)
+#   DURATION=8        seconds per wrk run ("8" or "8s")
+#   WARMUP=2          seconds of unrecorded load per target and concurrency before the rounds
+#   CONNS="64 256"    wrk connection counts
+#   IDLE_CONNS=10000  idle keep-alive connections for the memory test (0 skips it)
+#   PROXIES="corral haproxy nginx"   which proxies to run (the direct ceiling always runs)
+#   QUICK=1           defaults become ROUNDS=1 DURATION=2 WARMUP=1 (explicit knobs still win)
+#   CORRAL=path       the corral binary (default: build/corral under the repository root)
+#   BUILD=1           build corral (Release) when the binary is missing; BUILD=0 skips corral instead
+#   SERVER_CPU=0 CLIENT_CPU=1   pinning: backends and proxy on SERVER_CPU, wrk and the idle client on CLIENT_CPU
+#   SAVE=dir          where the table and raw figures are written (default tests/bench/out)
+#   KEEP=1            keep the temporary directory (configs, logs, raw wrk output)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
+
+if [[ ${QUICK:-0} == 1 ]]; then
+  : "${ROUNDS:=1}" "${DURATION:=2}" "${WARMUP:=1}"
+fi
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8}
+DURATION=${DURATION%s}
+WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP%s}
+CONNS=${CONNS:-"64 256"}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+PROXIES=${PROXIES:-"corral haproxy nginx"}
+CORRAL=${CORRAL:-$ROOT/build/corral}
+BUILD=${BUILD:-1}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+SAVE=${SAVE:-$ROOT/tests/bench/out}
+KEEP=${KEEP:-0}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "proxy_bench: $*"; exit 1; }
+
+for tool in wrk taskset curl ss node awk; do
+  command -v "$tool" >/dev/null || die "$tool is required (apt-get install wrk util-linux curl iproute2 nodejs)"
+done
+command -v nginx >/dev/null || die "nginx is required for the backends (apt-get install nginx-light)"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
+[[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number of seconds"
+[[ $IDLE_CONNS =~ ^[0-9]+$ ]] || die "IDLE_CONNS must be a number"
+for c in $CONNS; do [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNS must be numbers: '$CONNS'"; done
+MAX_CONNS=$(printf '%s\n' $CONNS | sort -n | tail -1)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/proxy_bench.XXXXXX")
+STATUS=fail
+
+# ---------------------------------------------------------------------------------------------
+# Processes: everything this script starts is recorded here and stopped by pid, never by name.
+PIDS=()
+LAST_PID=
+
+descendants() {  # pid -> every descendant pid, depth first
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null || true); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+# stop_pid PID [grace seconds]: SIGTERM, wait, then SIGKILL the process and any descendant left.
+# Prints the exit status when the process was our child and exited by itself.
+STOP_RC=
+stop_pid() {
+  local pid=$1 grace=${2:-10} kids i
+  STOP_RC=
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?; return 0; }
+  kids=$(descendants "$pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    # a zombie child counts as gone
+    [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) == Z ]] && break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null && [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) != Z ]]; then
+    log "proxy_bench: pid $pid did not stop within ${grace}s, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?
+  for i in $kids; do
+    kill -0 "$i" 2>/dev/null && kill -KILL "$i" 2>/dev/null || true
+  done
+  local keep=()
+  for i in "${PIDS[@]}"; do [[ $i == "$pid" ]] || keep+=("$i"); done
+  PIDS=("${keep[@]}")
+}
+
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 5 || true; done
+  if [[ $KEEP == 1 || $STATUS != ok ]]; then
+    log "proxy_bench: configs, logs and raw output kept in $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_bg LOGFILE CMD...: starts CMD in the background, pinned by the caller; sets LAST_PID.
+start_bg() {
+  local logfile=$1
+  shift
+  "$@" >"$logfile" 2>&1 </dev/null &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Free loopback ports, picked below the ephemeral range so that no outgoing connection (ours or
+# another build's) can take the port between the pick and the server's bind.
+USED_PORTS=" "
+PORT=
+free_port() {
+  local lo p i base span
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  base=10000
+  span=$((lo - base))
+  for ((i = 0; i < 500; i++)); do
+    if ((span > 1000)); then
+      p=$((base + (RANDOM * 32768 + RANDOM) % span))
+    else
+      p=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    fi
+    [[ $USED_PORTS == *" $p "* ]] && continue
+    if [[ -z $(ss -Htan "sport = :$p" 2>/dev/null) ]]; then
+      USED_PORTS+="$p "
+      PORT=$p
+      return 0
+    fi
+  done
+  die "no free loopback port found"
+}
+
+# wait_http NAME PID PORT LOGFILE [READY_PATTERN]: waits until the server answers 200 "ok" on /.
+wait_http() {
+  local name=$1 pid=$2 port=$3 logfile=$4 pattern=${5:-} i body
+  for ((i = 0; i < 200; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "proxy_bench: $name exited during start-up; last lines of $logfile:"
+      tail -n 20 "$logfile" >&2 || true
+      return 1
+    fi
+    if [[ -z $pattern ]] || grep -Eq "$pattern" "$logfile" 2>/dev/null; then
+      body=$(curl -s --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || true)
+      if [[ $body == ok ]]; then return 0; fi
+    fi
+    sleep 0.1
+  done
+  log "proxy_bench: $name not serving 200 \"ok\" on 127.0.0.1:$port after 20 s (last answer: '${body:-none}'); log $logfile:"
+  tail -n 20 "$logfile" >&2 || true
+  return 1
+}
+
+# Resident memory of a process and all its descendants, in KiB.
+tree_rss_kb() {
+  local total=0 p kb
+  for p in "$1" $(descendants "$1"); do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+tree_fds() {
+  local total=0 p n
+  for p in "$1" $(descendants "$1"); do
+    n=$(ls "/proc/$p/fd" 2>/dev/null | wc -l || true)
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Machine set-up: file descriptors and pinning.
+HARD_NOFILE=$(ulimit -Hn)
+[[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
+ulimit -n "$HARD_NOFILE"
+IDLE_NOTE=
+# the proxy holds IDLE_CONNS client sockets plus upstream and listening sockets; the idle client
+# holds IDLE_CONNS sockets in its own process.
+if ((IDLE_CONNS > 0 && IDLE_CONNS + 1000 > HARD_NOFILE)); then
+  want=$IDLE_CONNS
+  IDLE_CONNS=8000
+  ((IDLE_CONNS + 1000 > HARD_NOFILE)) && IDLE_CONNS=$((HARD_NOFILE - 1000))
+  IDLE_NOTE="(asked for $want idle connections; the file descriptor limit here is $HARD_NOFILE, so $IDLE_CONNS)"
+fi
+
+NCPU=$(nproc)
+if ((NCPU < 2)); then
+  SERVER_CPU=0
+  CLIENT_CPU=0
+  PIN_NOTE="only one CPU: servers and load generator share core 0 (figures are not comparable with pinned runs)"
+else
+  PIN_NOTE="backends + proxy on core $SERVER_CPU (taskset -c $SERVER_CPU), wrk -t1 and the idle client on core $CLIENT_CPU"
+fi
+SRV=(taskset -c "$SERVER_CPU")
+CLI=(taskset -c "$CLIENT_CPU")
+
+# Per-proxy capacity: the benchmark's connections plus the idle test's, with room to spare.
+PROXY_MAXCONN=$((IDLE_CONNS + MAX_CONNS + 256))
+# nginx counts client and upstream connections against worker_connections; keep it under the fd limit
+NGINX_WORKER_CONNS=$((IDLE_CONNS + 3 * MAX_CONNS + 1024))
+((NGINX_WORKER_CONNS > HARD_NOFILE - 64)) && NGINX_WORKER_CONNS=$((HARD_NOFILE - 64))
+UPSTREAM_KEEPALIVE=$((MAX_CONNS > 64 ? MAX_CONNS : 64))        # >= concurrency (see README)
+
+# ---------------------------------------------------------------------------------------------
+# The proxies under test. Each start_* sets LAST_PID and the listening port in PROXY_PORT.
+HAVE_CORRAL=0
+HAVE_HAPROXY=0
+HAVE_NGINX=0
+CORRAL_NOTE=
+for p in $PROXIES; do
+  case $p in
+    corral) HAVE_CORRAL=1 ;;
+    haproxy) HAVE_HAPROXY=1 ;;
+    nginx) HAVE_NGINX=1 ;;
+    *) die "unknown proxy '$p' in PROXIES (corral haproxy nginx)" ;;
+  esac
+done
+
+if ((HAVE_HAPROXY)) && ! command -v haproxy >/dev/null; then
+  log "proxy_bench: haproxy not installed (apt-get install haproxy), skipping it"
+  HAVE_HAPROXY=0
+fi
+
+if ((HAVE_CORRAL)) && [[ ! -x $CORRAL ]]; then
+  if [[ $BUILD == 1 && $CORRAL == "$ROOT/build/corral" ]] && command -v cmake >/dev/null && command -v ninja >/dev/null; then
+    log "proxy_bench: $CORRAL missing, building it (Release); log in $TMP/build.log"
+    if ! (cd "$ROOT" && cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build corral) >"$TMP/build.log" 2>&1; then
+      tail -n 15 "$TMP/build.log" >&2 || true
+    fi
+  fi
+  if [[ ! -x $CORRAL ]]; then
+    log "proxy_bench: no corral binary at $CORRAL: skipping corral (HAProxy and nginx still run)"
+    HAVE_CORRAL=0
+    CORRAL_NOTE="corral skipped: no binary at $CORRAL"
+  fi
+fi
+if ((HAVE_CORRAL)); then
+  cache=$(dirname "$CORRAL")/CMakeCache.txt
+  if [[ -f $cache ]]; then
+    btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
+    sanit=$(sed -n 's/^CORRAL_SANITIZE:BOOL=//p' "$cache")
+    CORRAL_NOTE="corral build: ${btype:-unknown build type}${sanit:+, CORRAL_SANITIZE=$sanit}"
+    if [[ $btype != Release && $btype != RelWithDebInfo ]] || [[ $sanit == ON ]]; then
+      log "proxy_bench: WARNING: $CORRAL is a ${btype:-?} build (sanitizers: ${sanit:-?}); its figures mean little"
+    fi
+  fi
+fi
+((HAVE_NGINX || HAVE_HAPROXY || HAVE_CORRAL)) || die "no proxy to benchmark"
+
+nginx_common() {  # the directives every nginx instance here shares
+  cat <<EOF
+worker_processes 1;
+worker_rlimit_nofile $HARD_NOFILE;
+daemon off;
+master_process on;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections $NGINX_WORKER_CONNS; }
+EOF
+}
+
+start_backend() {  # NAME PORT
+  local dir=$TMP/$1
+  mkdir -p "$dir"
+  {
+    nginx_common "$dir"
+    cat <<EOF
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;   # the default (1000) makes the proxies reconnect mid-run
+  server {
+    listen 127.0.0.1:$2 backlog=4096;
+    location / { return 200 "ok"; }
+  }
+}
+EOF
+  } >"$dir/nginx.conf"
+  start_bg "$dir/stderr.log" "${SRV[@]}" nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf"
+}
+
+start_nginx_proxy() {  # PORT BACKEND1 BACKEND2
+  local dir=$TMP/nginx-proxy-$1
+  mkdir -p "$dir"
+  {
+    nginx_common "$dir"
+    cat <<EOF
+http {
+  access_log off;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;
+  upstream backends {
+    server 127.0.0.1:$2;
+    server 127.0.0.1:$3;
+    keepalive $UPSTREAM_KEEPALIVE;          # >= the highest concurrency, or nginx churns upstream connections
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    location / {
+      proxy_pass http://backends;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  } >"$dir/nginx.conf"
+  start_bg "$dir/stderr.log" "${SRV[@]}" nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf"
+  PROXY_LOG=$dir/stderr.log
+}
+
+start_haproxy() {  # PORT BACKEND1 BACKEND2
+  local dir=$TMP/haproxy-$1 strict=
+  mkdir -p "$dir"
+  # HAProxy reserves two fds per connection (client + server) and by default refuses to start
+  # when 2 x maxconn exceeds the fd limit. Idle clients share a few reused server connections
+  # (http-reuse always), so IDLE_CONNS client connections need about IDLE_CONNS fds: let it start.
+  if ((2 * PROXY_MAXCONN + 100 > HARD_NOFILE)); then
+    strict="    no strict-limits   # 2 x maxconn > fd limit $HARD_NOFILE; idle clients need ~1 fd each"
+  fi
+  cat >"$dir/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn $PROXY_MAXCONN
+$strict
+    # no 'log' line: no access log
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 300s
+    timeout server 60s
+    timeout http-keep-alive 300s
+    option http-keep-alive
+    http-reuse always
+
+frontend fe
+    bind 127.0.0.1:$1
+    default_backend be
+
+backend be
+    balance roundrobin
+    server b1 127.0.0.1:$2
+    server b2 127.0.0.1:$3
+EOF
+  start_bg "$dir/stderr.log" "${SRV[@]}" haproxy -db -f "$dir/haproxy.cfg"
+  PROXY_LOG=$dir/stderr.log
+}
+
+start_corral() {  # PORT BACKEND1 BACKEND2
+  local dir=$TMP/corral-$1
+  mkdir -p "$dir"
+  free_port
+  local admin=$PORT
+  cat >"$dir/corral.yaml" <<EOF
+listen: ["127.0.0.1:$1"]
+threads: 1
+admin: 127.0.0.1:$admin
+upstreams:
+  - { address: 127.0.0.1:$2 }
+  - { address: 127.0.0.1:$3 }
+balance: round_robin
+access_log: off
+timeouts: { idle: 300s, drain: 5s }
+limits: { max_connections: $PROXY_MAXCONN }
+EOF
+  start_bg "$dir/stderr.log" "${SRV[@]}" "$CORRAL" run -c "$dir/corral.yaml"
+  PROXY_LOG=$dir/stderr.log
+}
+
+# start_proxy NAME: starts it on a fresh port in front of the two backends; sets PROXY_PID, PROXY_PORT.
+start_proxy() {
+  local name=$1 pattern=
+  free_port
+  PROXY_PORT=$PORT
+  case $name in
+    corral) start_corral "$PROXY_PORT" "$B1_PORT" "$B2_PORT"; pattern='(^|[^a-z])ready' ;;
+    haproxy) start_haproxy "$PROXY_PORT" "$B1_PORT" "$B2_PORT" ;;
+    nginx) start_nginx_proxy "$PROXY_PORT" "$B1_PORT" "$B2_PORT" ;;
+  esac
+  PROXY_PID=$LAST_PID
+  wait_http "$name" "$PROXY_PID" "$PROXY_PORT" "$PROXY_LOG" "$pattern"
+}
+
+label() {
+  case $1 in
+    direct) echo "direct to one backend (ceiling)" ;;
+    corral) echo "corral, threads: 1" ;;
+    haproxy) echo "HAProxy $HAPROXY_VERSION, nbthread 1" ;;
+    nginx) echo "nginx $NGINX_VERSION, 1 worker" ;;
+  esac
+}
+
+HAPROXY_VERSION=$( ( ((HAVE_HAPROXY)) && haproxy -v 2>/dev/null | sed -n '1s/^HAProxy version \([0-9.]*\).*/\1/p') || echo none)
+NGINX_VERSION=$(nginx -v 2>&1 | sed -n 's/.*nginx\/\([^ ]*\).*/\1/p')
+CORRAL_VERSION=none
+((HAVE_CORRAL)) && CORRAL_VERSION=$("$CORRAL" version 2>&1 | head -n 1 || echo unknown)
+
+# ---------------------------------------------------------------------------------------------
+# wrk runs.
+RESULTS=$TMP/results.tsv   # conc target round rps p50_ms p99_ms non2xx socket_errors
+: >"$RESULTS"
+
+run_wrk() {  # PORT CONNS SECONDS OUTFILE
+  "${CLI[@]}" wrk -t1 -c"$2" -d"$3"s --latency --timeout 10s "http://127.0.0.1:$1/" >"$4" 2>&1 || true
+}
+
+parse_wrk() {  # OUTFILE -> "rps p50_ms p99_ms non2xx socket_errors"
+  awk '
+    function ms(v,   n, u) {
+      n = v; sub(/[a-z]+$/, "", n); u = substr(v, length(n) + 1)
+      if (u == "us") return n / 1000; if (u == "ms") return n + 0
+      if (u == "s") return n * 1000; if (u == "m") return n * 60000; return -1
+    }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx or 3xx responses:/ { non = $NF }
+    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
+    END {
+      if (rps == "") { print "NA NA NA NA NA"; exit }
+      printf "%.2f %.3f %.3f %d %d\n", rps, p50, p99, non + 0, sock + 0
+    }' "$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+log "proxy_bench: rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s conns='$CONNS' idle_conns=$IDLE_CONNS"
+log "proxy_bench: $PIN_NOTE"
+log "proxy_bench: temporary files in $TMP"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+free_port; B1_PORT=$PORT
+free_port; B2_PORT=$PORT
+start_backend backend1 "$B1_PORT"; B1_PID=$LAST_PID
+start_backend backend2 "$B2_PORT"; B2_PID=$LAST_PID
+wait_http backend1 "$B1_PID" "$B1_PORT" "$TMP/backend1/stderr.log"
+wait_http backend2 "$B2_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
+
+TARGETS=(direct)
+declare -A PORT_OF PID_OF
+PORT_OF[direct]=$B1_PORT
+for name in corral haproxy nginx; do
+  case $name in
+    corral) ((HAVE_CORRAL)) || continue ;;
+    haproxy) ((HAVE_HAPROXY)) || continue ;;
+    nginx) ((HAVE_NGINX)) || continue ;;
+  esac
+  start_proxy "$name"
+  PORT_OF[$name]=$PROXY_PORT
+  PID_OF[$name]=$PROXY_PID
+  TARGETS+=("$name")
+done
+log "proxy_bench: targets: ${TARGETS[*]} (backends on :$B1_PORT and :$B2_PORT)"
+
+for c in $CONNS; do
+  if ((WARMUP > 0)); then
+    for t in "${TARGETS[@]}"; do run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$t-c$c.txt"; done
+  fi
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for t in "${TARGETS[@]}"; do
+      out=$TMP/wrk-$t-c$c-r$r.txt
+      run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$out"
+      read -r rps p50 p99 non sock < <(parse_wrk "$out")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$non" "$sock" >>"$RESULTS"
+      log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  socket errors %s' \
+        "$c" "$r" "$ROUNDS" "$t" "$rps" "$p50" "$p99" "$non" "$sock")"
+      if [[ $rps == NA ]]; then
+        log "proxy_bench: wrk failed against $t:"
+        tail -n 5 "$out" >&2 || true
+      fi
+    done
+  done
+done
+
+# The benchmark proxies are done; the idle test starts each one afresh.
+for t in corral haproxy nginx; do
+  if [[ -n ${PID_OF[$t]:-} ]]; then
+    stop_pid "${PID_OF[$t]}" 15
+    if [[ $t == corral && $STOP_RC != 0 ]]; then
+      log "proxy_bench: WARNING: corral exited with status $STOP_RC on SIGTERM (expected 0)"
+    fi
+  fi
+done
+
+# ---------------------------------------------------------------------------------------------
+# Idle keep-alive connections: RSS of the proxy's process tree before and after.
+IDLE=$TMP/idle.tsv   # target conns ok open rss_before_kb rss_after_kb fds_after
+: >"$IDLE"
+if ((IDLE_CONNS > 0)); then
+  for t in "${TARGETS[@]}"; do
+    [[ $t == direct ]] && continue
+    start_proxy "$t"
+    # a few requests so that upstream connections and lazily built state exist before "before"
+    "${CLI[@]}" wrk -t1 -c4 -d1s "http://127.0.0.1:$PROXY_PORT/" >/dev/null 2>&1 || true
+    sleep 1
+    before=$(tree_rss_kb "$PROXY_PID")
+    ilog=$TMP/idle-$t.log
+    start_bg "$ilog" "${CLI[@]}" node "$HERE/idle_conns.js" --port "$PROXY_PORT" --conns "$IDLE_CONNS"
+    ipid=$LAST_PID
+    for ((i = 0; i < 1200; i++)); do
+      grep -q '^ready ' "$ilog" 2>/dev/null && break
+      kill -0 "$ipid" 2>/dev/null || break
+      sleep 0.1
+    done
+    sleep 2   # let the proxy settle (deferred frees, lazily grown buffers)
+    after=$(tree_rss_kb "$PROXY_PID")
+    fds=$(tree_fds "$PROXY_PID")
+    stop_pid "$ipid" 10
+    ready=$(sed -n 's/^ready //p' "$ilog")
+    done_line=$(sed -n 's/^done //p' "$ilog")
+    ok=$(sed -n 's/.*"ok":\([0-9]*\).*/\1/p' <<<"$ready")
+    open=$(sed -n 's/.*"open":\([0-9]*\).*/\1/p' <<<"$done_line")
+    log "proxy_bench: idle $t: $ready"
+    if [[ -n $done_line ]]; then log "proxy_bench: idle $t (before closing): $done_line"; fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$IDLE_CONNS" "${ok:-0}" "${open:-0}" "$before" "$after" "$fds" >>"$IDLE"
+    stop_pid "$PROXY_PID" 15
+  done
+fi
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------------------------------------
+# Report.
+report() {
+  echo "## proxy_bench $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
+  echo "- load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
+  echo "- pinning: $PIN_NOTE"
+  echo "- $ROUNDS interleaved round(s) x ${DURATION}s per target and concurrency (order: ${TARGETS[*]}), ${WARMUP}s unrecorded warm-up each"
+  echo "- backends: 2 x nginx $NGINX_VERSION, 1 worker, return 200 \"ok\", keepalive_requests 1e8; access logs off everywhere"
+  echo "- corral: ${CORRAL_VERSION}${CORRAL_NOTE:+ ($CORRAL_NOTE)}"
+  echo "- p50/p99: median over the rounds of each run's wrk --latency percentile"
+  echo
+  awk -F'\t' -v targets="${TARGETS[*]}" -v conns="$CONNS" -v hv="$HAPROXY_VERSION" -v nv="$NGINX_VERSION" '
+    function commas(x,   s, r) {
+      s = sprintf("%d", x + 0.5); r = ""
+      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+      return s r
+    }
+    function sortn(a, n,   i, j, v) {
+      for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
+    }
+    function median(a, n) { sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function stat(c, t, col, what,   k, n, a, i) {   # what: med min max
+      n = cnt[c, t]; if (n == 0) return ""
+      for (i = 1; i <= n; i++) a[i] = val[c, t, i, col]
+      if (what == "med") return median(a, n)
+      sortn(a, n); return what == "min" ? a[1] : a[n]
+    }
+    function name(t) {
+      if (t == "direct") return "direct to one backend (ceiling)"
+      if (t == "corral") return "corral, threads: 1"
+      if (t == "haproxy") return "HAProxy " hv ", nbthread 1"
+      if (t == "nginx") return "nginx " nv ", 1 worker"
+      return t
+    }
+    function ratio(c, a, b, col,   x, y) {
+      if (!cnt[c, a] || !cnt[c, b]) return "n/a"
+      x = stat(c, a, col, "med"); y = stat(c, b, col, "med")
+      return y > 0 ? sprintf("%.2fx", x / y) : "n/a"
+    }
+    $4 != "NA" { k = ++cnt[$1, $2]; val[$1, $2, k, 4] = $4; val[$1, $2, k, 5] = $5; val[$1, $2, k, 6] = $6; err[$1, $2] += $7 + $8 }
+    $4 == "NA" { failedruns[$1, $2]++ }
+    END {
+      nt = split(targets, T, " "); nc = split(conns, C, " ")
+      for (ci = 1; ci <= nc; ci++) {
+        c = C[ci]
+        printf "| c=%s | req/s median (min-max) | p50 ms | p99 ms | non-2xx + socket errors |\n", c
+        print "|---|---|---|---|---|"
+        for (ti = 1; ti <= nt; ti++) {
+          t = T[ti]
+          if (!cnt[c, t]) { printf "| %s | no data | | | %s failed run(s) |\n", name(t), failedruns[c, t] + 0; continue }
+          printf "| %s | %s (%s-%s) | %.2f | %.2f | %d%s |\n", name(t), commas(stat(c, t, 4, "med")), commas(stat(c, t, 4, "min")),
+            commas(stat(c, t, 4, "max")), stat(c, t, 5, "med"), stat(c, t, 6, "med"), err[c, t],
+            failedruns[c, t] ? sprintf(", %d failed run(s)", failedruns[c, t]) : ""
+        }
+        for (ti = 1; ti <= nt; ti++) {
+          b = T[ti]; if (b != "haproxy" && b != "nginx") continue
+          lbl = b == "haproxy" ? "HAProxy" : "nginx"
+          printf "| corral / %s | %s | %s | %s | |\n", lbl, ratio(c, "corral", b, 4), ratio(c, "corral", b, 5), ratio(c, "corral", b, 6)
+        }
+        print ""
+      }
+    }' "$RESULTS"
+  if [[ -s $IDLE ]]; then
+    echo "Idle keep-alive client connections ($IDLE_CONNS, one request each, then idle)${IDLE_NOTE:+ $IDLE_NOTE}; RSS of the proxy's whole process tree:"
+    echo
+    echo "| proxy | connections held | RSS before | RSS after | per connection | fds after |"
+    echo "|---|---|---|---|---|---|"
+    awk -F'\t' -v hv="$HAPROXY_VERSION" -v nv="$NGINX_VERSION" '
+      function commas(x,   s, r) {
+        s = sprintf("%d", x + 0.5); r = ""
+        while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+        return s r
+      }
+      {
+        name = $1 == "haproxy" ? "HAProxy " hv : $1 == "nginx" ? "nginx " nv : $1
+        held = $4 < $3 ? $4 : $3
+        per = held > 0 ? commas(($6 - $5) * 1024 / held) " B" : "n/a"
+        printf "| %s | %s of %s | %.1f MiB | %.1f MiB | %s | %s |\n", name, commas(held), commas($2), $5 / 1024, $6 / 1024, per, $7
+      }' "$IDLE"
+    echo
+  fi
+}
+
+REPORT=$TMP/report.md
+report >"$REPORT"
+echo
+cat "$REPORT"
+
+mkdir -p "$SAVE"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+cp "$REPORT" "$SAVE/proxy-$stamp.md"
+cp "$RESULTS" "$SAVE/proxy-$stamp.tsv"
+[[ -s $IDLE ]] && cp "$IDLE" "$SAVE/proxy-$stamp-idle.tsv"
+log "proxy_bench: table saved to $SAVE/proxy-$stamp.md"
+STATUS=ok
