@@ -1,0 +1,53 @@
+#pragma once
+// Body relay buffers of one proxy thread, lent to a request while its body moves and returned
+// after, so that idle connections hold none and the steady state allocates nothing.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace corral::proxy {
+
+class BufferPool {
+ public:
+  static constexpr std::size_t buffer_size = 16 * 1024;
+
+  char* take() {
+    if (free_.empty()) return new char[buffer_size];
+    char* b = free_.back().release();
+    free_.pop_back();
+    return b;
+  }
+  void give_back(char* b) {
+    if (free_.size() < max_free_) free_.emplace_back(b);
+    else delete[] b;
+  }
+
+ private:
+  static constexpr std::size_t max_free_ = 1024;
+  std::vector<std::unique_ptr<char[]>> free_;
+};
+
+// A buffer borrowed from a BufferPool for as long as this object lives.
+class BorrowedBuffer {
+ public:
+  explicit BorrowedBuffer(BufferPool& pool) : pool_(pool) {}
+  ~BorrowedBuffer() { release(); }
+  BorrowedBuffer(const BorrowedBuffer&) = delete;
+  BorrowedBuffer& operator=(const BorrowedBuffer&) = delete;
+
+  char* get() {
+    if (!data_) data_ = pool_.take();
+    return data_;
+  }
+  void release() {
+    if (data_) pool_.give_back(data_);
+    data_ = nullptr;
+  }
+  static constexpr std::size_t size() { return BufferPool::buffer_size; }
+
+ private:
+  BufferPool& pool_;
+  char* data_ = nullptr;
+};
+
+}  // namespace corral::proxy

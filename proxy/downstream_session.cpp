@@ -1,0 +1,504 @@
+#include "proxy/downstream_session.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/proxy_thread.hpp"
+#include "proxy/upstream_pool.hpp"
+
+namespace corral::proxy {
+
+namespace {
+
+constexpr std::size_t read_chunk = 4096;
+
+bool is_idempotent(http::verb v) {
+  switch (v) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::options:
+    case http::verb::put:
+    case http::verb::delete_:
+    case http::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string_view header_end(std::string_view raw) {
+  auto end = raw.find("\r\n\r\n");
+  return end == std::string_view::npos ? raw : raw.substr(0, end + 4);
+}
+
+}  // namespace
+
+DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
+    : t_(thread), client_(std::move(socket)), timer_(thread.ioc) {
+  error_code ec;
+  auto ep = client_.remote_endpoint(ec);
+  if (!ec) {
+    auto s = ep.address().to_string();
+    auto n = std::min(s.size(), client_ip_.size());
+    std::copy_n(s.data(), n, client_ip_.data());
+    client_ip_view_ = std::string_view(client_ip_.data(), n);
+  }
+  client_.set_option(tcp::no_delay(true), ec);
+  t_.attach(*this);
+}
+
+DownstreamSession::~DownstreamSession() {
+  t_.detach(*this);
+  t_.metrics.connections_closed.add();
+  t_.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void DownstreamSession::drain() {
+  draining_ = true;
+  if (idle_) {
+    error_code ec;
+    client_.cancel(ec);
+  }
+}
+
+// --- timeouts -----------------------------------------------------------------------------
+
+void DownstreamSession::arm(clock::duration d) {
+  deadline_ = clock::now() + d;
+  armed_ = true;
+  expired_ = false;
+  if (deadline_ < timer_at_) {
+    timer_at_ = deadline_;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_timer(ec); });
+  }
+}
+
+void DownstreamSession::on_timer(error_code ec) {
+  if (ec == asio::error::operation_aborted) return;  // re-armed earlier, or the session ended
+  timer_at_ = clock::time_point::max();
+  if (!armed_) return;
+  auto now = clock::now();
+  if (now >= deadline_) {
+    expired_ = true;
+    armed_ = false;
+    cancel_io();
+    return;
+  }
+  timer_at_ = deadline_;
+  timer_.expires_at(deadline_);
+  timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_timer(ec); });
+}
+
+void DownstreamSession::cancel_io() {
+  error_code ec;
+  client_.cancel(ec);
+  if (upstream_) upstream_->socket.cancel(ec);
+}
+
+// --- the connection -----------------------------------------------------------------------
+
+awaitable<void> DownstreamSession::run() {
+  auto self = shared_from_this();
+  for (bool first = true;; first = false) {
+    if (draining_ || t_.shared.draining.load(std::memory_order_relaxed)) break;
+    if (!co_await read_request_header(first)) {
+      if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
+      break;
+    }
+    bool keep = co_await handle_request();
+    if (relay_buf_) {
+      t_.buffers.give_back(relay_buf_);
+      relay_buf_ = nullptr;
+    }
+    if (!keep) break;
+  }
+  disarm();
+  error_code ec;
+  timer_.cancel();
+  client_.shutdown(tcp::socket::shutdown_send, ec);
+  client_.close(ec);
+}
+
+awaitable<bool> DownstreamSession::read_request_header(bool first) {
+  const auto& cfg = t_.shared.cfg;
+  req_.emplace();
+  status_ = 0;
+  request_id_view_ = {};
+  req_->header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
+  req_->body_limit(cfg.limits.max_body_bytes);
+  idle_ = true;
+  phase_ = Phase::idle;
+  arm(first ? cfg.timeouts.client_header : cfg.timeouts.idle);
+  for (;;) {
+    if (client_buf_.size() > 0) {
+      if (idle_) {
+        idle_ = false;
+        phase_ = Phase::header;
+        if (!first) arm(cfg.timeouts.client_header);
+      }
+      auto data = client_buf_.data();
+      std::string_view raw(static_cast<const char*>(data.data()), data.size());
+      if (auto r = screen_raw_header(header_end(raw))) {
+        co_await send_error(r->status, r->message, true);
+        co_return false;
+      }
+      error_code ec;
+      auto used = req_->put(data, ec);
+      client_buf_.consume(used);
+      if (!ec && req_->is_header_done()) co_return true;
+      if (ec && ec != http::error::need_more) {
+        auto r = rejection_for_parse_error(ec);
+        co_await send_error(r.status, r.message, true);
+        co_return false;
+      }
+    }
+    if (idle_ && (draining_ || t_.shared.draining.load(std::memory_order_relaxed))) co_return false;
+    auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
+    if (ec) {
+      if (expired_ && !idle_)
+        co_await send_error(http::status::request_timeout, "timed out reading the request header", true);
+      co_return false;
+    }
+    client_buf_.commit(n);
+  }
+}
+
+awaitable<bool> DownstreamSession::handle_request() {
+  auto started = clock::now();
+  auto& req = req_->get();
+  auto& shared = t_.shared;
+  status_ = 0;
+  bytes_sent_ = 0;
+  upstream_name_ = {};
+
+  if (auto r = check_request_header(req)) {
+    co_await send_error(r->status, r->message, true);
+    co_return false;
+  }
+  client_keep_alive_ = req.keep_alive() && !draining_;
+  head_ = req.method() == http::verb::head;
+  bool upgrade = req_->upgrade();
+  expect_continue_ = false;
+  if (auto e = req.find(http::field::expect); e != req.end()) {
+    if (!iequals(e->value(), "100-continue")) {
+      co_await send_error(http::status::expectation_failed, "unsupported Expect", true);
+      co_return false;
+    }
+    // corral answers 100 Continue itself when it is ready for the body, as nginx does.
+    expect_continue_ = req.version() >= 11;
+    req.erase(e);
+  }
+  request_id_view_ = request_id_of(req);
+  if (request_id_view_.empty()) {
+    auto r = fmt::format_to_n(request_id_.data(), request_id_.size(), "{:08x}{:02x}{:010x}",
+                              shared.id_prefix, t_.index & 0xff, t_.next_request_number());
+    request_id_view_ = std::string_view(request_id_.data(), r.size);
+  }
+  rewrite_request(req, ForwardContext{client_ip_view_, false, request_id_view_}, upgrade);
+
+  std::array<balancer::SlotId, 8> tried{};
+  std::size_t ntried = 0;
+  bool body_started = false;
+  bool keep = true;
+  std::size_t metrics_row = shared.upstreams.size();
+  for (unsigned attempt = 0;; ++attempt) {
+    balancer::RequestView view{req.method_string(), req.target(), {},
+                               std::span<const balancer::SlotId>(tried.data(), ntried)};
+    auto slot = t_.balancer->pick(view);
+    if (!slot) {
+      if (attempt == 0)
+        co_await send_error(http::status::service_unavailable, "no upstream available", false);
+      else
+        co_await send_error(http::status::bad_gateway, "upstream failed", false);
+      keep = req_->is_done();
+      break;
+    }
+    t_.balancer->on_request_start(*slot);
+    upstream_name_ = shared.upstreams[*slot].name;
+    auto outcome = co_await exchange(*slot, body_started);
+    if (outcome == Outcome::retry_same) {
+      // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
+      outcome = co_await exchange(*slot, body_started);
+    }
+    if (outcome == Outcome::ok) {
+      metrics_row = *slot;
+      if (attempt > 0) t_.metrics.masked_failures.add();
+      keep = co_await relay_response(*upstream_, upgrade);
+      t_.balancer->on_request_end(*slot);
+      break;
+    }
+    t_.balancer->on_request_end(*slot);
+    upstream_.reset();
+    if (outcome == Outcome::retry && attempt < shared.cfg.retries && ntried + 1 < tried.size() &&
+        (!body_started)) {
+      tried[ntried++] = *slot;
+      t_.metrics.retries.add();
+      continue;
+    }
+    metrics_row = *slot;
+    switch (outcome) {
+      case Outcome::gateway_timeout:
+        co_await send_error(http::status::gateway_timeout, "upstream timed out", true);
+        keep = false;
+        break;
+      case Outcome::client_error:
+      case Outcome::abort:
+        keep = false;
+        break;
+      default:
+        co_await send_error(http::status::bad_gateway, "upstream failed", !req_->is_done());
+        keep = req_->is_done();
+        break;
+    }
+    break;
+  }
+  upstream_.reset();
+  t_.metrics.request_done(metrics_row, status_, clock::now() - started);
+  if (t_.access_log.enabled() && status_ != 0) {
+    t_.access_log.write(AccessRecord{client_ip_view_, req.method_string(), req.target(),
+                                     req.version(), status_, bytes_sent_, clock::now() - started,
+                                     upstream_name_, request_id_view_});
+  }
+  co_return keep && client_keep_alive_ && !draining_;
+}
+
+awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,
+                                                                 bool& body_started) {
+  auto& shared = t_.shared;
+  const auto& cfg = shared.cfg;
+  upstream_ = t_.pool.take(slot);
+  auto& c = *upstream_;
+  if (!c.reused) {
+    phase_ = Phase::connect;
+    arm(cfg.timeouts.connect);
+    auto [ec] = co_await c.socket.async_connect(shared.upstreams[slot].endpoint, nothrow);
+    if (ec) {
+      t_.metrics.upstreams[slot].connect_failures.add();
+      if (shared.health.connect_failed(slot)) {
+        t_.metrics.upstreams[slot].ejections.add();
+        spdlog::warn("upstream {} ejected: connect failed: {}", shared.upstreams[slot].name,
+                     expired_ ? "timed out" : ec.message());
+      }
+      co_return Outcome::retry;
+    }
+    error_code ignored;
+    c.socket.set_option(tcp::no_delay(true), ignored);
+  }
+  shared.health.connect_succeeded(slot);
+
+  auto sent = co_await send_request(c, body_started);
+  if (sent != Outcome::ok) co_return sent;
+
+  phase_ = Phase::wait_response;
+  arm(cfg.timeouts.upstream_response);
+  for (;;) {
+    res_.emplace();
+    res_->body_limit(boost::none);
+    if (head_) res_->skip(true);
+    auto [ec, n] = co_await http::async_read_header(c.socket, c.buffer, *res_, nothrow);
+    if (ec) {
+      if (expired_) co_return Outcome::gateway_timeout;
+      if (!res_->got_some()) {
+        bool replayable = !body_started;
+        if (c.reused && replayable) co_return Outcome::retry_same;
+        if (replayable && is_idempotent(req_->get().method())) co_return Outcome::retry;
+      }
+      co_return Outcome::bad_gateway;
+    }
+    auto code = res_->get().result_int();
+    // Interim answers other than 101 are not forwarded: corral sent its own 100 Continue.
+    if (code >= 100 && code < 200 && code != 101) continue;
+    co_return Outcome::ok;
+  }
+}
+
+awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamConnection& c,
+                                                                     bool& body_started) {
+  const auto& cfg = t_.shared.cfg;
+  auto& req = req_->get();
+  phase_ = Phase::send;
+  arm(cfg.timeouts.idle);
+  http::serializer<true, http::buffer_body> sr{req};
+  bool sent_any = false;
+  for (;;) {
+    if (!req_->is_done()) {
+      if (expect_continue_) {
+        expect_continue_ = false;
+        static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [ec, n] = co_await asio::async_write(client_, asio::buffer(cont), nothrow);
+        if (ec) co_return Outcome::abort;
+      }
+      if (!relay_buf_) relay_buf_ = t_.buffers.take();
+      req.body().data = relay_buf_;
+      req.body().size = BufferPool::buffer_size;
+      auto [ec, n] = co_await http::async_read(client_, client_buf_, *req_, nothrow);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          co_await send_error(http::status::payload_too_large, "request body too large", true);
+        } else if (!expired_ && ec != asio::error::eof && ec != asio::error::connection_reset &&
+                   ec != asio::error::operation_aborted) {
+          auto r = rejection_for_parse_error(ec);
+          co_await send_error(r.status, r.message, true);
+        }
+        co_return Outcome::client_error;
+      }
+      req.body().size = BufferPool::buffer_size - req.body().size;
+      req.body().data = relay_buf_;
+      req.body().more = !req_->is_done();
+      body_started = true;
+      arm(cfg.timeouts.idle);
+    } else {
+      req.body().data = nullptr;
+      req.body().size = 0;
+      req.body().more = false;
+    }
+    auto [ec, n] = co_await http::async_write(c.socket, sr, nothrow);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      if (expired_) co_return Outcome::gateway_timeout;
+      if (!body_started && c.reused && !sent_any) co_return Outcome::retry_same;
+      co_return body_started ? Outcome::bad_gateway : Outcome::retry;
+    }
+    sent_any = true;
+    if (sr.is_done()) co_return Outcome::ok;
+  }
+}
+
+awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool upgrade) {
+  const auto& cfg = t_.shared.cfg;
+  auto& res = res_->get();
+  bool switching = res.result() == http::status::switching_protocols && upgrade;
+  bool upstream_reusable = res.keep_alive() && !switching;
+  rewrite_response(res, switching);
+  status_ = res.result_int();
+
+  bool keep = client_keep_alive_ && !draining_ && !switching && req_->is_done();
+  if (!switching) {
+    unsigned client_version = req_->get().version();
+    bool framed = res_->content_length().has_value() || res.chunked() || res_->is_done();
+    if (!framed) keep = false;  // body runs to the upstream's close: so must ours
+    if (client_version < 11 && res.chunked()) {
+      res.chunked(false);  // an HTTP/1.0 client cannot read chunks: stream raw and close
+      keep = false;
+    }
+    if (client_version < 11) {
+      res.version(10);
+      if (keep) res.set(http::field::connection, "keep-alive");
+    } else if (!keep) {
+      res.set(http::field::connection, "close");
+    }
+  }
+
+  phase_ = Phase::relay;
+  arm(cfg.timeouts.idle);
+  http::serializer<false, http::buffer_body> sr{res};
+  for (;;) {
+    if (!res_->is_done()) {
+      if (!relay_buf_) relay_buf_ = t_.buffers.take();
+      res.body().data = relay_buf_;
+      res.body().size = BufferPool::buffer_size;
+      auto [ec, n] = co_await http::async_read(c.socket, c.buffer, *res_, nothrow);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec == http::error::partial_message || ec == asio::error::eof) {
+        // The upstream closed mid-body: the client's message cannot be completed honestly.
+        co_return false;
+      }
+      if (ec) co_return false;
+      res.body().size = BufferPool::buffer_size - res.body().size;
+      res.body().data = relay_buf_;
+      res.body().more = !res_->is_done();
+      arm(cfg.timeouts.idle);
+    } else {
+      res.body().data = nullptr;
+      res.body().size = 0;
+      res.body().more = false;
+    }
+    auto [ec, n] = co_await http::async_write(client_, sr, nothrow);
+    if (ec == http::error::need_buffer) ec = {};
+    bytes_sent_ += n;
+    if (ec) co_return false;
+    if (sr.is_done()) break;
+  }
+  if (switching) {
+    co_await tunnel(c);
+    co_return false;
+  }
+  if (upstream_reusable && res_->is_done() && req_->is_done())
+    t_.pool.give_back(std::move(upstream_));
+  co_return keep;
+}
+
+awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
+  using namespace asio::experimental::awaitable_operators;
+  phase_ = Phase::tunnel;
+  arm(t_.shared.cfg.timeouts.idle);
+  // Bytes that arrived behind the headers belong to the tunnel.
+  if (client_buf_.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(c.socket, client_buf_.data(), nothrow);
+    if (ec) co_return;
+    client_buf_.consume(n);
+  }
+  if (c.buffer.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(client_, c.buffer.data(), nothrow);
+    if (ec) co_return;
+    c.buffer.consume(n);
+  }
+  if (!relay_buf_) relay_buf_ = t_.buffers.take();
+  char* up_buf = t_.buffers.take();
+  co_await (pump(client_, c.socket, relay_buf_) && pump(c.socket, client_, up_buf));
+  t_.buffers.give_back(up_buf);
+}
+
+awaitable<void> DownstreamSession::pump(tcp::socket& from, tcp::socket& to, char* buf) {
+  for (;;) {
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf, BufferPool::buffer_size), nothrow);
+    if (ec) {
+      error_code ignored;
+      if (ec == asio::error::eof) to.shutdown(tcp::socket::shutdown_send, ignored);
+      else cancel_io();
+      co_return;
+    }
+    arm(t_.shared.cfg.timeouts.idle);
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf, n), nothrow);
+    if (wec) {
+      cancel_io();
+      co_return;
+    }
+  }
+}
+
+awaitable<void> DownstreamSession::send_error(http::status status, std::string_view message,
+                                              bool close) {
+  status_ = static_cast<unsigned>(status);
+  if (close) client_keep_alive_ = false;
+  bool keep = client_keep_alive_ && !draining_;
+  std::array<char, 512> buf;
+  auto r = fmt::format_to_n(buf.data(), buf.size(),
+                            "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Length: {}\r\nX-Request-Id: {}\r\n{}\r\n{}\n",
+                            status_, http::obsolete_reason(status), message.size() + 1,
+                            request_id_view_, keep ? "" : "Connection: close\r\n", message);
+  if (status_ >= 400 && status_ < 500) t_.metrics.bad_requests.add();
+  if (status_ >= 500) {
+    spdlog::warn("{} {} rid={}: {}", status_, upstream_name_.empty() ? "-" : upstream_name_,
+                 request_id_view_, message);
+  }
+  arm(std::chrono::seconds(5));
+  auto [ec, n] = co_await asio::async_write(client_, asio::buffer(buf.data(), r.size), nothrow);
+  bytes_sent_ += n;
+}
+
+}  // namespace corral::proxy

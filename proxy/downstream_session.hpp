@@ -1,0 +1,83 @@
+#pragma once
+// One client connection: reads requests, picks an upstream, relays each exchange, keeps the
+// connection alive between requests. Owns its lifetime (shared_ptr held by its coroutine and
+// its timer), as in Beast's examples.
+#include <boost/intrusive/list_hook.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "balancer/slot.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/header_rewrite.hpp"
+#include "proxy/request_guard.hpp"
+
+namespace corral::proxy {
+
+class ProxyThread;
+struct UpstreamConnection;
+
+class DownstreamSession
+    : public std::enable_shared_from_this<DownstreamSession>,
+      public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>> {
+ public:
+  DownstreamSession(ProxyThread& thread, tcp::socket socket);
+  ~DownstreamSession();
+
+  awaitable<void> run();
+  // Drain: an idle connection is closed now, a busy one after its current response.
+  void drain();
+
+ private:
+  using clock = std::chrono::steady_clock;
+  enum class Phase { idle, header, connect, send, wait_response, relay, tunnel };
+  enum class Outcome { ok, retry, retry_same, bad_gateway, gateway_timeout, client_error, abort };
+
+  awaitable<bool> read_request_header(bool first);
+  awaitable<bool> handle_request();
+  awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started);
+  awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);
+  awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
+  awaitable<void> tunnel(UpstreamConnection& c);
+  awaitable<void> pump(tcp::socket& from, tcp::socket& to, char* buf);
+  awaitable<void> send_error(http::status status, std::string_view message, bool close);
+
+  // Timeouts: one timer, re-armed only when a deadline moves earlier; expiry cancels the sockets.
+  void arm(clock::duration d);
+  void disarm() { armed_ = false; }
+  void on_timer(error_code ec);
+  void cancel_io();
+
+  ProxyThread& t_;
+  tcp::socket client_;
+  beast::flat_buffer client_buf_;
+  asio::steady_timer timer_;
+  clock::time_point deadline_{};
+  clock::time_point timer_at_{clock::time_point::max()};
+  bool armed_ = false;
+  bool expired_ = false;
+  bool idle_ = true;
+  bool draining_ = false;
+  Phase phase_ = Phase::idle;
+
+  std::optional<http::request_parser<http::buffer_body>> req_;
+  std::optional<http::response_parser<http::buffer_body>> res_;
+  std::unique_ptr<UpstreamConnection> upstream_;
+
+  // Per-request facts, reset for each request.
+  char* relay_buf_ = nullptr;
+  bool client_keep_alive_ = true;
+  bool expect_continue_ = false;
+  bool head_ = false;
+  unsigned status_ = 0;
+  std::uint64_t bytes_sent_ = 0;
+  std::string_view upstream_name_;
+  std::array<char, 24> request_id_{};
+  std::string_view request_id_view_;
+  std::array<char, 46> client_ip_{};
+  std::string_view client_ip_view_;
+};
+
+}  // namespace corral::proxy

@@ -1,0 +1,89 @@
+#include "proxy/proxy_thread.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace corral::proxy {
+
+ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
+    : ioc(1),
+      shared(s),
+      index(i),
+      balancer(balancer::make_balancer(s.cfg.balance, s.slots)),
+      pool(ioc, s.upstreams.size(), std::chrono::milliseconds(4000)),
+      metrics(s.upstreams.size()),
+      access_log(ioc, access_log_fd) {}
+
+ProxyThread::~ProxyThread() {
+  stop();
+  join();
+}
+
+void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local) {
+  auto a = std::make_unique<tcp::acceptor>(ioc);
+  a->assign(local.protocol(), fd);
+  acceptors_.push_back(std::move(a));
+}
+
+void ProxyThread::start() {
+  for (auto& a : acceptors_) asio::co_spawn(ioc, accept_loop(*a), asio::detached);
+  thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(ioc);
+    ioc.run();
+  });
+}
+
+void ProxyThread::begin_drain() {
+  asio::post(ioc, [this] {
+    for (auto& a : acceptors_) {
+      error_code ec;
+      a->close(ec);
+    }
+    for (auto& s : sessions_) s.drain();
+    access_log.flush();
+  });
+}
+
+void ProxyThread::stop() {
+  asio::post(ioc, [this] { access_log.flush(); ioc.stop(); });
+}
+
+void ProxyThread::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProxyThread::attach(DownstreamSession& s) {
+  sessions_.push_back(s);
+  open_sessions_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ProxyThread::detach(DownstreamSession& s) {
+  sessions_.erase(sessions_.iterator_to(s));
+  open_sessions_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+awaitable<void> ProxyThread::accept_loop(tcp::acceptor& acceptor) {
+  const auto max = shared.cfg.limits.max_connections;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      // Out of descriptors or memory: back off briefly instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer t(ioc, std::chrono::milliseconds(50));
+      co_await t.async_wait(nothrow);
+      continue;
+    }
+    metrics.connections_accepted.add();
+    if (shared.open_connections.fetch_add(1, std::memory_order_relaxed) >= max) {
+      shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
+      metrics.connections_refused.add();
+      error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    auto session = std::make_shared<DownstreamSession>(*this, std::move(socket));
+    asio::co_spawn(ioc, session->run(), asio::detached);
+  }
+}
+
+}  // namespace corral::proxy

@@ -1,0 +1,57 @@
+#pragma once
+// One data-plane thread: its own io_context, acceptors, balancer, upstream pool, buffers,
+// metrics and access log. Nothing here is touched by another thread but the atomics.
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "balancer/balancer.hpp"
+#include "proxy/access_log.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/buffer_pool.hpp"
+#include "proxy/downstream_session.hpp"
+#include "proxy/metrics.hpp"
+#include "proxy/shared_state.hpp"
+#include "proxy/upstream_pool.hpp"
+
+namespace corral::proxy {
+
+class ProxyThread {
+ public:
+  ProxyThread(SharedState& shared, unsigned index, int access_log_fd);
+  ~ProxyThread();
+
+  // Takes a listening socket (already bound and listening) to accept on.
+  void add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local);
+  void start();           // runs the io_context on a new thread
+  void begin_drain();     // thread-safe: stop accepting, close idle connections
+  void stop();            // thread-safe: stop the loop
+  void join();
+
+  std::size_t open_sessions() const { return open_sessions_.load(std::memory_order_relaxed); }
+
+  asio::io_context ioc;
+  SharedState& shared;
+  const unsigned index;
+  std::unique_ptr<balancer::Balancer> balancer;
+  UpstreamPool pool;
+  BufferPool buffers;
+  ThreadMetrics metrics;
+  AccessLog access_log;
+
+  // Sessions of this thread, for the drain.
+  void attach(DownstreamSession& s);
+  void detach(DownstreamSession& s);
+  std::uint64_t next_request_number() { return ++request_number_; }
+
+ private:
+  awaitable<void> accept_loop(tcp::acceptor& acceptor);
+
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  boost::intrusive::list<DownstreamSession, boost::intrusive::constant_time_size<false>> sessions_;
+  std::atomic<std::size_t> open_sessions_{0};
+  std::uint64_t request_number_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace corral::proxy
