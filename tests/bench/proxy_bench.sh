@@ -467,7 +467,7 @@ wait_http backend1 "$B1_PID" "$B1_PORT" "$TMP/backend1/stderr.log"
 wait_http backend2 "$B2_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
 
 TARGETS=(direct)
-declare -A PORT_OF PID_OF
+declare -A PORT_OF PID_OF LOG_OF
 PORT_OF[direct]=$B1_PORT
 for name in corral haproxy nginx; do
   case $name in
@@ -478,6 +478,7 @@ for name in corral haproxy nginx; do
   start_proxy "$name"
   PORT_OF[$name]=$PROXY_PORT
   PID_OF[$name]=$PROXY_PID
+  LOG_OF[$name]=$PROXY_LOG
   TARGETS+=("$name")
 done
 log "proxy_bench: targets: ${TARGETS[*]} (backends on :$B1_PORT and :$B2_PORT)"
@@ -497,6 +498,10 @@ for c in $CONNS; do
       if [[ $rps == NA ]]; then
         log "proxy_bench: wrk failed against $t:"
         tail -n 5 "$out" >&2 || true
+      fi
+      if [[ -n ${PID_OF[$t]:-} ]] && ! kill -0 "${PID_OF[$t]}" 2>/dev/null; then
+        log "proxy_bench: $t (pid ${PID_OF[$t]}) is gone; its log ends with:"
+        tail -n 10 "${LOG_OF[$t]}" >&2 || true
       fi
     done
   done
@@ -533,6 +538,10 @@ if ((IDLE_CONNS > 0)); then
       sleep 0.1
     done
     sleep 2   # let the proxy settle (deferred frees, lazily grown buffers)
+    if ! kill -0 "$PROXY_PID" 2>/dev/null; then
+      log "proxy_bench: $t died during the idle test; its log ends with:"
+      tail -n 10 "$PROXY_LOG" >&2 || true
+    fi
     after=$(tree_rss_kb "$PROXY_PID")
     fds=$(tree_fds "$PROXY_PID")
     stop_pid "$ipid" 10
@@ -626,7 +635,7 @@ report() {
       {
         name = $1 == "haproxy" ? "HAProxy " hv : $1 == "nginx" ? "nginx " nv : $1
         held = $4 < $3 ? $4 : $3
-        per = held > 0 ? commas(($6 - $5) * 1024 / held) " B" : "n/a"
+        per = $6 == 0 ? "proxy died" : held > 0 ? commas(($6 - $5) * 1024 / held) " B" : "n/a"
         printf "| %s | %s of %s | %.1f MiB | %.1f MiB | %s | %s |\n", name, commas(held), commas($2), $5 / 1024, $6 / 1024, per, $7
       }' "$IDLE"
     echo
