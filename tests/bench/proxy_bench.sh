@@ -250,8 +250,16 @@ fi
 
 if ((HAVE_CORRAL)) && [[ ! -x $CORRAL ]]; then
   if [[ $BUILD == 1 && $CORRAL == "$ROOT/build/corral" ]] && command -v cmake >/dev/null && command -v ninja >/dev/null; then
-    log "proxy_bench: $CORRAL missing, building it (Release); log in $TMP/build.log"
-    if ! (cd "$ROOT" && cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build corral) >"$TMP/build.log" 2>&1; then
+    # An existing build directory keeps its configuration (it may be someone's working build);
+    # a new one is configured for Release.
+    if [[ -f $ROOT/build/build.ninja ]]; then
+      log "proxy_bench: $CORRAL missing, building it in the existing build/; log in $TMP/build.log"
+      build_cmd=(ninja -C build corral)
+    else
+      log "proxy_bench: $CORRAL missing, building it (Release); log in $TMP/build.log"
+      build_cmd=(sh -c 'cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build corral')
+    fi
+    if ! (cd "$ROOT" && "${build_cmd[@]}") >"$TMP/build.log" 2>&1; then
       tail -n 15 "$TMP/build.log" >&2 || true
     fi
   fi
