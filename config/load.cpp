@@ -1,0 +1,519 @@
+// The only file that knows YAML: reads a document into Config, remembering where each key sits.
+#include "config/load.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+#include <span>
+#include <utility>
+
+#include "config/address.hpp"
+#include "config/env.hpp"
+#include "config/suggest.hpp"
+#include "config/units.hpp"
+#include "config/validate.hpp"
+
+namespace corral::config {
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::string_view root_keys[] = {"listen",  "threads",   "admin",  "upstreams",
+                                          "balance", "timeouts",  "limits", "health",
+                                          "retries", "access_log"};
+constexpr std::string_view upstream_keys[] = {"address", "weight"};
+constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
+                                             "upstream_response", "drain"};
+constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections"};
+constexpr std::string_view health_keys[] = {"path", "interval", "timeout"};
+constexpr std::string_view balance_names[] = {"round_robin", "least_loaded"};
+
+// A place in the file, 1-based; 0 when unknown.
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+Position position_of(const YAML::Mark& mark) {
+  if (mark.line < 0 || mark.column < 0) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+std::string child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string indexed(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+std::string joined(Keys keys) {
+  std::string out;
+  for (std::string_view key : keys) {
+    if (!out.empty()) out += ", ";
+    out += key;
+  }
+  return out;
+}
+
+// What a node holds, for "expected X, got Y".
+std::string kind_of(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    default:
+      return "nothing";
+  }
+}
+
+bool is_whole_number(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// True when `b` lies under `a` (or is `a`): "listen" covers "listen[0]" and "listen[0].x".
+bool covers(std::string_view a, std::string_view b) {
+  if (a.empty()) return true;
+  if (!b.starts_with(a)) return false;
+  return b.size() == a.size() || b[a.size()] == '.' || b[a.size()] == '[';
+}
+
+// Reads one YAML document into Config, collecting every problem with its position.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  void read_root(const YAML::Node& root, Config& config) {
+    if (root.IsNull()) return;  // an empty file: validate reports what is missing
+    if (!root.IsMap()) {
+      fail("", root, "expected a map of settings, got " + kind_of(root));
+      return;
+    }
+    for_each_key(root, "", root_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& path) {
+                   read_setting(key, value, path, config);
+                 });
+  }
+
+  // Fills positions into problems found by validate, dropping those that only repeat a value
+  // already reported as unreadable (an unparsable listen address leaves "listen" looking empty).
+  void add_checked(std::vector<Problem> checked) {
+    for (Problem& problem : checked) {
+      bool repeats = std::any_of(failed_.begin(), failed_.end(), [&](const std::string& failed) {
+        return covers(failed, problem.key) || covers(problem.key, failed);
+      });
+      if (repeats) continue;
+      Position at = position_for(problem.key);
+      problem.line = at.line;
+      problem.column = at.column;
+      problems_.push_back(std::move(problem));
+    }
+  }
+
+  // A problem with the file as a whole rather than one key.
+  void report_at(const YAML::Node& node, std::string message) {
+    report("", node, std::move(message));
+  }
+
+  // Every problem, in file order; those without a position last.
+  std::vector<Problem> take_problems() {
+    std::stable_sort(problems_.begin(), problems_.end(), [](const Problem& a, const Problem& b) {
+      auto place = [](const Problem& p) {
+        return std::pair(p.line == 0 ? std::numeric_limits<int>::max() : p.line, p.column);
+      };
+      return place(a) < place(b);
+    });
+    return std::move(problems_);
+  }
+
+ private:
+  // Calls read(key, value, path) for each known key of a map, in file order; reports unknown
+  // and repeated keys. A null node counts as an empty map (a section with every line commented).
+  template <class Read>
+  void for_each_key(const YAML::Node& map, const std::string& path, Keys known, Read read) {
+    if (map.IsNull()) return;
+    if (!map.IsMap()) {
+      fail(path, map, "expected a map with keys " + joined(known) + ", got " + kind_of(map));
+      return;
+    }
+    std::map<std::string, int> seen_on_line;
+    for (const auto& entry : map) {
+      // Copies: nodes are handles, and the iterator's pair is a temporary.
+      const YAML::Node key_node = entry.first;
+      const YAML::Node value = entry.second;
+      if (!key_node.IsScalar()) {
+        report(path, key_node, "keys must be plain names, got " + kind_of(key_node));
+        continue;
+      }
+      const std::string& key = key_node.Scalar();
+      const std::string key_path = child(path, key);
+      Position key_at = position_of(key_node.Mark());
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string message = "unknown key";
+        if (auto near = suggest(key, known)) {
+          message += "; did you mean '" + *near + "'?";
+        } else {
+          message += " (known keys: " + joined(known) + ")";
+        }
+        report(key_path, key_node, std::move(message));
+        continue;
+      }
+      if (auto [first, inserted] = seen_on_line.emplace(key, key_at.line); !inserted) {
+        report(key_path, key_node,
+               "repeated key (first given on line " + std::to_string(first->second) + ")");
+        continue;
+      }
+      // A null value's mark points past it, at whatever follows; the key's is the place to show.
+      remember(key_path, value.IsNull() ? key_node.Mark() : value.Mark());
+      read(key, value, key_path);
+    }
+  }
+
+  void read_setting(std::string_view key, const YAML::Node& value, const std::string& path,
+                    Config& config) {
+    if (key == "listen") {
+      read_listen(value, path, config.listen);
+    } else if (key == "threads") {
+      read_threads(value, path, config.threads);
+    } else if (key == "admin") {
+      read_admin(value, path, config.admin);
+    } else if (key == "upstreams") {
+      read_upstreams(value, path, config.upstreams);
+    } else if (key == "balance") {
+      read_balance(value, path, config.balance);
+    } else if (key == "timeouts") {
+      read_timeouts(value, path, config.timeouts);
+    } else if (key == "limits") {
+      read_limits(value, path, config.limits);
+    } else if (key == "health") {
+      read_health(value, path, config.health);
+    } else if (key == "retries") {
+      if (auto retries = read_unsigned(value, path)) config.retries = *retries;
+    } else if (key == "access_log") {
+      if (auto log = read_text(value, path, "off, stdout or a file path")) config.access_log = *log;
+    }
+  }
+
+  void read_listen(const YAML::Node& node, const std::string& path, std::vector<Address>& listen) {
+    if (node.IsScalar()) {
+      listen.push_back(read_address(node, path).value_or(Address{}));
+      return;
+    }
+    if (!node.IsSequence()) {
+      fail(path, node, "expected an address or a list of addresses, got " + kind_of(node));
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      // Placeholders keep indices in step with the file for validate's messages.
+      listen.push_back(read_address(node[i], indexed(path, i)).value_or(Address{}));
+    }
+  }
+
+  void read_threads(const YAML::Node& node, const std::string& path, unsigned& threads) {
+    auto text = read_text(node, path, "auto or a positive whole number");
+    if (!text) return;
+    if (*text == "auto") {
+      threads = 0;
+      return;
+    }
+    auto count = parse_unsigned(*text);
+    if (!count || *count == 0) {
+      fail(path, node, "expected auto or a positive whole number, got '" + *text + "'");
+      return;
+    }
+    threads = *count;
+  }
+
+  void read_admin(const YAML::Node& node, const std::string& path, std::optional<Address>& admin) {
+    auto text = read_text(node, path, "an address or off");
+    if (!text) return;
+    if (*text == "off") {
+      admin.reset();
+      return;
+    }
+    admin = address_from(*text, node, path);
+  }
+
+  void read_upstreams(const YAML::Node& node, const std::string& path,
+                      std::vector<Upstream>& upstreams) {
+    if (!node.IsSequence()) {
+      fail(path, node, "expected a list of upstreams, got " + kind_of(node));
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node entry = node[i];
+      const std::string entry_path = indexed(path, i);
+      remember(entry_path, entry.Mark());
+      Upstream upstream;  // kept even when broken, so indices stay in step with the file
+      if (entry.IsScalar()) {
+        upstream.address = read_address(entry, entry_path).value_or(Address{});
+      } else if (entry.IsMap()) {
+        read_upstream_map(entry, entry_path, upstream);
+      } else {
+        fail(entry_path, entry,
+             "expected an address or a map with keys address, weight, got " + kind_of(entry));
+      }
+      upstreams.push_back(std::move(upstream));
+    }
+  }
+
+  void read_upstream_map(const YAML::Node& node, const std::string& path, Upstream& upstream) {
+    bool has_address = false;
+    for_each_key(node, path, upstream_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "address") {
+                     has_address = true;
+                     upstream.address = read_address(value, key_path).value_or(Address{});
+                   } else if (key == "weight") {
+                     if (auto weight = read_unsigned(value, key_path)) upstream.weight = *weight;
+                   }
+                 });
+    if (!has_address) fail(path, node, "missing key 'address'");
+  }
+
+  void read_balance(const YAML::Node& node, const std::string& path, Balance& balance) {
+    auto text = read_text(node, path, "round_robin or least_loaded");
+    if (!text) return;
+    if (*text == "round_robin") {
+      balance = Balance::round_robin;
+    } else if (*text == "least_loaded") {
+      balance = Balance::least_loaded;
+    } else if (auto near = suggest(*text, balance_names)) {
+      fail(path, node, "unknown balance '" + *text + "'; did you mean '" + *near + "'?");
+    } else {
+      fail(path, node, "unknown balance '" + *text + "' (expected round_robin or least_loaded)");
+    }
+  }
+
+  void read_timeouts(const YAML::Node& node, const std::string& path, Timeouts& timeouts) {
+    for_each_key(node, path, timeout_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   auto duration = read_duration(value, key_path);
+                   if (!duration) return;
+                   if (key == "connect") timeouts.connect = *duration;
+                   if (key == "client_header") timeouts.client_header = *duration;
+                   if (key == "idle") timeouts.idle = *duration;
+                   if (key == "upstream_response") timeouts.upstream_response = *duration;
+                   if (key == "drain") timeouts.drain = *duration;
+                 });
+  }
+
+  void read_limits(const YAML::Node& node, const std::string& path, Limits& limits) {
+    for_each_key(node, path, limit_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "max_connections") {
+                     if (auto count = read_count(value, key_path)) limits.max_connections = *count;
+                     return;
+                   }
+                   auto size = read_size(value, key_path);
+                   if (!size) return;
+                   if (key == "max_header_bytes") limits.max_header_bytes = *size;
+                   if (key == "max_body_bytes") limits.max_body_bytes = *size;
+                 });
+  }
+
+  void read_health(const YAML::Node& node, const std::string& path, Health& health) {
+    health.enabled = node.IsNull() || node.IsMap();
+    for_each_key(node, path, health_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "path") {
+                     if (auto text = read_text(value, key_path, "a URL path")) health.path = *text;
+                     return;
+                   }
+                   auto duration = read_duration(value, key_path);
+                   if (!duration) return;
+                   if (key == "interval") health.interval = *duration;
+                   if (key == "timeout") health.timeout = *duration;
+                 });
+  }
+
+  // A scalar with ${VAR} replaced; `expected` describes what belongs there, for messages.
+  std::optional<std::string> read_text(const YAML::Node& node, const std::string& path,
+                                       std::string_view expected) {
+    if (!node.IsScalar()) {
+      fail(path, node, "expected " + std::string(expected) + ", got " + kind_of(node));
+      return std::nullopt;
+    }
+    EnvSubstitution substituted = substitute_env(node.Scalar());
+    if (!substituted.ok()) {
+      fail(path, node, substituted.error);
+      return std::nullopt;
+    }
+    return std::move(substituted.text);
+  }
+
+  std::optional<Address> read_address(const YAML::Node& node, const std::string& path) {
+    remember(path, node.Mark());
+    auto text = read_text(node, path, "an address (host:port or [ipv6]:port)");
+    if (!text) return std::nullopt;
+    return address_from(*text, node, path);
+  }
+
+  std::optional<Address> address_from(const std::string& text, const YAML::Node& node,
+                                      const std::string& path) {
+    if (auto address = parse_address(text)) return address;
+    std::string message = "not an address: '" + text + "' ";
+    if (text.find(':') == text.npos) {
+      message += "(no port; expected host:port)";
+    } else if (!text.starts_with('[') && text.find(':') != text.rfind(':')) {
+      message += "(an IPv6 address needs brackets, as in [::1]:8080)";
+    } else {
+      message += "(expected host:port or [ipv6]:port, port 0..65535)";
+    }
+    fail(path, node, std::move(message));
+    return std::nullopt;
+  }
+
+  std::optional<Duration> read_duration(const YAML::Node& node, const std::string& path) {
+    auto text = read_text(node, path, "a duration such as 250ms, 2s or 1m30s");
+    if (!text) return std::nullopt;
+    if (auto duration = parse_duration(*text)) return duration;
+    if (is_whole_number(*text)) {
+      fail(path, node, "'" + *text + "' has no unit; write " + *text + "s or " + *text + "ms");
+    } else {
+      fail(path, node,
+           "not a duration: '" + *text +
+               "' (expected whole numbers with h, m, s or ms, as in "
+               "250ms, 2s, 1m30s)");
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::uint64_t> read_size(const YAML::Node& node, const std::string& path) {
+    auto text = read_text(node, path, "a size such as 16KiB or 100MiB");
+    if (!text) return std::nullopt;
+    if (auto size = parse_size(*text)) return size;
+    fail(path, node,
+         "not a size: '" + *text +
+             "' (expected bytes, or a whole number with B, KiB, MiB, GiB, "
+             "KB, MB or GB)");
+    return std::nullopt;
+  }
+
+  std::optional<std::uint64_t> read_count(const YAML::Node& node, const std::string& path) {
+    auto text = read_text(node, path, "a whole number");
+    if (!text) return std::nullopt;
+    std::uint64_t value = 0;
+    const char* end = text->data() + text->size();
+    auto [next, error] = std::from_chars(text->data(), end, value);
+    if (!is_whole_number(*text) || error != std::errc{} || next != end) {
+      fail(path, node, "expected a whole number, got '" + *text + "'");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<unsigned> read_unsigned(const YAML::Node& node, const std::string& path) {
+    auto count = read_count(node, path);
+    if (!count) return std::nullopt;
+    if (*count > std::numeric_limits<unsigned>::max()) {
+      fail(path, node, "'" + std::to_string(*count) + "' is too large");
+      return std::nullopt;
+    }
+    return static_cast<unsigned>(*count);
+  }
+
+  static std::optional<unsigned> parse_unsigned(const std::string& text) {
+    unsigned value = 0;
+    const char* end = text.data() + text.size();
+    auto [next, error] = std::from_chars(text.data(), end, value);
+    if (!is_whole_number(text) || error != std::errc{} || next != end) return std::nullopt;
+    return value;
+  }
+
+  void remember(const std::string& path, const YAML::Mark& mark) {
+    positions_.emplace(path, position_of(mark));
+  }
+
+  // The position of `key`, else of its nearest parent that has one.
+  Position position_for(std::string key) const {
+    for (;;) {
+      if (auto it = positions_.find(key); it != positions_.end()) return it->second;
+      auto cut = key.find_last_of(".[");
+      if (cut == std::string::npos) return {};
+      key.resize(cut);
+    }
+  }
+
+  // A problem that leaves the value at `path` unread (its default stays in Config).
+  void fail(const std::string& path, const YAML::Node& node, std::string message) {
+    report(path, node, std::move(message));
+    failed_.insert(path);
+  }
+
+  // A problem beside a value that was read, such as an unknown or repeated key.
+  // A null node's mark points past it, so the problem goes where its key was remembered.
+  void report(const std::string& path, const YAML::Node& node, std::string message) {
+    Position at = node.IsNull() ? position_for(path) : position_of(node.Mark());
+    problems_.push_back(Problem{file_, at.line, at.column, path, std::move(message)});
+  }
+
+  std::string file_;
+  std::vector<Problem> problems_;
+  std::map<std::string, Position> positions_;  // key path -> where its value is written
+  std::set<std::string> failed_;               // key paths already reported as unreadable
+};
+
+}  // namespace
+
+LoadResult load_string(std::string_view text, const std::string& name) {
+  LoadResult result;
+  Config config;
+  config.source = name;
+  Reader reader(name);
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    if (!documents.empty()) reader.read_root(documents.front(), config);
+    if (documents.size() > 1) {
+      reader.report_at(documents[1],
+                       "expected one YAML document, found " + std::to_string(documents.size()));
+    }
+  } catch (const YAML::Exception& error) {
+    // A syntax error: nothing after it can be trusted, so it is the only problem reported.
+    Position at = position_of(error.mark);
+    result.problems.push_back(Problem{name, at.line, at.column, "", error.msg});
+    return result;
+  } catch (const std::exception& error) {
+    result.problems.push_back(Problem{name, 0, 0, "", error.what()});
+    return result;
+  }
+  reader.add_checked(validate(config));
+  result.problems = reader.take_problems();
+  if (result.problems.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    int error = errno;
+    return LoadResult{
+        std::nullopt,
+        {Problem{path, 0, 0, "", "cannot read file: " + std::string(std::strerror(error))}}};
+  }
+  std::string text;
+  char buffer[8192];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, got);
+  int error = std::ferror(file) ? errno : 0;
+  std::fclose(file);
+  if (error != 0) {
+    return LoadResult{
+        std::nullopt,
+        {Problem{path, 0, 0, "", "cannot read file: " + std::string(std::strerror(error))}}};
+  }
+  return load_string(text, path);
+}
+
+}  // namespace corral::config
