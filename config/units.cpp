@@ -30,12 +30,13 @@ std::optional<std::uint64_t> scaled(std::uint64_t value, std::uint64_t scale) {
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view text) {
-  // Listed largest first; "ms" before "m" so the longer suffix wins.
+  // A duration unit; a lower rank is a larger unit, which must come first.
   struct Unit {
     std::string_view suffix;
     int rank;
     std::uint64_t milliseconds;
   };
+  // "ms" before "m" so the longer suffix wins.
   static constexpr Unit units[] = {
       {"h", 0, 3'600'000}, {"ms", 3, 1}, {"m", 1, 60'000}, {"s", 2, 1'000}};
 
@@ -67,6 +68,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
+  // A size suffix and the bytes it stands for.
   struct Unit {
     std::string_view suffix;
     std::uint64_t bytes;
