@@ -171,8 +171,8 @@ void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade) {
   else
     h.erase(x_forwarded_host);
 
-  if (h.find(x_request_id) == h.end() && !ctx.request_id.empty())
-    h.set(x_request_id, ctx.request_id);
+  // An empty X-Request-Id identifies nothing in the logs: replace it like a missing one.
+  if (request_id_of(h).empty() && !ctx.request_id.empty()) h.set(x_request_id, ctx.request_id);
 }
 
 void rewrite_response(http::fields& h, bool upgrade) { remove_hop_by_hop(h, upgrade); }

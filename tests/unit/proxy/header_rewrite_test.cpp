@@ -194,6 +194,13 @@ TEST(RewriteRequest, SetsRequestIdWhenAbsent) {
   EXPECT_EQ(request_id_of(h), "req-1");
 }
 
+TEST(RewriteRequest, ReplacesEmptyRequestId) {
+  auto h = make({{"Host", "a"}, {"X-Request-Id", ""}});
+  rewrite_request(h, plain, false);
+  EXPECT_EQ(h.count("X-Request-Id"), 1u);
+  EXPECT_EQ(request_id_of(h), "req-1");
+}
+
 TEST(RewriteRequest, KeepsEndToEndHeadersInOrder) {
   auto h = make({{"Host", "a"}, {"Accept", "text/html"}, {"Connection", "close"},
                  {"Cookie", "s=1"}, {"Authorization", "Bearer t"}});
