@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds corral and runs the whole test suite: unit and integration tests in a release build,
+# then again under AddressSanitizer + UndefinedBehaviorSanitizer. SANITIZE=0 skips the second.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+deploy/scripts/install-deps.sh test
+jobs=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
+
+if [ "${SANITIZE:-1}" = 1 ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_SANITIZE=ON >/dev/null
+  ninja -C build-asan -j"$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600
+fi
