@@ -1,0 +1,52 @@
+#pragma once
+// The messages between the master and the proxy process, one JSON object per line over the
+// control socketpair (fd in CORRAL_CONTROL_FD of the proxy):
+//   master → proxy  {"type":"membership","slots":[{"slot":0,"address":"127.0.0.1:40001",
+//                    "state":"ready","generation":3}, ...]}   (always the whole table)
+//   master → proxy  {"type":"drain"}                          (stop accepting, finish, exit 0)
+//   proxy → master  {"type":"ready"}                          (listening, membership applied)
+//   proxy → master  {"type":"drained","slot":0,"generation":3}  (no request in flight on it)
+//   proxy → master  {"type":"stats","slots":[{"slot":0,"in_flight":1,"requests":42}, ...]}
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corral::proxy {
+
+enum class SlotState { starting, ready, draining, stopped, errored };
+
+std::string_view to_string(SlotState s);
+std::optional<SlotState> slot_state_from(std::string_view s);
+
+// One worker slot as the proxy must know it.
+struct SlotMembership {
+  std::uint32_t slot = 0;
+  std::string address;  // "127.0.0.1:40001"; empty while no worker was ever ready
+  SlotState state = SlotState::starting;
+  std::uint64_t generation = 0;
+};
+
+// Per-slot figures the proxy reports.
+struct SlotStats {
+  std::uint32_t slot = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t requests = 0;
+};
+
+// A decoded control message; `type` tells which fields are set.
+struct ControlMessage {
+  std::string type;  // membership | drain | ready | drained | stats
+  std::vector<SlotMembership> slots;
+  std::vector<SlotStats> stats;
+  std::uint32_t slot = 0;
+  std::uint64_t generation = 0;
+};
+
+// One line of JSON, with the trailing '\n'.
+std::string encode(const ControlMessage& m);
+// Nothing when the line is not a valid control message.
+std::optional<ControlMessage> decode(std::string_view line);
+
+}  // namespace corral::proxy
