@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace corral::config {
@@ -48,12 +49,49 @@ struct Health {
   Duration timeout{1000};
 };
 
+// When a started worker counts as ready: its port accepts TCP, or it sent {"ready":true}/"ready".
+enum class ReadyWhen { port, message };
+
+struct WorkerReady {
+  ReadyWhen when = ReadyWhen::port;
+  Duration timeout{30000};
+};
+
+// How a worker is stopped: `signal` to its process group, then SIGKILL after `timeout`.
+struct WorkerStop {
+  std::string signal = "SIGTERM";  // as written, normalised to the SIG prefix
+  int signal_number = 15;
+  Duration timeout{10000};
+};
+
+// When a crashed worker is started again: `backoff` doubling (with jitter) up to `max_backoff`;
+// `crash_loop` crashes in a row, each within `reset_after` of its start, mark the slot errored.
+struct WorkerRestart {
+  Duration backoff{100};
+  Duration max_backoff{15000};
+  Duration reset_after{30000};
+  unsigned crash_loop = 5;
+};
+
+// The app's processes corral starts and supervises, one per slot 0..count-1.
+struct Workers {
+  std::vector<std::string> command;  // argv; argv[0] is looked up in PATH
+  unsigned count = 0;                // 0 = max: one per core
+  std::string cwd;                   // as written; relative to the config file's directory
+  std::vector<std::pair<std::string, std::string>> env;  // in file order
+  std::uint16_t port_base = 0;       // 0 = a free loopback port per worker; else slot i: base+i
+  WorkerReady ready;
+  WorkerStop stop;
+  WorkerRestart restart;
+};
+
 struct Config {
   std::string source;                 // the file it came from ("<embedded>" for the demo)
   std::vector<Address> listen;        // at least one
   unsigned threads = 0;               // 0 = auto (one per core)
   std::optional<Address> admin;       // /healthz /readyz /metrics
-  std::vector<Upstream> upstreams;
+  std::vector<Upstream> upstreams;    // services corral fronts; or else `workers`
+  std::optional<Workers> workers;     // processes corral starts; or else `upstreams`
   Balance balance = Balance::round_robin;
   Timeouts timeouts;
   Limits limits;

@@ -15,7 +15,9 @@
 #include <utility>
 
 #include "config/address.hpp"
+#include "config/command.hpp"
 #include "config/env.hpp"
+#include "config/signal_name.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
 #include "config/validate.hpp"
@@ -25,14 +27,21 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"listen",  "threads",   "admin",  "upstreams",
-                                          "balance", "timeouts",  "limits", "health",
-                                          "retries", "access_log"};
+constexpr std::string_view root_keys[] = {"listen",  "threads",  "admin",  "upstreams",
+                                          "workers", "balance",  "timeouts", "limits",
+                                          "health",  "retries",  "access_log"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
 constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections"};
 constexpr std::string_view health_keys[] = {"path", "interval", "timeout"};
+constexpr std::string_view worker_keys[] = {"command",   "count", "cwd",  "env",
+                                            "port_base", "ready", "stop", "restart"};
+constexpr std::string_view worker_ready_keys[] = {"when", "timeout"};
+constexpr std::string_view worker_stop_keys[] = {"signal", "timeout"};
+constexpr std::string_view worker_restart_keys[] = {"backoff", "max_backoff", "reset_after",
+                                                    "crash_loop"};
+constexpr std::string_view ready_when_names[] = {"port", "message"};
 constexpr std::string_view balance_names[] = {"round_robin", "least_loaded"};
 
 // A place in the file, 1-based; 0 when unknown.
@@ -190,6 +199,8 @@ class Reader {
       read_admin(value, path, config.admin);
     } else if (key == "upstreams") {
       read_upstreams(value, path, config.upstreams);
+    } else if (key == "workers") {
+      read_workers(value, path, config.workers.emplace());
     } else if (key == "balance") {
       read_balance(value, path, config.balance);
     } else if (key == "timeouts") {
@@ -280,6 +291,193 @@ class Reader {
                    }
                  });
     if (!has_address) fail(path, node, "missing key 'address'");
+  }
+
+  void read_workers(const YAML::Node& node, const std::string& path, Workers& workers) {
+    for_each_key(node, path, worker_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "command") {
+                     read_command(value, key_path, workers.command);
+                   } else if (key == "count") {
+                     read_worker_count(value, key_path, workers.count);
+                   } else if (key == "cwd") {
+                     if (auto cwd = read_text(value, key_path, "a directory")) workers.cwd = *cwd;
+                   } else if (key == "env") {
+                     read_worker_env(value, key_path, workers.env);
+                   } else if (key == "port_base") {
+                     read_port_base(value, key_path, workers.port_base);
+                   } else if (key == "ready") {
+                     read_worker_ready(value, key_path, workers.ready);
+                   } else if (key == "stop") {
+                     read_worker_stop(value, key_path, workers.stop);
+                   } else if (key == "restart") {
+                     read_worker_restart(value, key_path, workers.restart);
+                   }
+                 });
+  }
+
+  // A list of words (argv), or one string split like a shell would split it.
+  void read_command(const YAML::Node& node, const std::string& path,
+                    std::vector<std::string>& command) {
+    if (node.IsScalar()) {
+      auto text = read_text(node, path, "a command");
+      if (!text) return;
+      SplitCommand split = split_command(*text);
+      if (!split.ok()) {
+        fail(path, node, split.error);
+        return;
+      }
+      command = std::move(split.argv);
+      return;
+    }
+    if (!node.IsSequence()) {
+      fail(path, node, "expected a command: a list of words or one string, got " + kind_of(node));
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string word_path = indexed(path, i);
+      remember(word_path, node[i].Mark());
+      auto word = read_text(node[i], word_path, "a word of the command");
+      if (!word) {
+        failed_.insert(path);
+        continue;
+      }
+      command.push_back(std::move(*word));
+    }
+  }
+
+  void read_worker_count(const YAML::Node& node, const std::string& path, unsigned& count) {
+    auto text = read_text(node, path, "max or a positive whole number");
+    if (!text) return;
+    if (*text == "max") {
+      count = 0;
+      return;
+    }
+    auto value = parse_unsigned(*text);
+    if (!value || *value == 0) {
+      fail(path, node, "expected max or a positive whole number, got '" + *text + "'");
+      return;
+    }
+    count = *value;
+  }
+
+  // A map of variable names to values; the names are the app's, so any valid name goes.
+  void read_worker_env(const YAML::Node& node, const std::string& path,
+                       std::vector<std::pair<std::string, std::string>>& env) {
+    if (node.IsNull()) return;
+    if (!node.IsMap()) {
+      fail(path, node, "expected a map of variable names to values, got " + kind_of(node));
+      return;
+    }
+    std::map<std::string, int> seen_on_line;
+    for (const auto& entry : node) {
+      const YAML::Node key_node = entry.first;
+      const YAML::Node value = entry.second;
+      if (!key_node.IsScalar()) {
+        report(path, key_node, "variable names must be plain names, got " + kind_of(key_node));
+        continue;
+      }
+      const std::string& name = key_node.Scalar();
+      const std::string key_path = child(path, name);
+      remember(key_path, value.IsNull() ? key_node.Mark() : value.Mark());
+      if (!is_env_name(name)) {
+        report(key_path, key_node,
+               "not a variable name (letters, digits and _, not starting with a digit)");
+        continue;
+      }
+      if (auto [first, inserted] = seen_on_line.emplace(name, position_of(key_node.Mark()).line);
+          !inserted) {
+        report(key_path, key_node,
+               "repeated key (first given on line " + std::to_string(first->second) + ")");
+        continue;
+      }
+      if (value.IsNull()) {
+        env.emplace_back(name, "");
+        continue;
+      }
+      if (auto text = read_text(value, key_path, "a value")) env.emplace_back(name, *text);
+    }
+  }
+
+  void read_port_base(const YAML::Node& node, const std::string& path, std::uint16_t& base) {
+    auto value = read_count(node, path);
+    if (!value) return;
+    if (*value > 65535) {
+      fail(path, node, "expected a port 0..65535, got " + std::to_string(*value));
+      return;
+    }
+    base = static_cast<std::uint16_t>(*value);
+  }
+
+  void read_worker_ready(const YAML::Node& node, const std::string& path, WorkerReady& ready) {
+    for_each_key(node, path, worker_ready_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "timeout") {
+                     if (auto duration = read_duration(value, key_path)) ready.timeout = *duration;
+                     return;
+                   }
+                   auto text = read_text(value, key_path, "port or message");
+                   if (!text) return;
+                   if (*text == "port") {
+                     ready.when = ReadyWhen::port;
+                   } else if (*text == "message") {
+                     ready.when = ReadyWhen::message;
+                   } else if (auto near = suggest(*text, ready_when_names)) {
+                     fail(key_path, value,
+                          "unknown value '" + *text + "'; did you mean '" + *near + "'?");
+                   } else {
+                     fail(key_path, value,
+                          "unknown value '" + *text +
+                              "' (expected port: accepts TCP, or message: sends "
+                              "{\"ready\":true})");
+                   }
+                 });
+  }
+
+  void read_worker_stop(const YAML::Node& node, const std::string& path, WorkerStop& stop) {
+    for_each_key(node, path, worker_stop_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "timeout") {
+                     if (auto duration = read_duration(value, key_path)) stop.timeout = *duration;
+                     return;
+                   }
+                   auto text = read_text(value, key_path, "a signal name such as SIGTERM");
+                   if (!text) return;
+                   auto signal = parse_signal_name(*text);
+                   if (!signal) {
+                     fail(key_path, value,
+                          "unknown signal '" + *text +
+                              "' (expected SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 or "
+                              "SIGKILL)");
+                     return;
+                   }
+                   stop.signal = signal->name;
+                   stop.signal_number = signal->number;
+                 });
+  }
+
+  void read_worker_restart(const YAML::Node& node, const std::string& path,
+                           WorkerRestart& restart) {
+    for_each_key(node, path, worker_restart_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "crash_loop") {
+                     if (auto count = read_unsigned(value, key_path)) restart.crash_loop = *count;
+                     return;
+                   }
+                   auto duration = read_duration(value, key_path);
+                   if (!duration) return;
+                   if (key == "backoff") restart.backoff = *duration;
+                   if (key == "max_backoff") restart.max_backoff = *duration;
+                   if (key == "reset_after") restart.reset_after = *duration;
+                 });
+  }
+
+  static bool is_env_name(std::string_view name) {
+    if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_';
+    });
   }
 
   void read_balance(const YAML::Node& node, const std::string& path, Balance& balance) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 namespace corral::config {
 namespace {
@@ -11,6 +13,14 @@ constexpr unsigned max_threads = 1024;
 constexpr unsigned min_weight = 1;
 constexpr unsigned max_weight = 1000;
 constexpr unsigned max_retries = 10;
+constexpr unsigned max_workers = 1024;
+// Variables corral sets for every worker.
+constexpr std::string_view reserved_env[] = {"PORT",
+                                             "CORRAL_WORKER_ID",
+                                             "CORRAL_GENERATION",
+                                             "CORRAL_CHANNEL_FD",
+                                             "NODE_CHANNEL_FD",
+                                             "NODE_CHANNEL_SERIALIZATION_MODE"};
 constexpr std::uint64_t min_header_bytes = 1024;
 constexpr std::uint64_t max_header_bytes = 1024 * 1024;
 
@@ -43,6 +53,7 @@ class Checker {
     check_admin();
     check_threads();
     check_upstreams();
+    check_workers();
     check_timeouts();
     check_limits();
     check_health();
@@ -90,7 +101,17 @@ class Checker {
 
   void check_upstreams() {
     const auto& upstreams = config_.upstreams;
-    if (upstreams.empty()) add("upstreams", "at least one upstream is required");
+    if (config_.workers) {
+      if (!upstreams.empty()) {
+        add("workers",
+            "workers and upstreams cannot both be set: workers are processes corral starts, "
+            "upstreams are services it fronts; keep one of them");
+      }
+      return;
+    }
+    if (upstreams.empty()) {
+      add("upstreams", "at least one upstream is required (or a workers: section)");
+    }
     for (std::size_t i = 0; i < upstreams.size(); ++i) {
       const Upstream& upstream = upstreams[i];
       if (upstream.address.port == 0 && !upstream.address.host.empty()) {
@@ -102,6 +123,56 @@ class Checker {
                                                      " to " + std::to_string(max_weight) +
                                                      ", got " + std::to_string(upstream.weight));
       }
+    }
+  }
+
+  void check_workers() {
+    if (!config_.workers) return;
+    const Workers& w = config_.workers.value();
+    if (w.command.empty()) add("workers.command", "a command is required, e.g. [node, server.js]");
+    if (w.count > max_workers) {
+      add("workers.count",
+          "at most " + std::to_string(max_workers) + " workers, got " + std::to_string(w.count));
+    }
+    for (const auto& [name, value] : w.env) {
+      if (std::find(std::begin(reserved_env), std::end(reserved_env), name) !=
+          std::end(reserved_env)) {
+        add("workers.env." + name, "set by corral for each worker; it cannot be given here");
+      }
+    }
+    check_port_range(w);
+    check_positive("workers.ready.timeout", w.ready.timeout);
+    check_positive("workers.stop.timeout", w.stop.timeout);
+    check_positive("workers.restart.backoff", w.restart.backoff);
+    check_positive("workers.restart.reset_after", w.restart.reset_after);
+    if (w.restart.max_backoff < w.restart.backoff) {
+      add("workers.restart.max_backoff", "must be at least workers.restart.backoff");
+    }
+    if (w.restart.crash_loop < 1) add("workers.restart.crash_loop", "must be at least 1");
+  }
+
+  // With a port base, slot i listens on base+i: the range must fit and keep clear of corral's own.
+  void check_port_range(const Workers& w) {
+    if (w.port_base == 0 || w.count == 0) return;
+    const unsigned last = unsigned{w.port_base} + w.count - 1;
+    if (last > 65535) {
+      add("workers.port_base", "slots " + std::to_string(w.port_base) + ".." +
+                                   std::to_string(last) + " go past port 65535");
+      return;
+    }
+    auto inside = [&](const Address& a) { return a.port >= w.port_base && a.port <= last; };
+    for (std::size_t i = 0; i < config_.listen.size(); ++i) {
+      if (inside(config_.listen[i])) {
+        add("workers.port_base", "worker ports " + std::to_string(w.port_base) + ".." +
+                                     std::to_string(last) + " include " + indexed("listen", i) +
+                                     " '" + config_.listen[i].text + "'");
+        return;
+      }
+    }
+    if (config_.admin && inside(*config_.admin)) {
+      add("workers.port_base", "worker ports " + std::to_string(w.port_base) + ".." +
+                                   std::to_string(last) + " include admin '" +
+                                   config_.admin->text + "'");
     }
   }
 

@@ -162,10 +162,10 @@ TEST(LoadString, UnknownKeyInUpstream) {
 }
 
 TEST(LoadString, UnknownKeyFarFromAnyListsKnownKeys) {
-  expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\nworkers: 4\n"), 3, 1,
-                 "workers",
-                 "unknown key (known keys: listen, threads, admin, upstreams, balance, timeouts, "
-                 "limits, health, retries, access_log)");
+  expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\nsticky: 4\n"), 3, 1,
+                 "sticky",
+                 "unknown key (known keys: listen, threads, admin, upstreams, workers, balance, "
+                 "timeouts, limits, health, retries, access_log)");
 }
 
 TEST(LoadString, RepeatedKey) {
@@ -268,12 +268,13 @@ TEST(LoadString, MissingRequiredSectionsHaveNoPosition) {
   LoadResult result = load_string("threads: 2\n", "c.yaml");
   EXPECT_EQ(lines_of(result),
             (std::vector<std::string>{"c.yaml: listen: at least one listen address is required",
-                                      "c.yaml: upstreams: at least one upstream is required"}));
+                                      "c.yaml: upstreams: at least one upstream is required (or a "
+                                      "workers: section)"}));
 }
 
 TEST(LoadString, EmptyListGetsItsPosition) {
   expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: []\n"), 2, 12, "upstreams",
-                 "at least one upstream is required");
+                 "at least one upstream is required (or a workers: section)");
 }
 
 TEST(LoadString, UnreadableValueIsNotReportedTwice) {

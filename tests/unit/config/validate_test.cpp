@@ -32,7 +32,7 @@ TEST(Validate, RequiresListenAndUpstreams) {
   auto problems = validate(config);
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].to_string(), "test.yaml: listen: at least one listen address is required");
-  EXPECT_EQ(problems[1].to_string(), "test.yaml: upstreams: at least one upstream is required");
+  EXPECT_EQ(problems[1].to_string(), "test.yaml: upstreams: at least one upstream is required (or a workers: section)");
 }
 
 TEST(Validate, DuplicateListen) {
