@@ -283,7 +283,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
   if (!c.reused) {
     phase_ = Phase::connect;
     arm(cfg.timeouts.connect);
-    auto [ec] = co_await c.socket.async_connect(shared.upstreams[slot].endpoint, nothrow);
+    auto [ec] = co_await c.socket.async_connect(t_.endpoints[slot], nothrow);
     if (ec) {
       t_.metrics.upstreams[slot].connect_failures.add();
       if (shared.health.connect_failed(slot)) {

@@ -11,7 +11,20 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       balancer(balancer::make_balancer(s.cfg.balance, s.slots)),
       pool(ioc, s.upstreams.size(), std::chrono::milliseconds(4000)),
       metrics(s.upstreams.size()),
-      access_log(ioc, access_log_fd) {}
+      access_log(ioc, access_log_fd) {
+  for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
+}
+
+void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep) {
+  asio::post(ioc, [this, slot, ep] {
+    endpoints[slot] = ep;
+    pool.clear_slot(slot);
+  });
+}
+
+void ProxyThread::forget_slot(balancer::SlotId slot) {
+  asio::post(ioc, [this, slot] { pool.clear_slot(slot); });
+}
 
 ProxyThread::~ProxyThread() {
   stop();

@@ -28,6 +28,12 @@ class ProxyThread {
   void stop();            // thread-safe: stop the loop
   void join();
 
+  // Thread-safe: the upstream of `slot` moved (a new worker generation); pooled connections to
+  // the old one are dropped.
+  void set_endpoint(balancer::SlotId slot, tcp::endpoint ep);
+  // Thread-safe: drop pooled connections to `slot` (its worker stopped).
+  void forget_slot(balancer::SlotId slot);
+
   std::size_t open_sessions() const { return open_sessions_.load(std::memory_order_relaxed); }
 
   asio::io_context ioc;
@@ -37,6 +43,7 @@ class ProxyThread {
   UpstreamPool pool;
   BufferPool buffers;
   ThreadMetrics metrics;
+  std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
   AccessLog access_log;
 
   // Sessions of this thread, for the drain.

@@ -5,8 +5,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <thread>
 
+#include "config/address.hpp"
+#include "proxy/control_channel.hpp"
 #include "proxy/listen_socket.hpp"
 #include "proxy/metrics_text.hpp"
 #include "proxy/proxy_thread.hpp"
@@ -15,8 +18,19 @@
 
 namespace corral::proxy {
 
-Server::Server(config::Config cfg) : control_(1) {
-  shared_ = std::make_unique<SharedState>(std::move(cfg));
+namespace {
+
+std::size_t worker_slots_from_env() {
+  const char* v = std::getenv("CORRAL_WORKER_SLOTS");
+  return v ? static_cast<std::size_t>(std::strtoul(v, nullptr, 10)) : 0;
+}
+
+}  // namespace
+
+Server::Server(config::Config cfg) : control_(1), inherited_(inherited_from_env()) {
+  shared_ = std::make_unique<SharedState>(std::move(cfg), inherited_ ? worker_slots_from_env() : 0);
+  drained_reported_.assign(shared_->upstreams.size(), 0);
+  membership_.resize(shared_->upstreams.size());
 }
 
 Server::~Server() {
@@ -28,29 +42,58 @@ Server::~Server() {
 
 int Server::run() {
   const auto& cfg = shared_->cfg;
-  unsigned nthreads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   access_log_fd_ = open_access_log(cfg.access_log);
 
+  std::vector<BoundListener> listeners;
+  std::optional<BoundListener> admin;
+  if (inherited_) {
+    listeners = inherited_->listeners;
+    admin = inherited_->admin;
+  } else {
+    unsigned n = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+    for (const auto& address : cfg.listen) listeners.push_back(bind_listener(address, n));
+    if (cfg.admin) admin = bind_listener(*cfg.admin, 1, 128);
+  }
+  // One thread per inherited socket when the master bound them; threads share sockets when the
+  // config asks for more threads than there are sockets.
+  unsigned nthreads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < nthreads; ++i)
     threads_.push_back(std::make_unique<ProxyThread>(*shared_, i, access_log_fd_));
-  std::vector<tcp::endpoint> bound;
-  for (const auto& address : cfg.listen) {
-    auto l = bind_listener(address, nthreads);
-    for (unsigned i = 0; i < nthreads; ++i) threads_[i]->add_listener(l.fds[i], l.local);
-    bound.push_back(l.local);
+  for (const auto& l : listeners) {
+    for (unsigned i = 0; i < nthreads; ++i) {
+      int fd = l.fds[i % l.fds.size()];
+      if (i >= l.fds.size()) fd = ::dup(fd);
+      threads_[i]->add_listener(fd, l.local);
+    }
   }
-  if (cfg.admin) {
-    auto l = bind_listener(*cfg.admin, 1, 128);
-    admin_ = std::make_unique<AdminListener>(control_, l.fds[0], l.local,
+  if (admin) {
+    admin_ = std::make_unique<AdminListener>(control_, admin->fds[0], admin->local,
                                              [this](const AdminRequest& r) { return handle_admin(r); });
     admin_->start();
-    spdlog::info("admin on {}", url_of(l.local));
   }
-  for (const auto& ep : bound) spdlog::info("listening on {}", url_of(ep));
+  if (!inherited_) {
+    if (admin) spdlog::info("admin on {}", url_of(admin->local));
+    for (const auto& l : listeners) spdlog::info("listening on {}", url_of(l.local));
+  }
 
   prober_ = std::make_unique<UpstreamProber>(control_, *shared_);
   prober_->start();
-  for (auto& t : threads_) t->start();
+
+  if (inherited_ && inherited_->control_fd >= 0) {
+    control_channel_ = std::make_unique<ControlChannel>(
+        control_, inherited_->control_fd, [this](const ControlMessage& m) { on_control(m); },
+        [this] {
+          if (!draining_) {
+            spdlog::warn("control channel to the master closed: draining");
+            start_drain();
+          }
+        });
+    control_channel_->start();
+    asio::co_spawn(control_, report_loop(), asio::detached);
+  }
+  // Worker slots have no address until the master's first membership: accept only after it, so
+  // that a new proxy generation never answers 503 for want of knowing the workers.
+  if (!shared_->worker_mode) start_threads();
 
   asio::signal_set signals(control_, SIGTERM, SIGINT);
   signals.async_wait([this](error_code ec, int sig) {
@@ -58,17 +101,115 @@ int Server::run() {
     spdlog::info("signal {}: draining (up to {} ms)", sig, shared_->cfg.timeouts.drain.count());
     start_drain();
   });
-  spdlog::info("ready: {} thread(s), {} upstream(s), balance {}", nthreads, shared_->upstreams.size(),
-               cfg.balance == config::Balance::round_robin ? "round_robin" : "least_loaded");
   control_.run();
   for (auto& t : threads_) t->stop();
   for (auto& t : threads_) t->join();
-  spdlog::info("stopped");
+  spdlog::info("proxy stopped");
   return 0;
 }
 
+void Server::start_threads() {
+  if (threads_started_) return;
+  threads_started_ = true;
+  for (auto& t : threads_) t->start();
+  const auto& cfg = shared_->cfg;
+  const char* balance = cfg.balance == config::Balance::round_robin ? "round_robin" : "least_loaded";
+  if (control_channel_) {
+    spdlog::info("proxy generation up: {} thread(s), {} slot(s), balance {}", threads_.size(),
+                 shared_->upstreams.size(), balance);
+    control_channel_->send(ControlMessage{"ready"});
+  } else {
+    spdlog::info("ready: {} thread(s), {} upstream(s), balance {}", threads_.size(),
+                 shared_->upstreams.size(), balance);
+  }
+}
+
+void Server::on_control(const ControlMessage& m) {
+  if (m.type == "membership") {
+    apply_membership(m.slots);
+    start_threads();
+  } else if (m.type == "drain") {
+    start_drain();
+  }
+}
+
+void Server::apply_membership(const std::vector<SlotMembership>& slots) {
+  for (const auto& m : slots) {
+    if (m.slot >= shared_->upstreams.size()) continue;
+    auto s = static_cast<balancer::SlotId>(m.slot);
+    auto& known = membership_[s];
+    bool ready = m.state == SlotState::ready && !m.address.empty();
+    if (ready) {
+      auto addr = config::parse_address(m.address);
+      if (!addr) {
+        spdlog::warn("membership: slot {} has a malformed address '{}'", s, m.address);
+        continue;
+      }
+      tcp::endpoint ep;
+      try {
+        ep = resolve_address(*addr);
+      } catch (const std::exception& e) {
+        spdlog::warn("membership: slot {}: {}", s, e.what());
+        continue;
+      }
+      if (ep != shared_->upstreams[s].endpoint || m.generation != known.generation) {
+        shared_->upstreams[s].endpoint = ep;
+        for (auto& t : threads_) t->set_endpoint(s, ep);
+      }
+      shared_->admitted[s] = 1;
+      shared_->health.probe_succeeded(s);  // also marks it usable
+    } else {
+      shared_->admitted[s] = 0;
+      shared_->slots.set_usable(s, false);
+      if (m.state != SlotState::draining)
+        for (auto& t : threads_) t->forget_slot(s);
+    }
+    if (m.state != SlotState::draining || m.generation != known.generation) drained_reported_[s] = 0;
+    known = m;
+  }
+}
+
+awaitable<void> Server::report_loop() {
+  asio::steady_timer timer(control_);
+  auto next_stats = std::chrono::steady_clock::now();
+  while (!draining_ || control_channel_) {
+    // A slot the master is draining: say so as soon as nothing is in flight on it.
+    for (std::size_t s = 0; s < membership_.size(); ++s) {
+      if (membership_[s].state != SlotState::draining || drained_reported_[s]) continue;
+      if (shared_->slots.in_flight(static_cast<balancer::SlotId>(s)) != 0) continue;
+      drained_reported_[s] = 1;
+      ControlMessage m{"drained"};
+      m.slot = static_cast<std::uint32_t>(s);
+      m.generation = membership_[s].generation;
+      control_channel_->send(m);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_stats) {
+      next_stats = now + std::chrono::seconds(1);
+      ControlMessage m{"stats"};
+      for (std::size_t s = 0; s < shared_->upstreams.size(); ++s) {
+        std::uint64_t requests = 0;
+        for (auto& t : threads_)
+          for (const auto& c : t->metrics.upstreams[s].by_class) requests += c.get();
+        m.stats.push_back({static_cast<std::uint32_t>(s),
+                           shared_->slots.in_flight(static_cast<balancer::SlotId>(s)), requests});
+      }
+      control_channel_->send(m);
+    }
+    timer.expires_after(std::chrono::milliseconds(10));
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) co_return;
+  }
+}
+
 void Server::start_drain() {
+  if (draining_) return;
+  draining_ = true;
   shared_->draining.store(true);
+  if (!threads_started_) {
+    control_.stop();
+    return;
+  }
   for (auto& t : threads_) t->begin_drain();
   asio::co_spawn(control_, wait_drained(), asio::detached);
 }

@@ -1,37 +1,53 @@
 #pragma once
-// One proxy generation in one process: binds the listeners, runs the proxy threads, the admin
-// listener and the upstream prober on the control thread, and drains on SIGTERM/SIGINT.
+// One proxy generation in one process: takes the listeners (bound here, or inherited from the
+// master), runs the proxy threads, and on the control thread the admin listener, the upstream
+// prober and the control channel to the master; drains on SIGTERM/SIGINT or the master's word.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "config/config.hpp"
 #include "proxy/admin_listener.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/inherited_sockets.hpp"
+#include "proxy/membership.hpp"
 
 namespace corral::proxy {
 
 class SharedState;
 class ProxyThread;
 class UpstreamProber;
+class ControlChannel;
 
 class Server {
  public:
+  // Uses the sockets the master handed over (see inherited_sockets.hpp) when there are any.
   explicit Server(config::Config cfg);
   ~Server();
 
-  // Binds, starts, blocks until drained after a signal; returns the process exit code.
+  // Binds, starts, blocks until drained; returns the process exit code.
   int run();
 
  private:
   AdminResponse handle_admin(const AdminRequest& req);
+  void on_control(const ControlMessage& m);
+  void apply_membership(const std::vector<SlotMembership>& slots);
+  void start_threads();
   void start_drain();
   awaitable<void> wait_drained();
+  awaitable<void> report_loop();
 
   asio::io_context control_;
+  std::optional<InheritedSockets> inherited_;
   std::unique_ptr<SharedState> shared_;
   std::vector<std::unique_ptr<ProxyThread>> threads_;
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<UpstreamProber> prober_;
+  std::unique_ptr<ControlChannel> control_channel_;
+  std::vector<SlotMembership> membership_;      // as last applied
+  std::vector<char> drained_reported_;          // by slot, for the current draining generation
+  bool threads_started_ = false;
+  bool draining_ = false;
   int access_log_fd_ = -1;
 };
 

@@ -8,14 +8,19 @@ namespace corral::proxy {
 
 namespace {
 
-std::vector<UpstreamTarget> resolve_upstreams(const config::Config& cfg) {
+std::vector<UpstreamTarget> resolve_upstreams(const config::Config& cfg, std::size_t worker_slots) {
   std::vector<UpstreamTarget> out;
+  if (worker_slots > 0) {
+    for (std::size_t i = 0; i < worker_slots; ++i) out.push_back({"slot" + std::to_string(i), {}});
+    return out;
+  }
   out.reserve(cfg.upstreams.size());
   for (const auto& u : cfg.upstreams) out.push_back({u.address.text, resolve_address(u.address)});
   return out;
 }
 
-std::vector<unsigned> weights_of(const config::Config& cfg) {
+std::vector<unsigned> weights_of(const config::Config& cfg, std::size_t worker_slots) {
+  if (worker_slots > 0) return std::vector<unsigned>(worker_slots, 1);
   std::vector<unsigned> w;
   for (const auto& u : cfg.upstreams) w.push_back(u.weight);
   return w;
@@ -41,11 +46,16 @@ tcp::endpoint resolve_address(const config::Address& a) {
   return results.begin()->endpoint();
 }
 
-SharedState::SharedState(config::Config c)
+SharedState::SharedState(config::Config c, std::size_t worker_slots)
     : cfg(std::move(c)),
-      upstreams(resolve_upstreams(cfg)),
-      slots(weights_of(cfg)),
+      upstreams(resolve_upstreams(cfg, worker_slots)),
+      worker_mode(worker_slots > 0),
+      slots(weights_of(cfg, worker_slots)),
       health(slots, std::chrono::milliseconds(500), std::chrono::milliseconds(30000)),
-      id_prefix(random_prefix()) {}
+      id_prefix(random_prefix()) {
+  admitted.assign(upstreams.size(), worker_mode ? 0 : 1);
+  if (worker_mode)
+    for (std::size_t i = 0; i < upstreams.size(); ++i) slots.set_usable(static_cast<balancer::SlotId>(i), false);
+}
 
 }  // namespace corral::proxy

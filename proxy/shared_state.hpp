@@ -15,17 +15,25 @@ namespace corral::proxy {
 
 // An upstream as the data path sees it.
 struct UpstreamTarget {
-  std::string name;  // "127.0.0.1:3000", as in the config; the metrics label
+  std::string name;  // "127.0.0.1:3000" as in the config, or "slot0" for a worker; the metrics label
   tcp::endpoint endpoint;
 };
 
 class SharedState {
  public:
   // Resolves the upstream addresses once; throws std::runtime_error naming one that does not resolve.
-  explicit SharedState(config::Config cfg);
+  // With worker_slots > 0 the upstreams are that many worker slots instead, without an address
+  // and out of selection until the master's membership says they are ready.
+  explicit SharedState(config::Config cfg, std::size_t worker_slots = 0);
 
   const config::Config cfg;
-  const std::vector<UpstreamTarget> upstreams;
+  // Names never change; endpoints change only on the control thread (membership), and each
+  // proxy thread keeps its own copy (ProxyThread::endpoints).
+  std::vector<UpstreamTarget> upstreams;
+  const bool worker_mode;
+  // Control thread only: the slot may be probed and re-admitted (static upstreams: always;
+  // worker slots: while the master says ready).
+  std::vector<char> admitted;
   balancer::SlotTable slots;
   UpstreamHealth health;
   std::atomic<bool> draining{false};

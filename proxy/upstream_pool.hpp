@@ -28,6 +28,7 @@ class UpstreamPool {
   std::unique_ptr<UpstreamConnection> take(balancer::SlotId slot);
   void give_back(std::unique_ptr<UpstreamConnection> c);
   void clear();
+  void clear_slot(balancer::SlotId slot) { idle_[slot].clear(); }
 
  private:
   static constexpr std::size_t max_idle_per_slot_ = 1024;

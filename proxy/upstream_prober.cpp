@@ -15,7 +15,7 @@ awaitable<void> UpstreamProber::loop() {
   while (!stopped_) {
     auto now = std::chrono::steady_clock::now();
     for (balancer::SlotId s = 0; s < shared_.upstreams.size(); ++s) {
-      if (probing_[s]) continue;
+      if (probing_[s] || !shared_.admitted[s]) continue;
       bool due = health.enabled ? now >= next_check_[s] : shared_.health.probe_due(s, now);
       if (!due) continue;
       probing_[s] = true;
@@ -24,6 +24,7 @@ awaitable<void> UpstreamProber::loop() {
         bool was_ejected = shared_.health.ejected(s);
         bool ok = co_await probe(s);
         probing_[s] = false;
+        if (!shared_.admitted[s]) co_return;  // the master took the slot away meanwhile
         if (ok && was_ejected) {
           shared_.health.probe_succeeded(s);
           spdlog::info("upstream {} is back", shared_.upstreams[s].name);
