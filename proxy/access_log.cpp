@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t flush_at = 32 * 1024;
 }
 
-AccessLog::AccessLog(asio::io_context& ioc, int fd) : timer_(ioc), fd_(fd) {
+AccessLog::AccessLog(int fd) : fd_(fd) {
   if (fd_ >= 0) buffer_.reserve(flush_at * 2);
 }
 
@@ -32,17 +32,6 @@ void AccessLog::write(const AccessRecord& r) {
                  std::chrono::duration<double, std::milli>(r.took).count(),
                  r.upstream.empty() ? std::string_view("-") : r.upstream, r.request_id);
   if (buffer_.size() >= flush_at) flush();
-  else schedule_flush();
-}
-
-void AccessLog::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  timer_.expires_after(std::chrono::milliseconds(100));
-  timer_.async_wait([this](error_code) {
-    flush_scheduled_ = false;
-    flush();
-  });
 }
 
 void AccessLog::flush() {

@@ -1,11 +1,11 @@
 #pragma once
-// The access log of one proxy thread: lines are formatted into a buffer and written in batches,
-// so a request costs no syscall of its own.
+// The access log of one proxy thread: lines are formatted into a buffer and written in batches
+// (when 32 KiB are pending, and by the thread's periodic flush), so a request costs no syscall.
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "proxy/asio.hpp"
 
 namespace corral::proxy {
 
@@ -25,7 +25,7 @@ struct AccessRecord {
 class AccessLog {
  public:
   // fd: where lines go (1 for stdout, an opened file); -1 disables the log.
-  AccessLog(asio::io_context& ioc, int fd);
+  explicit AccessLog(int fd);
   ~AccessLog();
 
   bool enabled() const { return fd_ >= 0; }
@@ -33,11 +33,8 @@ class AccessLog {
   void flush();
 
  private:
-  void schedule_flush();
-  asio::steady_timer timer_;
   int fd_;
   std::string buffer_;
-  bool flush_scheduled_ = false;
 };
 
 // Opens the access log target of the config: "off" → -1, "stdout" → 1, else the file (append).

@@ -13,7 +13,7 @@ namespace corral::proxy {
 
 namespace {
 
-constexpr std::size_t read_chunk = 4096;
+constexpr std::size_t read_chunk = BlockPool::block_size;
 
 bool is_idempotent(http::verb v) {
   switch (v) {
@@ -45,7 +45,10 @@ std::string_view header_end(std::string_view raw) {
 }  // namespace
 
 DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
-    : t_(thread), client_(std::move(socket)), timer_(thread.ioc) {
+    : t_(thread),
+      client_(std::move(socket)),
+      client_buf_(BlockAllocator<char>(thread.blocks)),
+      timer_(thread.ioc) {
   error_code ec;
   auto ep = client_.remote_endpoint(ec);
   if (!ec) {
@@ -165,6 +168,12 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
       }
     }
     if (idle_ && (draining_ || t_.shared.draining.load(std::memory_order_relaxed))) co_return false;
+    if (idle_ && client_buf_.size() == 0) {
+      // Between requests a connection holds no read buffer: wait for bytes, then take one.
+      client_buf_.shrink_to_fit();
+      auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, nothrow);
+      if (wec) co_return false;
+    }
     auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
     if (ec) {
       if (expired_ && !idle_)

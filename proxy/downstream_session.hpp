@@ -11,6 +11,7 @@
 
 #include "balancer/slot.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/block_pool.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 
@@ -52,7 +53,7 @@ class DownstreamSession
 
   ProxyThread& t_;
   tcp::socket client_;
-  beast::flat_buffer client_buf_;
+  beast::basic_flat_buffer<BlockAllocator<char>> client_buf_;
   asio::steady_timer timer_;
   clock::time_point deadline_{};
   clock::time_point timer_at_{clock::time_point::max()};

@@ -5,13 +5,14 @@
 namespace corral::proxy {
 
 ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
-    : ioc(1),
+    : ioc_holder_(std::make_unique<asio::io_context>(1)),
+      ioc(*ioc_holder_),
       shared(s),
       index(i),
       balancer(balancer::make_balancer(s.cfg.balance, s.slots)),
       pool(ioc, s.upstreams.size(), std::chrono::milliseconds(4000)),
       metrics(s.upstreams.size()),
-      access_log(ioc, access_log_fd) {
+      access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
 }
 
@@ -29,6 +30,9 @@ void ProxyThread::forget_slot(balancer::SlotId slot) {
 ProxyThread::~ProxyThread() {
   stop();
   join();
+  acceptors_.clear();
+  pool.clear();
+  ioc_holder_.reset();
 }
 
 void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local) {
@@ -39,6 +43,7 @@ void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::
 
 void ProxyThread::start() {
   for (auto& a : acceptors_) asio::co_spawn(ioc, accept_loop(*a), asio::detached);
+  if (access_log.enabled()) asio::co_spawn(ioc, flush_loop(), asio::detached);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(ioc);
     ioc.run();
@@ -72,6 +77,16 @@ void ProxyThread::attach(DownstreamSession& s) {
 void ProxyThread::detach(DownstreamSession& s) {
   sessions_.erase(sessions_.iterator_to(s));
   open_sessions_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+awaitable<void> ProxyThread::flush_loop() {
+  asio::steady_timer timer(ioc);
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) co_return;
+    access_log.flush();
+  }
 }
 
 awaitable<void> ProxyThread::accept_loop(tcp::acceptor& acceptor) {

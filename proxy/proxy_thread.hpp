@@ -17,6 +17,10 @@
 namespace corral::proxy {
 
 class ProxyThread {
+  // Destroyed explicitly first in ~ProxyThread: the coroutine frames of open sessions it still
+  // holds refer to the members below.
+  std::unique_ptr<asio::io_context> ioc_holder_;
+
  public:
   ProxyThread(SharedState& shared, unsigned index, int access_log_fd);
   ~ProxyThread();
@@ -36,11 +40,12 @@ class ProxyThread {
 
   std::size_t open_sessions() const { return open_sessions_.load(std::memory_order_relaxed); }
 
-  asio::io_context ioc;
+  asio::io_context& ioc;
   SharedState& shared;
   const unsigned index;
   std::unique_ptr<balancer::Balancer> balancer;
   UpstreamPool pool;
+  BlockPool blocks;  // before the sessions that borrow from it
   BufferPool buffers;
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
@@ -53,6 +58,7 @@ class ProxyThread {
 
  private:
   awaitable<void> accept_loop(tcp::acceptor& acceptor);
+  awaitable<void> flush_loop();
 
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   boost::intrusive::list<DownstreamSession, boost::intrusive::constant_time_size<false>> sessions_;
