@@ -587,6 +587,9 @@ beast::error_code HttpClient::try_connect() {
   close();
   stream_ = std::make_unique<beast::tcp_stream>(ioc_);
   buffer_.consume(buffer_.size());
+  // Beast's reads ask for the buffer's free capacity (at least 512 bytes); without room
+  // reserved, a big body would be read 512 bytes per system call.
+  buffer_.reserve(256 * 1024);
   asio::ip::tcp::endpoint ep(asio::ip::make_address(host_), port_);
   auto ec = run([&](auto h) { stream_->async_connect(ep, [h](beast::error_code e) { h(e, 0); }); },
                 timeout_);

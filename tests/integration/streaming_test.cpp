@@ -263,23 +263,51 @@ TEST(Streaming, ExpectContinueGetsInterimResponseBeforeBody) {
   EXPECT_EQ(res.body(), "hello world");
 }
 
-TEST(Streaming, EchoesLargeBodyOnKeptAliveConnection) {
+TEST(Streaming, EchoesBodiesOfManySizesOnKeptAliveConnection) {
   Backend be("a");
   CorralConfig cfg;
   cfg.add(be);
   Corral corral(cfg);
 
   HttpClient client(corral.port(), 10s);
-  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65536 + 3},
-                           std::size_t{4 * 1024 * 1024}}) {
+  for (std::size_t size : {std::size_t{1}, std::size_t{65536 + 3}, std::size_t{4 * 1024 * 1024},
+                           std::size_t{10}}) {
+    SCOPED_TRACE("body of " + std::to_string(size) + " bytes");
     http::request<http::string_body> req{http::verb::post, "/echo", 11};
     req.body() = pattern_bytes(size, size);
     auto res = client.request(std::move(req));
     ASSERT_EQ(res.result_int(), 200);
     EXPECT_EQ(res.body().size(), size);
-    EXPECT_TRUE(res.body() == pattern_bytes(size, size)) << "body of " << size << " bytes differs";
+    EXPECT_TRUE(res.body() == pattern_bytes(size, size)) << "echoed body differs";
   }
   EXPECT_EQ(client.connects(), 1);
+}
+
+TEST(Streaming, EmptyChunkedResponseIsTerminatedOnce) {
+  Backend be("a");
+  CorralConfig cfg;
+  cfg.add(be);
+  Corral corral(cfg);
+
+  // The backend answers an empty echo with a chunked body of no chunks: "0\r\n\r\n" only.
+  HttpClient client(corral.port());
+  ASSERT_FALSE(client.send_raw("POST /echo HTTP/1.1\r\nHost: " + client.host_header() +
+                               "\r\nContent-Length: 0\r\n\r\n"));
+  beast::error_code ec;
+  auto res = client.read_response(ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "");
+  // Nothing may follow the response on the kept-alive connection.
+  auto extra = client.read_until_close(300ms);
+  EXPECT_EQ(extra.data, "") << "bytes after the end of the response";
+  EXPECT_FALSE(extra.closed);
+  if (!extra.closed) {
+    ASSERT_FALSE(client.send_raw("GET / HTTP/1.1\r\nHost: " + client.host_header() + "\r\n\r\n"));
+    auto next = client.read_response(ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(next.body(), "a");
+  }
 }
 
 TEST(Framing, HeadNoContentAndNotModifiedKeepTheConnectionInStep) {
