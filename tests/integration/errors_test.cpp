@@ -105,6 +105,72 @@ TEST(Errors, RetryHidesADeadUpstream) {
       << text;
 }
 
+TEST(Errors, RetryHidesAnUpstreamThatResets) {
+  Backend broken("broken", 0, "reset");
+  Backend live("live");
+  CorralConfig cfg;
+  cfg.add(broken);
+  cfg.add(live);
+  cfg.retries = "2";
+  Corral corral(cfg);
+
+  // A reset before any response byte is retried on the other upstream (GET is idempotent).
+  HttpClient client(corral.port());
+  for (int i = 0; i < 20; ++i) {
+    auto res = client.get("/");
+    EXPECT_EQ(res.result_int(), 200) << "request " << i;
+    EXPECT_EQ(res.body(), "live") << "request " << i;
+  }
+  EXPECT_GT(broken.counts().seen, 0) << "the resetting upstream was never tried";
+  EXPECT_GT(corral.wait_metric("corral_masked_failures_total", {}, [](double v) { return v > 0; }),
+            0);
+}
+
+TEST(Errors, BadGatewayWhenTheOnlyUpstreamResets) {
+  Backend broken("broken", 0, "reset");
+  CorralConfig cfg;
+  cfg.add(broken);
+  Corral corral(cfg);
+
+  auto res = http_get(corral.port(), "/");
+  EXPECT_EQ(res.result_int(), 502);
+  expect_plain_text_error(res);
+}
+
+TEST(Errors, ConnectionsOverTheLimitAreRefused) {
+  Backend be("a");
+  CorralConfig cfg;
+  cfg.add(be);
+  cfg.limits["max_connections"] = "2";
+  Corral corral(cfg);
+
+  HttpClient first(corral.port()), second(corral.port());
+  ASSERT_EQ(first.get("/").result_int(), 200);
+  ASSERT_EQ(second.get("/").result_int(), 200);
+
+  // A third connection is not served: refused, closed, or answered with an error.
+  HttpClient third(corral.port(), 3s);
+  beast::error_code ec;
+  http::request<http::string_body> req{http::verb::get, "/", 11};
+  auto res = third.request(std::move(req), ec);
+  EXPECT_TRUE(ec || res.result_int() != 200) << "a third connection was served";
+  EXPECT_NE(ec, beast::error::timeout) << "the refused connection was left hanging";
+
+  // Once a slot frees up, new connections are served again.
+  first.close();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  unsigned status = 0;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    HttpClient again(corral.port(), 2s);
+    http::request<http::string_body> r{http::verb::get, "/", 11};
+    auto got = again.request(std::move(r), ec);
+    status = ec ? 0 : got.result_int();
+    if (status != 200) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(status, 200u);
+  EXPECT_EQ(second.get("/").result_int(), 200) << "the connections within the limit still work";
+}
+
 TEST(Errors, GatewayTimeoutWhenTheUpstreamIsTooSlow) {
   Backend slow("slow");
   CorralConfig cfg;

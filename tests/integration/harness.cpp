@@ -353,10 +353,10 @@ RunResult run_command(std::vector<std::string> argv, Millis timeout,
 // ---------------------------------------------------------------------------------------------
 // Backend
 
-Backend::Backend(std::string name) : name_(std::move(name)) {
+Backend::Backend(std::string name, std::uint16_t port, std::string mode) : name_(std::move(name)) {
   process_ = std::make_unique<Process>(
       std::vector<std::string>{"node", std::string(CORRAL_TEST_DATA) + "/backend.js", name_,
-                               "0"});
+                               std::to_string(port), mode});
   auto m = process_->wait_for_line(std::regex("^listening (\\d+)$"), 15s, Stream::out);
   port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
 }
@@ -395,8 +395,11 @@ ClosedPort::ClosedPort() {
   port_ = ntohs(addr.sin_port);
 }
 
-ClosedPort::~ClosedPort() {
+ClosedPort::~ClosedPort() { release(); }
+
+void ClosedPort::release() {
   if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -120,10 +120,11 @@ struct RunResult {
 RunResult run_command(std::vector<std::string> argv, Millis timeout = 20s,
                       std::vector<std::pair<std::string, std::string>> env = {});
 
-// A node backend.js process tagged with a name.
+// A node backend.js process tagged with a name. `port` 0 picks a free one; `mode` "reset"
+// makes it drop every request's connection before answering.
 class Backend {
  public:
-  explicit Backend(std::string name);
+  explicit Backend(std::string name, std::uint16_t port = 0, std::string mode = "normal");
   std::uint16_t port() const { return port_; }
   const std::string& name() const { return name_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -155,6 +156,8 @@ class ClosedPort {
   ClosedPort& operator=(const ClosedPort&) = delete;
   std::uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Unbinds the port so that a backend can be started on it.
+  void release();
 
  private:
   int fd_ = -1;

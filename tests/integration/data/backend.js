@@ -2,7 +2,9 @@
 // A tagged test backend for the corral integration tests: every answer says which backend
 // gave it (body and X-Backend header), so tests can tell where the proxy sent a request.
 //
-// Usage: node backend.js NAME PORT   (or env NAME / PORT; PORT 0 = a free port)
+// Usage: node backend.js NAME PORT [MODE]   (or env NAME / PORT / MODE; PORT 0 = a free port)
+// MODE "reset": every counted request is answered by closing the connection before any
+// response byte (a crashed or misbehaving upstream).
 // Prints "listening PORT" on stdout once it accepts connections, and "slow begin ..." when a
 // /slow request arrives, so tests can wait for events instead of sleeping.
 //
@@ -29,6 +31,7 @@ const crypto = require('crypto');
 
 const name = process.argv[2] || process.env.NAME || 'backend';
 const port = Number(process.argv[3] || process.env.PORT || 0);
+const mode = process.argv[4] || process.env.MODE || 'normal';
 
 const counts = { seen: 0, complete: 0, client_errors: 0 };
 const held = new Map();  // hold id -> function releasing the held response
@@ -83,6 +86,10 @@ function handle(req, res) {
   if (counted) {
     counts.seen++;
     req.on('end', () => { counts.complete++; });
+    if (mode === 'reset') {
+      req.socket.destroy();
+      return;
+    }
   }
 
   switch (path) {
