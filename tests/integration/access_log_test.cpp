@@ -1,9 +1,9 @@
 // The access log: one line per request, to stdout or a file, or none.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/harness.hpp"
 

@@ -1,7 +1,7 @@
 // The admin listener: /healthz, /readyz and /metrics in Prometheus text format.
-#include <future>
-
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include "tests/integration/harness.hpp"
 
@@ -34,8 +34,7 @@ TEST(Admin, MetricsCountRequestsByUpstreamAndClass) {
 
   // Counters may be bumped just after the response went out: poll until they settle.
   auto requests = [&](const Backend& be, const std::string& cls) {
-    return corral.wait_metric("corral_requests_total",
-                              {{"upstream", be.address()}, {"class", cls}},
+    return corral.wait_metric("corral_requests_total", {{"upstream", be.address()}, {"class", cls}},
                               [](double v) { return v >= 3; });
   };
   EXPECT_EQ(requests(a, "2xx"), 3);
@@ -65,9 +64,9 @@ TEST(Admin, MetricsCountRequestsByUpstreamAndClass) {
   EXPECT_EQ(prometheus_value(text, "corral_in_flight", {{"upstream", b.address()}}), 0.0) << text;
   EXPECT_GE(prometheus_value(text, "corral_connections_open", {}).value_or(-1), 1)
       << "the client's kept-alive connection is open; " << text;
-  EXPECT_EQ(prometheus_value(text, "corral_upstream_connect_failures_total",
-                             {{"upstream", a.address()}}),
-            0.0)
+  EXPECT_EQ(
+      prometheus_value(text, "corral_upstream_connect_failures_total", {{"upstream", a.address()}}),
+      0.0)
       << text;
   EXPECT_EQ(prometheus_value(text, "corral_retries_total", {}), 0.0) << text;
   EXPECT_EQ(prometheus_value(text, "corral_masked_failures_total", {}), 0.0) << text;
@@ -110,12 +109,11 @@ TEST(Admin, ConnectionsOpenFollowsClients) {
       clients.push_back(std::make_unique<HttpClient>(corral.port()));
       EXPECT_EQ(clients.back()->get("/").result_int(), 200);
     }
-    EXPECT_EQ(corral.wait_metric("corral_connections_open", {},
-                                 [&](double v) { return v == base + 3; }),
-              base + 3);
+    EXPECT_EQ(
+        corral.wait_metric("corral_connections_open", {}, [&](double v) { return v == base + 3; }),
+        base + 3);
   }
-  EXPECT_EQ(corral.wait_metric("corral_connections_open", {},
-                               [&](double v) { return v == base; }),
+  EXPECT_EQ(corral.wait_metric("corral_connections_open", {}, [&](double v) { return v == base; }),
             base);
 }
 

@@ -34,8 +34,7 @@ TEST(Harness, BackendUploadReportsCountAndSha256) {
   auto obj = parse_json_object(res.body());
   EXPECT_EQ(obj.at("bytes").to_number<std::uint64_t>(), 70000u);
   EXPECT_EQ(obj.at("sha256").as_string(), sha256_hex(pattern_bytes(3, 70000)));
-  EXPECT_EQ(sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Harness, RawClientSeesCloseAndTimeout) {

@@ -1,9 +1,9 @@
 // Which upstream corral picks: exact round-robin order, exact weighted shares, and
 // least-loaded steering away from a busy upstream.
+#include <gtest/gtest.h>
+
 #include <future>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/harness.hpp"
 
@@ -42,7 +42,8 @@ TEST(Balancing, RoundRobinIsExactOverOneKeepAliveConnection) {
   // Equal weights rotate in configuration order: a, b, c, a, b, c, ...
   const std::vector<std::string> order = {"a", "b", "c"};
   for (std::size_t i = 0; i < names.size(); ++i) {
-    EXPECT_EQ(names[i], order[i % 3]) << "request " << i << " of sequence " << ::testing::PrintToString(names);
+    EXPECT_EQ(names[i], order[i % 3])
+        << "request " << i << " of sequence " << ::testing::PrintToString(names);
   }
 }
 
@@ -103,8 +104,10 @@ TEST(Balancing, LeastLoadedAvoidsTheBusyUpstream) {
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   Backend* busy = nullptr;
   while (!busy && std::chrono::steady_clock::now() < deadline) {
-    if (a.wait_slow_begin(10ms)) busy = &a;
-    else if (b.wait_slow_begin(10ms)) busy = &b;
+    if (a.wait_slow_begin(10ms))
+      busy = &a;
+    else if (b.wait_slow_begin(10ms))
+      busy = &b;
   }
   ASSERT_NE(busy, nullptr) << "the slow request never reached a backend";
   const std::string idle_name = busy == &a ? "b" : "a";

@@ -1,10 +1,10 @@
 // The command line: `corral check` on good and bad files, `corral run` refusing a bad file,
 // `corral version`.
+#include <gtest/gtest.h>
+
 #include <map>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/harness.hpp"
 
@@ -35,8 +35,8 @@ struct Problem {
 
 std::vector<Problem> problems_in(const std::string& err, const std::string& file) {
   std::vector<Problem> out;
-  const std::regex re("^" + std::regex_replace(file, std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                               R"(\$&)") +
+  const std::regex re("^" +
+                      std::regex_replace(file, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
                       R"(:(\d+):(\d+): ([^:\s]+): (.+)$)");
   std::istringstream in(err);
   std::string line;
@@ -66,14 +66,14 @@ TEST(ConfigCli, CheckAcceptsAValidFile) {
 TEST(ConfigCli, CheckReportsEveryProblemWithFileLineColumnAndKey) {
   TempDir dir;
   auto file = dir.write("bad.yaml",
-                        "listen: [\"127.0.0.1:8080\"]\n"             // 1
-                        "threads: auto\n"                            // 2
-                        "balance: roundrobin\n"                      // 3
-                        "upstreams:\n"                               // 4
-                        "  - { address: 127.0.0.1:99999 }\n"         // 5
-                        "timeouts: { connect: 2 parsecs }\n"         // 6
-                        "limits: { max_body_bytes: lots }\n"         // 7
-                        "retires: 3\n");                             // 8
+                        "listen: [\"127.0.0.1:8080\"]\n"      // 1
+                        "threads: auto\n"                     // 2
+                        "balance: roundrobin\n"               // 3
+                        "upstreams:\n"                        // 4
+                        "  - { address: 127.0.0.1:99999 }\n"  // 5
+                        "timeouts: { connect: 2 parsecs }\n"  // 6
+                        "limits: { max_body_bytes: lots }\n"  // 7
+                        "retires: 3\n");                      // 8
   auto r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   auto ps = problems_in(r.err, file.string());

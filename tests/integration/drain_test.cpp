@@ -1,8 +1,8 @@
 // SIGTERM: not ready any more, listeners closed, in-flight requests finished, idle
 // keep-alive connections closed, exit code 0.
-#include <future>
-
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include "tests/integration/harness.hpp"
 

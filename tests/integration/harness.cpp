@@ -1,6 +1,7 @@
 #include "tests/integration/harness.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
@@ -10,6 +11,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,14 +24,6 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 extern char** environ;
 
@@ -39,9 +38,7 @@ const bool sigpipe_ignored = [] {
   return true;
 }();
 
-std::string errno_text(const char* what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -71,8 +68,8 @@ Process::Process(std::vector<std::string> argv,
     std::string_view entry(*e);
     auto eq = entry.find('=');
     std::string_view key = entry.substr(0, eq);
-    bool overridden = std::any_of(env.begin(), env.end(),
-                                  [&](const auto& kv) { return kv.first == key; });
+    bool overridden =
+        std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == key; });
     if (!overridden) env_strings.emplace_back(entry);
   }
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
@@ -84,8 +81,7 @@ Process::Process(std::vector<std::string> argv,
   args.push_back(nullptr);
 
   int out[2], err[2], exec_err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
-      pipe2(exec_err, O_CLOEXEC) != 0) {
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(exec_err, O_CLOEXEC) != 0) {
     throw HarnessError(errno_text("pipe2"));
   }
   const pid_t parent = getpid();
@@ -204,8 +200,7 @@ void Process::read_loop(int out_fd, int err_fd) {
 }
 
 std::optional<std::vector<std::string>> Process::try_wait_for_line(const std::regex& re,
-                                                                   Millis timeout,
-                                                                   Stream stream) {
+                                                                   Millis timeout, Stream stream) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const int i = index_of(stream);
   std::unique_lock lock(mu_);
@@ -354,9 +349,8 @@ RunResult run_command(std::vector<std::string> argv, Millis timeout,
 // Backend
 
 Backend::Backend(std::string name, std::uint16_t port, std::string mode) : name_(std::move(name)) {
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{"node", std::string(CORRAL_TEST_DATA) + "/backend.js", name_,
-                               std::to_string(port), mode});
+  process_ = std::make_unique<Process>(std::vector<std::string>{
+      "node", std::string(CORRAL_TEST_DATA) + "/backend.js", name_, std::to_string(port), mode});
   auto m = process_->wait_for_line(std::regex("^listening (\\d+)$"), 15s, Stream::out);
   port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
 }
@@ -373,8 +367,7 @@ Backend::Counts Backend::counts() {
 }
 
 bool Backend::wait_slow_begin(Millis timeout) {
-  return process_->try_wait_for_line(std::regex("^slow begin"), timeout, Stream::out)
-      .has_value();
+  return process_->try_wait_for_line(std::regex("^slow begin"), timeout, Stream::out).has_value();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,10 +461,9 @@ void Corral::start(const std::string& yaml, Millis ready_timeout) {
     auto line = process_->try_wait_for_line(any_line, std::max(left, Millis(0)));
     if (!line) {
       auto code = process_->wait_exit(500ms);
-      throw HarnessError(
-          std::string("corral did not get ready") +
-          (code ? " (exited with " + std::to_string(*code) + ")" : " in time") +
-          "; config:\n" + yaml + "output:\n" + process_->tail());
+      throw HarnessError(std::string("corral did not get ready") +
+                         (code ? " (exited with " + std::to_string(*code) + ")" : " in time") +
+                         "; config:\n" + yaml + "output:\n" + process_->tail());
     }
     const std::string& text = line->at(0);
     std::smatch m;
@@ -662,8 +654,9 @@ beast::error_code HttpClient::send_raw(std::string_view bytes) {
   if (!is_open()) {
     if (auto ec = try_connect()) return ec;
   }
-  return run([&](auto h) { asio::async_write(*stream_, asio::buffer(bytes.data(), bytes.size()), h); },
-             timeout_);
+  return run(
+      [&](auto h) { asio::async_write(*stream_, asio::buffer(bytes.data(), bytes.size()), h); },
+      timeout_);
 }
 
 void HttpClient::shutdown_send() {
@@ -702,8 +695,12 @@ std::string HttpClient::read_exactly(std::size_t want, beast::error_code& ec) {
   ec = {};
   while (buffer_.size() < want) {
     std::size_t n = 0;
-    ec = run([&](auto h) { stream_->async_read_some(buffer_.prepare(std::max<std::size_t>(want - buffer_.size(), 16384)), h); },
-             timeout_, &n);
+    ec = run(
+        [&](auto h) {
+          stream_->async_read_some(
+              buffer_.prepare(std::max<std::size_t>(want - buffer_.size(), 16384)), h);
+        },
+        timeout_, &n);
     if (ec) break;
     buffer_.commit(n);
   }
@@ -829,7 +826,8 @@ std::string raw_header(std::string_view response, std::string_view name) {
   while (pos != std::string_view::npos) {
     std::size_t start = pos + 2;
     std::size_t next = head.find("\r\n", start);
-    std::string_view line = head.substr(start, next == std::string_view::npos ? next : next - start);
+    std::string_view line =
+        head.substr(start, next == std::string_view::npos ? next : next - start);
     if (lower(line.substr(0, want.size())) == want) {
       std::string_view v = line.substr(want.size());
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);

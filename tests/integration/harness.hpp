@@ -5,9 +5,16 @@
 // of the running test.
 #include <sys/types.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/object.hpp>
 #include <chrono>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -21,14 +28,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/fields.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/json/object.hpp>
 
 namespace corral::test {
 
@@ -269,9 +268,9 @@ class HttpClient {
   // Same, but reports an I/O error or timeout in `ec` instead of throwing.
   http::response<http::string_body> request(http::request<http::string_body> req,
                                             beast::error_code& ec);
-  http::response<http::string_body> get(const std::string& target,
-                                        const std::vector<std::pair<std::string, std::string>>&
-                                            headers = {});
+  http::response<http::string_body> get(
+      const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   // Raw access, for framing the tests write by hand.
   beast::error_code send_raw(std::string_view bytes);

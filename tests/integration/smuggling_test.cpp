@@ -129,8 +129,8 @@ TEST(SmugglingControl, AbsoluteFormToTheSameHostIsServed) {
   Corral corral(cfg);
 
   HttpClient client(corral.port());
-  ASSERT_FALSE(client.send_raw(with_host(
-      "GET http://{HOST}/ HTTP/1.1\r\nHost: {HOST}\r\n\r\n", client.host_header())));
+  ASSERT_FALSE(client.send_raw(
+      with_host("GET http://{HOST}/ HTTP/1.1\r\nHost: {HOST}\r\n\r\n", client.host_header())));
   beast::error_code ec;
   auto res = client.read_response(ec);
   ASSERT_FALSE(ec) << ec.message();
@@ -145,8 +145,8 @@ TEST(SmugglingControl, ChunkedWithContentLengthAbsentIsServed) {
   Corral corral(cfg);
 
   HttpClient client(corral.port());
-  ASSERT_FALSE(client.send_raw(with_host(chunked + "5\r\nhello\r\n0\r\n\r\n",
-                                         client.host_header())));
+  ASSERT_FALSE(
+      client.send_raw(with_host(chunked + "5\r\nhello\r\n0\r\n\r\n", client.host_header())));
   beast::error_code ec;
   auto res = client.read_response(ec);
   ASSERT_FALSE(ec) << ec.message();

@@ -1,12 +1,12 @@
 // Bodies streamed through corral: 1 GiB each way byte-exact with bounded memory, chunked
 // requests and responses, Expect: 100-continue, and message framing on a kept-alive connection.
-#include <cstring>
+#include <gtest/gtest.h>
 
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <gtest/gtest.h>
+#include <cstring>
 
 #include "tests/integration/harness.hpp"
 
@@ -51,8 +51,8 @@ TEST(Streaming, DownloadOneGiBByteExactWithBoundedMemory) {
   client.connect();
   http::request<http::empty_body> req{http::verb::get, "/bytes?n=" + std::to_string(n), 11};
   req.set(http::field::host, client.host_header());
-  ASSERT_FALSE(client.run([&](auto h) { http::async_write(client.stream(), req, h); },
-                          client.timeout()));
+  ASSERT_FALSE(
+      client.run([&](auto h) { http::async_write(client.stream(), req, h); }, client.timeout()));
 
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -74,8 +74,7 @@ TEST(Streaming, DownloadOneGiBByteExactWithBoundedMemory) {
     if (ec == http::error::need_buffer) ec = {};
     ASSERT_FALSE(ec) << ec.message() << " after " << got << " body bytes";
     const std::size_t len = buf.size() - parser.get().body().size;
-    if (!first_mismatch &&
-        std::memcmp(buf.data(), pattern_window().data() + got % 251, len) != 0) {
+    if (!first_mismatch && std::memcmp(buf.data(), pattern_window().data() + got % 251, len) != 0) {
       for (std::size_t i = 0; i < len; ++i) {
         if (static_cast<unsigned char>(buf[i]) != (got + i) % 251) {
           first_mismatch = got + i;
@@ -89,8 +88,8 @@ TEST(Streaming, DownloadOneGiBByteExactWithBoundedMemory) {
   EXPECT_FALSE(first_mismatch) << "first wrong byte at offset " << *first_mismatch;
   const auto peak = corral.process().peak_rss_kib();
   EXPECT_GT(peak, 0u);
-  EXPECT_LT(peak, rss_limit_kib()) << "corral peak RSS " << peak << " KiB after a " << n
-                                   << "-byte download";
+  EXPECT_LT(peak, rss_limit_kib())
+      << "corral peak RSS " << peak << " KiB after a " << n << "-byte download";
 }
 
 TEST(Streaming, UploadOneGiBByteExactWithBoundedMemory) {
@@ -122,8 +121,8 @@ TEST(Streaming, UploadOneGiBByteExactWithBoundedMemory) {
   EXPECT_EQ(obj.at("sha256").as_string(), sha.hex());
   const auto peak = corral.process().peak_rss_kib();
   EXPECT_GT(peak, 0u);
-  EXPECT_LT(peak, rss_limit_kib()) << "corral peak RSS " << peak << " KiB after a " << n
-                                   << "-byte upload";
+  EXPECT_LT(peak, rss_limit_kib())
+      << "corral peak RSS " << peak << " KiB after a " << n << "-byte upload";
 }
 
 TEST(Streaming, ChunkedRequestBodyIsForwarded) {
@@ -193,8 +192,8 @@ TEST(Streaming, ChunkedResponseIsRelayedAsItArrives) {
   client.connect();
   http::request<http::empty_body> req{http::verb::get, "/chunked?n=3&hold=h1", 11};
   req.set(http::field::host, client.host_header());
-  ASSERT_FALSE(client.run([&](auto h) { http::async_write(client.stream(), req, h); },
-                          client.timeout()));
+  ASSERT_FALSE(
+      client.run([&](auto h) { http::async_write(client.stream(), req, h); }, client.timeout()));
   http::response_parser<http::buffer_body> parser;
   std::string body;
   char buf[4096];
@@ -270,8 +269,8 @@ TEST(Streaming, EchoesBodiesOfManySizesOnKeptAliveConnection) {
   Corral corral(cfg);
 
   HttpClient client(corral.port(), 10s);
-  for (std::size_t size : {std::size_t{1}, std::size_t{65536 + 3}, std::size_t{4 * 1024 * 1024},
-                           std::size_t{10}}) {
+  for (std::size_t size :
+       {std::size_t{1}, std::size_t{65536 + 3}, std::size_t{4 * 1024 * 1024}, std::size_t{10}}) {
     SCOPED_TRACE("body of " + std::to_string(size) + " bytes");
     http::request<http::string_body> req{http::verb::post, "/echo", 11};
     req.body() = pattern_bytes(size, size);

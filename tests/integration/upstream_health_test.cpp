@@ -1,8 +1,8 @@
 // Ejection and re-admission of upstreams: an upstream that comes back is used again, and
 // /readyz follows whether any upstream is usable.
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "tests/integration/harness.hpp"
 
