@@ -1,0 +1,101 @@
+#pragma once
+// The master process of `corral run`: binds every listener and holds it, runs the proxy
+// process (restarting it if it dies, replacing it on a config reload) and the worker slots, and
+// answers signals and the control socket. One thread, one io_context; it never does request
+// work, so a crash in request handling can take neither the listeners nor the workers down.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/object.hpp>
+
+#include "config/config.hpp"
+#include "proxy/master/asio.hpp"
+#include "proxy/master/control_socket.hpp"
+#include "proxy/master/listener_set.hpp"
+#include "proxy/master/proc_stats.hpp"
+#include "proxy/master/proxy_process.hpp"
+#include "proxy/master/rolling_restart.hpp"
+#include "proxy/master/state_changed.hpp"
+#include "proxy/master/supervisor.hpp"
+
+namespace corral::master {
+
+// The control plane of one `corral run`.
+class Master {
+ public:
+  Master(config::Config config, std::string config_path);
+  ~Master();
+
+  // Runs until stopped (SIGTERM, SIGINT, `corral stop`); returns the exit code.
+  int run();
+
+ private:
+  // Signals and children.
+  void wait_signal();
+  void on_signal(int signal);
+  void reap_children();
+
+  // The proxy.
+  std::shared_ptr<ProxyProcess> launch_proxy(const ListenerSet& listeners,
+                                             std::uint32_t worker_slots);
+  std::uint32_t worker_slots() const;
+  void on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& message);
+  void on_proxy_exit(const std::shared_ptr<ProxyProcess>& proxy, int wait_status);
+  awaitable<void> restart_proxy(config::Duration delay);
+  void push_membership();
+  awaitable<bool> wait_drained(std::uint32_t slot, std::uint64_t generation,
+                               Clock::time_point deadline);
+  void announce_ready_once();
+
+  // Commands, from signals (no replies) or the control socket.
+  awaitable<void> handle_control(ControlRequest request, std::shared_ptr<ControlReplies> replies);
+  awaitable<void> rolling_restart(std::string requested_by, std::vector<std::uint32_t> slots,
+                                  std::shared_ptr<ControlReplies> replies);
+  awaitable<RollingRestart::Result> run_rollout(WorkerSpec next, WorkerSpec previous,
+                                                std::string requested_by,
+                                                std::vector<std::uint32_t> slots,
+                                                std::shared_ptr<ControlReplies> replies);
+  awaitable<void> restart_slot(std::uint32_t slot, std::shared_ptr<ControlReplies> replies);
+  awaitable<void> reload_config(std::string requested_by, std::shared_ptr<ControlReplies> replies);
+  void begin_stop(const std::string& requested_by);
+  awaitable<void> shutdown();
+
+  // What runs right now that a second rollout or reload must not overlap.
+  std::optional<std::string> busy() const;
+  boost::json::object status() const;
+  RolloutHooks rollout_hooks(std::shared_ptr<ControlReplies> replies);
+  void sample_usage();
+
+  asio::io_context ioc_{1};
+  StateChanged changed_{ioc_};
+  config::Config config_;
+  std::string config_path_;  // absolute
+  std::string binary_ = "/proc/self/exe";
+  asio::signal_set signals_{ioc_};
+  asio::steady_timer sample_timer_{ioc_};
+  ListenerSet listeners_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<Supervisor> supervisor_;  // null when the config fronts upstreams
+
+  std::vector<std::shared_ptr<ProxyProcess>> proxies_;  // every proxy process alive
+  std::shared_ptr<ProxyProcess> current_;               // the one that takes new connections
+  std::uint64_t proxy_generation_ = 0;
+  unsigned proxy_quick_exits_ = 0;
+  std::map<std::uint32_t, std::uint64_t> retired_requests_;  // per slot, from exited proxies
+
+  std::unique_ptr<RollingRestart> rollout_;
+  std::string operation_;  // a config reload under way
+  Clock::time_point operation_started_{};
+  CpuSampler usage_;
+  Clock::time_point started_at_{};
+  bool announced_ready_ = false;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace corral::master
