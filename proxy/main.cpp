@@ -3,15 +3,21 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/serialize.hpp>
+
 #include <csignal>
 #include <iostream>
 
 #include "config/load.hpp"
+#include "proxy/master/control_client.hpp"
+#include "proxy/master/master.hpp"
+#include "proxy/master/status_view.hpp"
 #include "proxy/server.hpp"
 
 namespace {
 
 using corral::config::LoadResult;
+namespace master = corral::master;
 
 int report(const LoadResult& r) {
   for (const auto& p : r.problems) std::cerr << p.to_string() << "\n";
@@ -25,6 +31,45 @@ void setup_logging() {
   spdlog::set_default_logger(logger);
 }
 
+// Sends one command to the running master and prints what it says; the exit code.
+int call(const std::string& config_path, const master::ControlRequest& request, bool json = false) {
+  const bool is_status = request.command == master::ControlCommand::status;
+  const bool is_stop = request.command == master::ControlCommand::stop;
+  master::ControlCall result = master::call_master(
+      config_path, request,
+      [&](const master::ControlReply& reply) {
+        switch (reply.kind) {
+          case master::ControlReply::Kind::progress:
+            std::cout << reply.text << std::endl;
+            break;
+          case master::ControlReply::Kind::success:
+            if (is_status) {
+              const auto* status = reply.fields.if_contains("status");
+              if (status && status->is_object()) {
+                if (json) {
+                  std::cout << boost::json::serialize(*status) << "\n";
+                } else {
+                  std::cout << master::render_status_table(status->as_object());
+                }
+              }
+            } else {
+              std::cout << reply.text << std::endl;
+            }
+            break;
+          case master::ControlReply::Kind::error:
+            std::cerr << "corral: " << reply.text << "\n";
+            break;
+        }
+      },
+      is_stop);
+  if (!result.reached || (!result.ok && !result.error.empty())) {
+    std::cerr << "corral: " << result.error << "\n";
+    return 1;
+  }
+  if (is_stop && result.ok) std::cout << "stopped" << std::endl;
+  return result.ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,12 +77,47 @@ int main(int argc, char** argv) {
   CLI::App app{"corral: reverse proxy and process supervisor"};
   app.require_subcommand(1);
   std::string config_path = "corral.yaml";
+  auto add_config = [&](CLI::App* sub) {
+    return sub->add_option("-c,--config", config_path, "Config file")->capture_default_str();
+  };
 
-  auto* run = app.add_subcommand("run", "Run the proxy with a config file");
-  run->add_option("-c,--config", config_path, "Config file")->capture_default_str();
+  auto* run = app.add_subcommand("run", "Run corral with a config file");
+  add_config(run);
+  std::string role = "master";
+  run->add_option("--role", role,
+                  "master (the default: supervises the proxy and the workers) or proxy (the "
+                  "data plane, started by the master)")
+      ->check(CLI::IsMember({"master", "proxy"}));
   auto* check = app.add_subcommand("check", "Validate a config file and print every problem");
-  check->add_option("-c,--config", config_path, "Config file")->capture_default_str();
+  add_config(check);
   auto* version = app.add_subcommand("version", "Print the version");
+
+  bool json = false;
+  auto* status = app.add_subcommand("status", "Show the master, the proxy and every worker slot");
+  add_config(status);
+  status->add_flag("--json", json, "Print the status as JSON");
+  bool reload_config = false;
+  auto* reload = app.add_subcommand(
+      "reload", "Rolling restart of the workers; with --config, reload the config file");
+  reload->add_option("-c", config_path, "Config file")->capture_default_str();
+  reload->add_flag("--config", reload_config,
+                   "Validate the config file again and start a new proxy generation with it "
+                   "(worker changes are applied by a rolling restart)");
+  std::string slot_text;
+  std::string message_text;
+  auto* restart = app.add_subcommand("restart", "Replace the worker of one slot");
+  add_config(restart);
+  restart->add_option("slot", slot_text, "Slot number")->required();
+  auto* broadcast = app.add_subcommand("broadcast", "Send a JSON message to every worker");
+  add_config(broadcast);
+  broadcast->add_option("message", message_text, "JSON message, e.g. '{\"usersCount\":25}'")
+      ->required();
+  auto* send = app.add_subcommand("send", "Send a JSON message to the worker of one slot");
+  add_config(send);
+  send->add_option("slot", slot_text, "Slot number")->required();
+  send->add_option("message", message_text, "JSON message")->required();
+  auto* stop = app.add_subcommand("stop", "Stop corral: the proxy drains, the workers stop");
+  add_config(stop);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -45,6 +125,46 @@ int main(int argc, char** argv) {
     std::cout << "corral " << CORRAL_VERSION << "\n";
     return 0;
   }
+
+  master::ControlRequest request;
+  auto parse_slot = [&]() -> bool {
+    auto slot = master::parse_slot(slot_text);
+    if (!slot) std::cerr << "corral: not a slot number: '" << slot_text << "'\n";
+    request.slot = slot.value_or(0);
+    return slot.has_value();
+  };
+  auto parse_message = [&]() -> bool {
+    auto parsed = master::parse_json_argument(message_text);
+    if (!parsed.error.empty()) std::cerr << "corral: " << parsed.error << "\n";
+    request.message = std::move(parsed.value);
+    return parsed.error.empty();
+  };
+  if (status->parsed()) {
+    request.command = master::ControlCommand::status;
+    return call(config_path, request, json);
+  }
+  if (reload->parsed()) {
+    request.command =
+        reload_config ? master::ControlCommand::reload_config : master::ControlCommand::reload;
+    return call(config_path, request);
+  }
+  if (restart->parsed()) {
+    request.command = master::ControlCommand::restart;
+    return parse_slot() ? call(config_path, request) : 2;
+  }
+  if (broadcast->parsed()) {
+    request.command = master::ControlCommand::broadcast;
+    return parse_message() ? call(config_path, request) : 2;
+  }
+  if (send->parsed()) {
+    request.command = master::ControlCommand::send;
+    return parse_slot() && parse_message() ? call(config_path, request) : 2;
+  }
+  if (stop->parsed()) {
+    request.command = master::ControlCommand::stop;
+    return call(config_path, request);
+  }
+
   auto loaded = corral::config::load_file(config_path);
   if (check->parsed()) {
     int rc = report(loaded);
@@ -55,8 +175,12 @@ int main(int argc, char** argv) {
     if (!loaded.config) return report(loaded);
     setup_logging();
     try {
-      corral::proxy::Server server(std::move(*loaded.config));
-      return server.run();
+      if (role == "proxy") {
+        corral::proxy::Server server(std::move(*loaded.config));
+        return server.run();
+      }
+      master::Master m(std::move(*loaded.config), config_path);
+      return m.run();
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       return 1;
