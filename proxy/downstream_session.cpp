@@ -352,7 +352,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
       if (!relay_buf_) relay_buf_ = t_.buffers.take();
       req.body().data = relay_buf_;
       req.body().size = BufferPool::buffer_size;
-      auto [ec, n] = co_await http::async_read(client_, client_buf_, *req_, nothrow);
+      auto [ec, n] = co_await http::async_read_some(client_, client_buf_, *req_, nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
         if (ec == http::error::body_limit) {
@@ -365,7 +365,9 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
         co_return Outcome::client_error;
       }
       req.body().size = BufferPool::buffer_size - req.body().size;
-      req.body().data = relay_buf_;
+      // No data must be nullptr: an empty buffer would go out as an empty chunk, which ends
+      // a chunked body early.
+      req.body().data = req.body().size ? relay_buf_ : nullptr;
       req.body().more = !req_->is_done();
       body_started = true;
       arm(cfg.timeouts.idle);
@@ -419,7 +421,8 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
       if (!relay_buf_) relay_buf_ = t_.buffers.take();
       res.body().data = relay_buf_;
       res.body().size = BufferPool::buffer_size;
-      auto [ec, n] = co_await http::async_read(c.socket, c.buffer, *res_, nothrow);
+      // read_some: relay what has arrived at once (server-sent events, long polls).
+      auto [ec, n] = co_await http::async_read_some(c.socket, c.buffer, *res_, nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec == http::error::partial_message || ec == asio::error::eof) {
         // The upstream closed mid-body: the client's message cannot be completed honestly.
@@ -427,7 +430,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
       }
       if (ec) co_return false;
       res.body().size = BufferPool::buffer_size - res.body().size;
-      res.body().data = relay_buf_;
+      res.body().data = res.body().size ? relay_buf_ : nullptr;
       res.body().more = !res_->is_done();
       arm(cfg.timeouts.idle);
     } else {
