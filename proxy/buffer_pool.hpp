@@ -9,7 +9,7 @@ namespace corral::proxy {
 
 class BufferPool {
  public:
-  static constexpr std::size_t buffer_size = 16 * 1024;
+  static constexpr std::size_t buffer_size = 64 * 1024;
 
   char* take() {
     if (free_.empty()) return new char[buffer_size];

@@ -350,6 +350,11 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
         if (ec) co_return Outcome::abort;
       }
       if (!relay_buf_) relay_buf_ = t_.buffers.take();
+      // A large upload reads in large steps; small bodies keep the small pooled block.
+      auto remaining = req_->content_length_remaining();
+      if ((!remaining || *remaining > BlockPool::block_size) &&
+          client_buf_.capacity() < BufferPool::buffer_size)
+        client_buf_.reserve(BufferPool::buffer_size);
       req.body().data = relay_buf_;
       req.body().size = BufferPool::buffer_size;
       auto [ec, n] = co_await http::async_read_some(client_, client_buf_, *req_, nothrow);
@@ -419,6 +424,8 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   for (;;) {
     if (!res_->is_done()) {
       if (!relay_buf_) relay_buf_ = t_.buffers.take();
+      // Beast reads no more than the buffer's free capacity: give it room for big bodies.
+      if (c.buffer.capacity() < BufferPool::buffer_size) c.buffer.reserve(BufferPool::buffer_size);
       res.body().data = relay_buf_;
       res.body().size = BufferPool::buffer_size;
       // read_some: relay what has arrived at once (server-sent events, long polls).
