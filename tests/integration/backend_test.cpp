@@ -54,6 +54,31 @@ TEST(Harness, RawClientSeesCloseAndTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+TEST(Harness, BackendTellsAbortedRequestsFromMalformedOnes) {
+  Backend be("alpha");
+  {
+    HttpClient client(be.port());
+    ASSERT_FALSE(client.send_raw(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+  }  // closed half-way through the body
+  {
+    HttpClient client(be.port());
+    ASSERT_FALSE(client.send_raw(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n"));
+    auto all = client.read_until_close(5s);
+    EXPECT_EQ(raw_status(all.data), 400) << all.data;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  Backend::Counts c;
+  do {
+    c = be.counts();
+  } while ((c.aborted < 1 || c.client_errors < 1) && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(c.aborted, 1);
+  EXPECT_EQ(c.client_errors, 1);
+  EXPECT_EQ(c.seen, 2);
+  EXPECT_EQ(c.complete, 0);
+}
+
 TEST(Harness, ClosedPortRefuses) {
   ClosedPort dead;
   HttpClient client(dead.port());

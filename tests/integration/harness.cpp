@@ -363,6 +363,7 @@ Backend::Counts Backend::counts() {
   c.seen = obj.at("seen").to_number<long>();
   c.complete = obj.at("complete").to_number<long>();
   c.client_errors = obj.at("client_errors").to_number<long>();
+  c.aborted = obj.at("aborted").to_number<long>();
   return c;
 }
 

@@ -133,7 +133,8 @@ class Backend {
   struct Counts {
     long seen = 0;
     long complete = 0;
-    long client_errors = 0;
+    long client_errors = 0;  // malformed bytes
+    long aborted = 0;        // connections ended mid-request
   };
   Counts counts();
   // Waits until the backend prints "slow begin" (a /slow request arrived).

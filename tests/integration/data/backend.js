@@ -20,9 +20,10 @@
 //   /chunked?n=K[&hold=ID] K chunks "chunk i\n"; with hold, waits after the first chunk until
 //                          /release?id=ID is called
 //   /release?id=ID         releases a held /chunked
-//   /count                 JSON {seen, complete, client_errors}: requests whose header arrived,
-//                          requests whose body arrived completely, requests the HTTP parser
-//                          refused (/count, /health and /release are not counted)
+//   /count                 JSON {seen, complete, client_errors, aborted}: requests whose header
+//                          arrived, requests whose body arrived completely, connections whose
+//                          bytes the HTTP parser refused, connections that ended or were reset
+//                          in the middle of a request (/count, /health, /release not counted)
 //   Upgrade: websocket     101 with a correct Sec-WebSocket-Accept, then echoes raw bytes
 'use strict';
 
@@ -33,7 +34,7 @@ const name = process.argv[2] || process.env.NAME || 'backend';
 const port = Number(process.argv[3] || process.env.PORT || 0);
 const mode = process.argv[4] || process.env.MODE || 'normal';
 
-const counts = { seen: 0, complete: 0, client_errors: 0 };
+const counts = { seen: 0, complete: 0, client_errors: 0, aborted: 0 };
 const held = new Map();  // hold id -> function releasing the held response
 
 // 251 is prime, so the pattern does not line up with any power-of-two buffer size; the buffer
@@ -184,7 +185,13 @@ server.headersTimeout = 60000;
 server.requestTimeout = 0;  // 1 GiB uploads take as long as they take
 
 server.on('clientError', (err, socket) => {
-  counts.client_errors++;
+  // A peer that goes away mid-request (as a proxy does when it refuses a body half-way) is not
+  // a peer that sent malformed bytes.
+  if (err.code === 'HPE_INVALID_EOF_STATE' || err.code === 'ECONNRESET') {
+    counts.aborted++;
+  } else {
+    counts.client_errors++;
+  }
   if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   socket.destroy();
 });
