@@ -7,6 +7,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <cstring>
+#include <iostream>
 
 #include "tests/integration/harness.hpp"
 
@@ -87,6 +88,8 @@ TEST(Streaming, DownloadOneGiBByteExactWithBoundedMemory) {
   EXPECT_EQ(got, n);
   EXPECT_FALSE(first_mismatch) << "first wrong byte at offset " << *first_mismatch;
   const auto peak = corral.process().peak_rss_kib();
+  RecordProperty("corral_peak_rss_kib", std::to_string(peak));
+  std::cout << "corral peak RSS: " << peak << " KiB\n";
   EXPECT_GT(peak, 0u);
   EXPECT_LT(peak, rss_limit_kib())
       << "corral peak RSS " << peak << " KiB after a " << n << "-byte download";
@@ -120,6 +123,8 @@ TEST(Streaming, UploadOneGiBByteExactWithBoundedMemory) {
   EXPECT_EQ(obj.at("bytes").to_number<std::uint64_t>(), n);
   EXPECT_EQ(obj.at("sha256").as_string(), sha.hex());
   const auto peak = corral.process().peak_rss_kib();
+  RecordProperty("corral_peak_rss_kib", std::to_string(peak));
+  std::cout << "corral peak RSS: " << peak << " KiB\n";
   EXPECT_GT(peak, 0u);
   EXPECT_LT(peak, rss_limit_kib())
       << "corral peak RSS " << peak << " KiB after a " << n << "-byte upload";
