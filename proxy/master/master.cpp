@@ -51,6 +51,7 @@ Master::Master(config::Config config, std::string config_path)
     : config_(std::move(config)), config_path_(absolute_path(config_path)) {}
 
 Master::~Master() {
+  ioc_.discard_pending_work();
   close_listeners(listeners_);
 }
 
@@ -156,7 +157,7 @@ void Master::reap_children() {
     }
     auto it = std::find_if(proxies_.begin(), proxies_.end(),
                            [pid](const auto& p) { return p->pid() == pid; });
-    if (it != proxies_.end()) on_proxy_exit(*it, status);
+    if (it != proxies_.end()) on_proxy_exit(*it, status);  // a copy: *it is erased there
   }
 }
 
@@ -190,7 +191,7 @@ void Master::on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& 
   if (message.type != "stats") changed_.notify();
 }
 
-void Master::on_proxy_exit(const std::shared_ptr<ProxyProcess>& proxy, int wait_status) {
+void Master::on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status) {
   proxy->exited(wait_status);
   for (const auto& s : proxy->stats()) retired_requests_[s.slot] += s.requests;
   std::erase(proxies_, proxy);

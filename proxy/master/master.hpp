@@ -25,6 +25,14 @@
 
 namespace corral::master {
 
+// The master's event loop. Its coroutines are destroyed with it, and their locals may refer to
+// the master's members: discard_pending_work() lets the master destroy them first.
+class MasterLoop : public asio::io_context {
+ public:
+  MasterLoop() : asio::io_context(1) {}
+  void discard_pending_work() { shutdown(); }
+};
+
 // The control plane of one `corral run`.
 class Master {
  public:
@@ -45,7 +53,7 @@ class Master {
                                              std::uint32_t worker_slots);
   std::uint32_t worker_slots() const;
   void on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& message);
-  void on_proxy_exit(const std::shared_ptr<ProxyProcess>& proxy, int wait_status);
+  void on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status);
   awaitable<void> restart_proxy(config::Duration delay);
   void push_membership();
   awaitable<bool> wait_drained(std::uint32_t slot, std::uint64_t generation,
@@ -71,7 +79,7 @@ class Master {
   RolloutHooks rollout_hooks(std::shared_ptr<ControlReplies> replies);
   void sample_usage();
 
-  asio::io_context ioc_{1};
+  MasterLoop ioc_;
   StateChanged changed_{ioc_};
   config::Config config_;
   std::string config_path_;  // absolute

@@ -22,13 +22,17 @@ class StateChanged {
   // Waits until `holds()` is true or `deadline` passes; returns `holds()`.
   awaitable<bool> wait_until(std::function<bool()> holds, Clock::time_point deadline) {
     asio::steady_timer timer(ioc_);
+    // Registered for the whole wait, and unregistered even if the loop is torn down mid-wait.
+    struct Registration {
+      std::list<asio::steady_timer*>& list;
+      std::list<asio::steady_timer*>::iterator it;
+      ~Registration() { list.erase(it); }
+    } registration{waiting_, waiting_.insert(waiting_.end(), &timer)};
     for (;;) {
       if (holds()) co_return true;
       if (Clock::now() >= deadline) co_return false;
       timer.expires_at(deadline);
-      auto it = waiting_.insert(waiting_.end(), &timer);
       co_await timer.async_wait(nothrow);
-      waiting_.erase(it);
     }
   }
 
