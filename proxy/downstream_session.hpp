@@ -2,8 +2,6 @@
 // One client connection: reads requests, picks an upstream, relays each exchange, keeps the
 // connection alive between requests. Owns its lifetime (shared_ptr held by its coroutine and
 // its timer), as in Beast's examples.
-#include <boost/intrusive/list_hook.hpp>
-
 #include <array>
 #include <chrono>
 #include <memory>
@@ -12,6 +10,7 @@
 #include "balancer/slot.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/block_pool.hpp"
+#include "proxy/drainable.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 
@@ -21,15 +20,13 @@ class ProxyThread;
 struct UpstreamConnection;
 
 class DownstreamSession
-    : public std::enable_shared_from_this<DownstreamSession>,
-      public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>> {
+    : public std::enable_shared_from_this<DownstreamSession>, public Drainable {
  public:
   DownstreamSession(ProxyThread& thread, tcp::socket socket);
   ~DownstreamSession();
 
   awaitable<void> run();
-  // Drain: an idle connection is closed now, a busy one after its current response.
-  void drain();
+  void drain() override;
 
  private:
   using clock = std::chrono::steady_clock;

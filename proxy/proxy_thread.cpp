@@ -42,7 +42,6 @@ void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::
 }
 
 void ProxyThread::start() {
-  for (auto& a : acceptors_) asio::co_spawn(ioc, accept_loop(*a), asio::detached);
   if (access_log.enabled()) asio::co_spawn(ioc, flush_loop(), asio::detached);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(ioc);
@@ -69,12 +68,12 @@ void ProxyThread::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ProxyThread::attach(DownstreamSession& s) {
+void ProxyThread::attach(Drainable& s) {
   sessions_.push_back(s);
   open_sessions_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void ProxyThread::detach(DownstreamSession& s) {
+void ProxyThread::detach(Drainable& s) {
   sessions_.erase(sessions_.iterator_to(s));
   open_sessions_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -89,29 +88,5 @@ awaitable<void> ProxyThread::flush_loop() {
   }
 }
 
-awaitable<void> ProxyThread::accept_loop(tcp::acceptor& acceptor) {
-  const auto max = shared.cfg.limits.max_connections;
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      // Out of descriptors or memory: back off briefly instead of spinning.
-      spdlog::warn("accept failed: {}", ec.message());
-      asio::steady_timer t(ioc, std::chrono::milliseconds(50));
-      co_await t.async_wait(nothrow);
-      continue;
-    }
-    metrics.connections_accepted.add();
-    if (shared.open_connections.fetch_add(1, std::memory_order_relaxed) >= max) {
-      shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
-      metrics.connections_refused.add();
-      error_code ignored;
-      socket.close(ignored);
-      continue;
-    }
-    auto session = std::make_shared<DownstreamSession>(*this, std::move(socket));
-    asio::co_spawn(ioc, session->run(), asio::detached);
-  }
-}
 
 }  // namespace corral::proxy

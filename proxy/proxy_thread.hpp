@@ -1,6 +1,8 @@
 #pragma once
 // One data-plane thread: its own io_context, acceptors, balancer, upstream pool, buffers,
 // metrics and access log. Nothing here is touched by another thread but the atomics.
+#include <boost/intrusive/list.hpp>
+
 #include <memory>
 #include <thread>
 #include <vector>
@@ -8,8 +10,9 @@
 #include "balancer/balancer.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/block_pool.hpp"
 #include "proxy/buffer_pool.hpp"
-#include "proxy/downstream_session.hpp"
+#include "proxy/drainable.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/shared_state.hpp"
 #include "proxy/upstream_pool.hpp"
@@ -27,7 +30,7 @@ class ProxyThread {
 
   // Takes a listening socket (already bound and listening) to accept on.
   void add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local);
-  void start();           // runs the io_context on a new thread
+  void start();           // runs the io_context on a new thread (accept loops spawned before)
   void begin_drain();     // thread-safe: stop accepting, close idle connections
   void stop();            // thread-safe: stop the loop
   void join();
@@ -52,16 +55,16 @@ class ProxyThread {
   AccessLog access_log;
 
   // Sessions of this thread, for the drain.
-  void attach(DownstreamSession& s);
-  void detach(DownstreamSession& s);
+  void attach(Drainable& s);
+  void detach(Drainable& s);
+  const std::vector<std::unique_ptr<tcp::acceptor>>& acceptors() const { return acceptors_; }
   std::uint64_t next_request_number() { return ++request_number_; }
 
  private:
-  awaitable<void> accept_loop(tcp::acceptor& acceptor);
   awaitable<void> flush_loop();
 
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
-  boost::intrusive::list<DownstreamSession, boost::intrusive::constant_time_size<false>> sessions_;
+  boost::intrusive::list<Drainable, boost::intrusive::constant_time_size<false>> sessions_;
   std::atomic<std::size_t> open_sessions_{0};
   std::uint64_t request_number_ = 0;
   std::thread thread_;

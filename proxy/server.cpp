@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "config/address.hpp"
+#include "proxy/accept_loop.hpp"
 #include "proxy/control_channel.hpp"
 #include "proxy/listen_socket.hpp"
 #include "proxy/metrics_text.hpp"
@@ -111,7 +112,10 @@ int Server::run() {
 void Server::start_threads() {
   if (threads_started_) return;
   threads_started_ = true;
-  for (auto& t : threads_) t->start();
+  for (auto& t : threads_) {
+    for (const auto& a : t->acceptors()) asio::co_spawn(t->ioc, accept_loop(*t, *a), asio::detached);
+    t->start();
+  }
   const auto& cfg = shared_->cfg;
   const char* balance = cfg.balance == config::Balance::round_robin ? "round_robin" : "least_loaded";
   if (control_channel_) {

@@ -1,0 +1,35 @@
+#include "proxy/accept_loop.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/downstream_session.hpp"
+#include "proxy/proxy_thread.hpp"
+
+namespace corral::proxy {
+
+awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor) {
+  const auto max = t.shared.cfg.limits.max_connections;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      // Out of descriptors or memory: back off briefly instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer wait(t.ioc, std::chrono::milliseconds(50));
+      co_await wait.async_wait(nothrow);
+      continue;
+    }
+    t.metrics.connections_accepted.add();
+    if (t.shared.open_connections.fetch_add(1, std::memory_order_relaxed) >= max) {
+      t.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
+      t.metrics.connections_refused.add();
+      error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    auto session = std::make_shared<DownstreamSession>(t, std::move(socket));
+    asio::co_spawn(t.ioc, session->run(), asio::detached);
+  }
+}
+
+}  // namespace corral::proxy

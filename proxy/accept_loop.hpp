@@ -1,0 +1,12 @@
+#pragma once
+// Accepts client connections on one of a proxy thread's acceptors and starts a session for
+// each, refusing those over limits.max_connections.
+#include "proxy/asio.hpp"
+
+namespace corral::proxy {
+
+class ProxyThread;
+
+awaitable<void> accept_loop(ProxyThread& thread, tcp::acceptor& acceptor);
+
+}  // namespace corral::proxy
