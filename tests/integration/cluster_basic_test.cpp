@@ -110,6 +110,30 @@ TEST(Cluster, SendReachesOneSlotAndAWorkerCanBroadcastToTheOthers) {
   EXPECT_NE(bad_json.err.find("not JSON"), std::string::npos) << bad_json.err;
 }
 
+TEST(Cluster, AWorkerThatDoesNotReadItsChannelNeverBlocksTheMaster) {
+  Cluster cluster;
+  ASSERT_EQ(cluster.cli({"send", "0", R"({"spin":4000})"}).exit_code, 0);
+  // 40 messages of 100 KB: more than the socket buffers and the master's 1 MiB queue hold for
+  // a worker that reads nothing for 4 s.
+  const std::string blob = R"({"blob":")" + std::string(100 * 1024, 'x') + R"("})";
+  long dropped = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 40; ++i) {
+    RunResult r = cluster.cli({"broadcast", blob}, 5s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (r.out.find("dropped by 1") != std::string::npos) ++dropped;
+  }
+  EXPECT_GT(dropped, 0) << "nothing was dropped: the worker's queue is not bounded";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s) << "the master waited for the worker";
+  auto slots = cluster.slots();
+  EXPECT_GT(slots[0].at("dropped_messages").to_number<long>(), 0);
+  EXPECT_EQ(slots[1].at("dropped_messages").to_number<long>(), 0);
+  // The busy worker catches up with what was queued and keeps working.
+  cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] spun)"), 10s);
+  ASSERT_EQ(cluster.cli({"broadcast", R"({"after":"spin"})"}).exit_code, 0);
+  cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] message \{"after":"spin"\})"), 10s);
+}
+
 TEST(Cluster, ReadyByMessage) {
   ClusterConfig config;
   config.ready_when = "message";

@@ -15,6 +15,8 @@
 // Prints "listening PORT" once it accepts connections, and "message JSON" for each IPC message;
 // each message is also answered with process.send({echo: message}). A message {relay: X} is
 // sent on as {corral: "broadcast", data: X}, which corral delivers to every other worker.
+// A message {spin: N} keeps the worker busy for N ms (it reads nothing meanwhile); a message
+// {blob: ...} is ignored.
 'use strict';
 
 const http = require('http');
@@ -49,6 +51,14 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 30000;
 
 process.on('message', (message) => {
+  if (message && typeof message === 'object' && 'spin' in message) {
+    // Busy for a while, like the article's CPU-bound handler: nothing is read meanwhile.
+    const until = Date.now() + Number(message.spin);
+    while (Date.now() < until) {}
+    console.log('spun');
+    return;
+  }
+  if (message && typeof message === 'object' && 'blob' in message) return;  // filler
   console.log(`message ${JSON.stringify(message)}`);
   if (process.send) process.send({ echo: message, slot });
   if (message && typeof message === 'object' && 'relay' in message && process.send) {
