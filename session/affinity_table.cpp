@@ -209,7 +209,7 @@ struct alignas(64) AffinityTable::Shard {
     if (capacity == 0) return;
     if (const std::uint32_t at = find(fp); at != none) {
       const std::uint32_t e = buckets[at].index;
-      if (!learning && seconds_between(entries[e].last_used, used) == 0) return;  // ours is newer
+      if (!learning && seconds_between(entries[e].last_used, used) == 0) return;  // the pin here is as recent
       if (learning && entries[e].slot != slot) ++counters.learned;
       entries[e].slot = slot;
       touch(e, used);
