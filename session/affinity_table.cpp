@@ -209,7 +209,8 @@ struct alignas(64) AffinityTable::Shard {
     if (capacity == 0) return;
     if (const std::uint32_t at = find(fp); at != none) {
       const std::uint32_t e = buckets[at].index;
-      if (!learning && seconds_between(entries[e].last_used, used) == 0) return;  // the pin here is as recent
+      // A restored pin yields to one here that is as recent or more.
+      if (!learning && seconds_between(entries[e].last_used, used) == 0) return;
       if (learning && entries[e].slot != slot) ++counters.learned;
       entries[e].slot = slot;
       touch(e, used);
