@@ -68,7 +68,12 @@ TEST(Cluster, BroadcastReachesEveryWorkerAndTheirRepliesReachTheMaster) {
     const std::string prefix =
         "\\[slot " + std::to_string(slot) + " pid " + std::to_string(pids[slot]) + "\\] ";
     // process.on('message') in the worker got it...
-    cluster.master().wait_for_line(std::regex(prefix + R"(message \{"usersCount":25\})"), 5s);
+    EXPECT_TRUE(eventually(
+        [&] {
+          return cluster.master().has_line(std::regex(prefix + R"(message \{"usersCount":25\})"));
+        },
+        5s))
+        << "slot " << slot;
   }
   for (int slot = 0; slot < 2; ++slot) {
     // ...and its process.send() reached the master.
@@ -92,10 +97,9 @@ TEST(Cluster, SendReachesOneSlotAndAWorkerCanBroadcastToTheOthers) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("delivered to slot 1"), std::string::npos) << r.out;
   for (int slot : {0, 2}) {
-    cluster.master().wait_for_line(
-        std::regex("\\[slot " + std::to_string(slot) + " pid " + std::to_string(pids[slot]) +
-                   R"(\] message \{"invalidate":"user:7"\})"),
-        5s);
+    const std::regex got("\\[slot " + std::to_string(slot) + " pid " + std::to_string(pids[slot]) +
+                         R"(\] message \{"invalidate":"user:7"\})");
+    EXPECT_TRUE(eventually([&] { return cluster.master().has_line(got); }, 5s)) << "slot " << slot;
   }
   // The sender does not get its own broadcast back.
   std::this_thread::sleep_for(200ms);
@@ -112,24 +116,24 @@ TEST(Cluster, SendReachesOneSlotAndAWorkerCanBroadcastToTheOthers) {
 
 TEST(Cluster, AWorkerThatDoesNotReadItsChannelNeverBlocksTheMaster) {
   Cluster cluster;
-  ASSERT_EQ(cluster.cli({"send", "0", R"({"spin":4000})"}).exit_code, 0);
+  ASSERT_EQ(cluster.cli({"send", "0", R"({"spin":8000})"}).exit_code, 0);
   // 40 messages of 100 KB: more than the socket buffers and the master's 1 MiB queue hold for
-  // a worker that reads nothing for 4 s.
+  // a worker that reads nothing for 8 s.
   const std::string blob = R"({"blob":")" + std::string(100 * 1024, 'x') + R"("})";
   long dropped = 0;
-  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 40; ++i) {
+    const auto start = std::chrono::steady_clock::now();
     RunResult r = cluster.cli({"broadcast", blob}, 5s);
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << "the master waited for the worker";
     if (r.out.find("dropped by 1") != std::string::npos) ++dropped;
   }
   EXPECT_GT(dropped, 0) << "nothing was dropped: the worker's queue is not bounded";
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s) << "the master waited for the worker";
   auto slots = cluster.slots();
   EXPECT_GT(slots[0].at("dropped_messages").to_number<long>(), 0);
   EXPECT_EQ(slots[1].at("dropped_messages").to_number<long>(), 0);
   // The busy worker catches up with what was queued and keeps working.
-  cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] spun)"), 10s);
+  cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] spun)"), 15s);
   ASSERT_EQ(cluster.cli({"broadcast", R"({"after":"spin"})"}).exit_code, 0);
   cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] message \{"after":"spin"\})"), 10s);
 }

@@ -43,9 +43,12 @@ Cluster::Cluster(const ClusterConfig& config, Millis ready_timeout) {
       std::vector<std::string>{CORRAL_BINARY, "run", "-c", config_path_.string()});
   const std::regex listening(R"(corral\[\d+\]: listening on http://127\.0\.0\.1:(\d+))");
   const std::regex admin(R"(corral\[\d+\]: admin on http://127\.0\.0\.1:(\d+))");
-  const std::regex ready("corral\\[" + std::to_string(master_->pid()) + "\\]: ready: ");
+  // "ready: proxy pid 123, 2 of 3 worker slot(s) up"
+  const std::regex ready("corral\\[" + std::to_string(master_->pid()) +
+                         R"(\]: ready: .*, (\d+) of \d+ worker slot)");
   const std::regex any_line(".*");
   const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  unsigned up = 0;
   for (;;) {
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
     auto line = master_->try_wait_for_line(any_line, std::max(left, Millis(0)), Stream::err);
@@ -61,10 +64,36 @@ Cluster::Cluster(const ClusterConfig& config, Millis ready_timeout) {
       port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
     } else if (admin_port_ == 0 && std::regex_search(text, m, admin)) {
       admin_port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-    } else if (std::regex_search(text, ready)) {
-      if (port_ == 0) throw HarnessError("ready before any listening line:\n" + master_->tail());
-      return;
+    } else if (std::regex_search(text, m, ready)) {
+      if (port_ == 0 || admin_port_ == 0) {
+        throw HarnessError("ready before the listening lines:\n" + master_->tail());
+      }
+      up = static_cast<unsigned>(std::stoul(m[1].str()));
+      break;
     }
+  }
+  // The master says ready once it has sent the proxy the slots' addresses; the proxy applies
+  // them a moment later. Tests start from a proxy that routes to every slot that is up.
+  const bool applied = eventually(
+      [&] {
+        beast::error_code ec;
+        HttpClient client(admin_port_, 2s);
+        http::request<http::string_body> req{http::verb::get, "/metrics", 11};
+        auto res = client.request(std::move(req), ec);
+        if (ec || res.result_int() != 200) return false;
+        unsigned usable = 0;
+        for (unsigned slot = 0; slot < config.count; ++slot) {
+          auto v = prometheus_value(res.body(), "corral_upstream_up",
+                                    {{"upstream", "slot" + std::to_string(slot)}});
+          if (v && *v == 1) ++usable;
+        }
+        return usable >= up;
+      },
+      std::max(Millis(0), std::chrono::duration_cast<Millis>(
+                              deadline - std::chrono::steady_clock::now())));
+  if (!applied) {
+    throw HarnessError("the proxy does not route to the " + std::to_string(up) +
+                       " slot(s) the master reported up:\n" + master_->tail(60));
   }
 }
 
