@@ -19,6 +19,7 @@ inline constexpr std::string_view affinity_cookie_name = "corral_affinity";
 
 // A short text built without allocating: cookie values and Set-Cookie header values.
 struct CookieText {
+  // The longest Set-Cookie value (20-digit numbers, Secure) is 181 bytes.
   static constexpr std::size_t capacity = 192;
   std::array<char, capacity> data{};
   std::size_t size = 0;
