@@ -239,7 +239,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     auto outcome = co_await exchange(*slot, body_started);
     if (outcome == Outcome::retry_same) {
       // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
-      outcome = co_await exchange(*slot, body_started);
+      outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
     }
     if (outcome == Outcome::ok) {
       metrics_row = *slot;
@@ -284,10 +284,10 @@ awaitable<bool> DownstreamSession::handle_request() {
 }
 
 awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,
-                                                                 bool& body_started) {
+                                                                 bool& body_started, bool fresh) {
   auto& shared = t_.shared;
   const auto& cfg = shared.cfg;
-  upstream_ = t_.pool.take(slot);
+  upstream_ = fresh ? t_.pool.fresh(slot) : t_.pool.take(slot);
   auto& c = *upstream_;
   if (!c.reused) {
     phase_ = Phase::connect;

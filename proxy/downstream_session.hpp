@@ -35,7 +35,8 @@ class DownstreamSession
 
   awaitable<bool> read_request_header(bool first);
   awaitable<bool> handle_request();
-  awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started);
+  // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
+  awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started, bool fresh = false);
   awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);
   awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
   awaitable<void> tunnel(UpstreamConnection& c);

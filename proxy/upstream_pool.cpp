@@ -20,7 +20,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(balancer::SlotId slot) {
       return c;
     }
   }
-  return std::make_unique<UpstreamConnection>(ioc_, slot);
+  return fresh(slot);
 }
 
 void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> c) {

@@ -26,6 +26,10 @@ class UpstreamPool {
 
   // An idle connection to `slot`, or a new unconnected one.
   std::unique_ptr<UpstreamConnection> take(balancer::SlotId slot);
+  // A new unconnected one, whatever is pooled.
+  std::unique_ptr<UpstreamConnection> fresh(balancer::SlotId slot) {
+    return std::make_unique<UpstreamConnection>(ioc_, slot);
+  }
   void give_back(std::unique_ptr<UpstreamConnection> c);
   void clear();
   void clear_slot(balancer::SlotId slot) { idle_[slot].clear(); }
