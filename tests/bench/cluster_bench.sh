@@ -339,6 +339,7 @@ ACTIVE=()
 ((HAVE_CLUSTER)) && ACTIVE+=(cluster)
 ((HAVE_PM2)) && ACTIVE+=(pm2)
 ((HAVE_CORRAL)) && ACTIVE+=(corral)
+((${#ACTIVE[@]} > 0)) || die "none of the tools ($TOOLS) can run here"
 
 # ---------------------------------------------------------------------------------------------
 # The apps. start_app TOOL NAME SPIN CRASH sets APP_PORT, APP_PID (the process we stop; for PM2
@@ -846,10 +847,10 @@ report() {
         printf "\n"
       }
     }' "$RESULTS"
-  echo "failed = Connect errors + max(Length errors, Non-2xx answers): each lost request once (ab's raw \"Failed"
-  echo "requests\" counts a reset connection three times, as Receive, Length and Exceptions, and a non-2xx answer of"
-  echo "another length twice, as Non-2xx and Length). \">=\": ab gave up in a run (\"Test aborted after 10 failures\": a connect failed once more"
-  echo "than 10 requests had failed); its counts stop there."
+  echo "failed = Connect errors + max(Length errors, Non-2xx answers): each lost request once. ab's raw"
+  echo "\"Failed requests\" counts a reset connection three times (Receive, Length, Exceptions) and a non-2xx"
+  echo "answer of another length twice (Non-2xx, Length). \">=\": ab gave up in a run (\"Test aborted after 10"
+  echo "failures\": a connect failed once more than 10 requests had failed); its counts stop there."
 }
 
 REPORT=$TMP/report.txt
