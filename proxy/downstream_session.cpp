@@ -226,6 +226,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     balancer::RequestView view{req.method_string(), req.target(), {},
                                std::span<const balancer::SlotId>(tried.data(), ntried)};
     auto slot = t_.balancer->pick(view);
+    if (!slot && shared.worker_mode) slot = co_await wait_for_slot(view);
     if (!slot) {
       if (attempt == 0)
         co_await send_error(http::status::service_unavailable, "no upstream available", false);
@@ -281,6 +282,21 @@ awaitable<bool> DownstreamSession::handle_request() {
                                      upstream_name_, request_id_view_});
   }
   co_return keep && client_keep_alive_ && !draining_;
+}
+
+awaitable<std::optional<balancer::SlotId>> DownstreamSession::wait_for_slot(
+    const balancer::RequestView& view) {
+  // Every worker is down at once (crashes, a restart): the supervisor is bringing them back,
+  // so hold the request up to the connect timeout rather than fail it.
+  asio::steady_timer timer(t_.ioc);
+  auto until = clock::now() + t_.shared.cfg.timeouts.connect;
+  while (clock::now() < until && !draining_) {
+    timer.expires_after(std::chrono::milliseconds(5));
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) break;
+    if (auto slot = t_.balancer->pick(view)) co_return slot;
+  }
+  co_return std::nullopt;
 }
 
 awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,

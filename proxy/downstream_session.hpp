@@ -35,6 +35,7 @@ class DownstreamSession
 
   awaitable<bool> read_request_header(bool first);
   awaitable<bool> handle_request();
+  awaitable<std::optional<balancer::SlotId>> wait_for_slot(const balancer::RequestView& view);
   // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
   awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started, bool fresh = false);
   awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);

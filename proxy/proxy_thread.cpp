@@ -16,10 +16,11 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
 }
 
-void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep) {
-  asio::post(ioc, [this, slot, ep] {
+void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done) {
+  asio::post(ioc, [this, slot, ep, done = std::move(done)] {
     endpoints[slot] = ep;
     pool.clear_slot(slot);
+    done();
   });
 }
 

@@ -3,6 +3,7 @@
 // metrics and access log. Nothing here is touched by another thread but the atomics.
 #include <boost/intrusive/list.hpp>
 
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -37,7 +38,8 @@ class ProxyThread {
 
   // Thread-safe: the upstream of `slot` moved (a new worker generation); pooled connections to
   // the old one are dropped.
-  void set_endpoint(balancer::SlotId slot, tcp::endpoint ep);
+  // `done` runs on this thread once the new endpoint is in place.
+  void set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done);
   // Thread-safe: drop pooled connections to `slot` (its worker stopped).
   void forget_slot(balancer::SlotId slot);
 

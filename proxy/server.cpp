@@ -5,6 +5,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -156,12 +157,24 @@ void Server::apply_membership(const std::vector<SlotMembership>& slots) {
         spdlog::warn("membership: slot {}: {}", s, e.what());
         continue;
       }
-      if (ep != shared_->upstreams[s].endpoint || m.generation != known.generation) {
-        shared_->upstreams[s].endpoint = ep;
-        for (auto& t : threads_) t->set_endpoint(s, ep);
-      }
       shared_->admitted[s] = 1;
-      shared_->health.probe_succeeded(s);  // also marks it usable
+      if (ep != shared_->upstreams[s].endpoint || m.generation != known.generation || !threads_started_) {
+        shared_->upstreams[s].endpoint = ep;
+        // The slot enters selection only once every thread knows the new address: a thread
+        // still holding the old one would connect to the worker that just went away.
+        auto pending = std::make_shared<std::atomic<std::size_t>>(threads_.size());
+        auto generation = m.generation;
+        for (auto& t : threads_)
+          t->set_endpoint(s, ep, [this, s, pending, generation] {
+            if (pending->fetch_sub(1) != 1) return;
+            asio::post(control_, [this, s, generation] {
+              if (shared_->admitted[s] && membership_[s].generation == generation)
+                shared_->health.probe_succeeded(s);  // also marks it usable
+            });
+          });
+      } else {
+        shared_->health.probe_succeeded(s);
+      }
     } else {
       shared_->admitted[s] = 0;
       shared_->slots.set_usable(s, false);
