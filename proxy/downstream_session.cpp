@@ -69,10 +69,10 @@ DownstreamSession::~DownstreamSession() {
 
 void DownstreamSession::drain() {
   draining_ = true;
-  if (idle_) {
-    error_code ec;
-    client_.cancel(ec);
-  }
+  // An idle keep-alive connection gets a short grace instead of an immediate close: a client
+  // may be sending its next request right now, and that request is served (with
+  // Connection: close) rather than lost to the close race. Silent ones close after the grace.
+  if (idle_) arm(std::min<clock::duration>(t_.shared.cfg.timeouts.drain, std::chrono::seconds(1)));
 }
 
 // --- timeouts -----------------------------------------------------------------------------
@@ -115,7 +115,7 @@ void DownstreamSession::cancel_io() {
 awaitable<void> DownstreamSession::run() {
   auto self = shared_from_this();
   for (bool first = true;; first = false) {
-    if (draining_ || t_.shared.draining.load(std::memory_order_relaxed)) break;
+    if (draining_) break;
     if (!co_await read_request_header(first)) {
       if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
       break;
@@ -167,7 +167,6 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
         co_return false;
       }
     }
-    if (idle_ && (draining_ || t_.shared.draining.load(std::memory_order_relaxed))) co_return false;
     if (idle_ && client_buf_.size() == 0) {
       // Between requests a connection holds no read buffer: wait for bytes, then take one.
       client_buf_.shrink_to_fit();
@@ -196,7 +195,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     co_await send_error(r->status, r->message, true);
     co_return false;
   }
-  client_keep_alive_ = req.keep_alive() && !draining_;
+  client_keep_alive_ = req.keep_alive() && !draining_ && !shared.draining.load(std::memory_order_relaxed);
   head_ = req.method() == http::verb::head;
   bool upgrade = req_->upgrade();
   expect_continue_ = false;
