@@ -281,6 +281,9 @@ std::optional<int> Process::wait_exit(Millis timeout) {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      // Lines the process wrote just before it exited may still be in the pipe: let the reader
+      // take them (bounded: a surviving child may hold the pipe open).
+      wait_eof(500ms);
       return exit_code_;
     }
     if (r < 0 && errno != EINTR) return std::nullopt;
