@@ -27,9 +27,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"listen",  "threads",  "admin",  "upstreams",
-                                          "workers", "balance",  "timeouts", "limits",
-                                          "health",  "retries",  "access_log"};
+constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",     "upstreams",
+                                          "workers", "balance", "timeouts",  "limits",
+                                          "health",  "retries", "access_log"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
@@ -475,8 +475,7 @@ class Reader {
   static bool is_env_name(std::string_view name) {
     if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
     return std::all_of(name.begin(), name.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             c == '_';
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     });
   }
 

@@ -171,8 +171,8 @@ class Checker {
     }
     if (config_.admin && inside(*config_.admin)) {
       add("workers.port_base", "worker ports " + std::to_string(w.port_base) + ".." +
-                                   std::to_string(last) + " include admin '" +
-                                   config_.admin->text + "'");
+                                   std::to_string(last) + " include admin '" + config_.admin->text +
+                                   "'");
     }
   }
 

@@ -1,10 +1,9 @@
 // corral: the command line.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <csignal>
 #include <iostream>
 

@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <charconv>
 
 namespace corral::master {
@@ -11,13 +10,20 @@ namespace json = boost::json;
 
 std::string_view to_string(ControlCommand c) {
   switch (c) {
-    case ControlCommand::status: return "status";
-    case ControlCommand::reload: return "reload";
-    case ControlCommand::reload_config: return "reload --config";
-    case ControlCommand::restart: return "restart";
-    case ControlCommand::broadcast: return "broadcast";
-    case ControlCommand::send: return "send";
-    case ControlCommand::stop: return "stop";
+    case ControlCommand::status:
+      return "status";
+    case ControlCommand::reload:
+      return "reload";
+    case ControlCommand::reload_config:
+      return "reload --config";
+    case ControlCommand::restart:
+      return "restart";
+    case ControlCommand::broadcast:
+      return "broadcast";
+    case ControlCommand::send:
+      return "send";
+    case ControlCommand::stop:
+      return "stop";
   }
   return "status";
 }
@@ -32,7 +38,8 @@ std::string line_of(const json::object& o) {
 
 std::optional<std::uint32_t> slot_of(const json::value* v) {
   if (!v) return std::nullopt;
-  if (v->is_uint64() && v->as_uint64() <= UINT32_MAX) return static_cast<std::uint32_t>(v->as_uint64());
+  if (v->is_uint64() && v->as_uint64() <= UINT32_MAX)
+    return static_cast<std::uint32_t>(v->as_uint64());
   if (v->is_int64() && v->as_int64() >= 0 && v->as_int64() <= UINT32_MAX) {
     return static_cast<std::uint32_t>(v->as_int64());
   }

@@ -6,13 +6,12 @@
 //             {"command":"send","slot":0,"message":{...}}  {"command":"stop"}
 //   progress  {"progress":"slot 0: replacement pid 4242 ready"}          (any number)
 //   final     {"ok":true,"message":"...", ...}  or  {"ok":false,"error":"..."}
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 namespace corral::master {
 
@@ -55,8 +54,8 @@ std::string error_line(std::string_view error);
 // A reply line read by the CLI.
 struct ControlReply {
   enum class Kind { progress, success, error } kind = Kind::error;
-  std::string text;           // the progress, message or error
-  boost::json::object fields; // the whole line
+  std::string text;            // the progress, message or error
+  boost::json::object fields;  // the whole line
 };
 std::optional<ControlReply> parse_control_reply(std::string_view line);
 

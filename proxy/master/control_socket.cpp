@@ -1,5 +1,6 @@
 #include "proxy/master/control_socket.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -7,8 +8,6 @@
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -122,7 +121,8 @@ ControlServer::ControlServer(asio::io_context& ioc, std::string path, Handler ha
   error_code ec;
   acceptor_.bind(protocol::endpoint(path_), ec);
   ::umask(old_mask);
-  if (ec) throw std::runtime_error("cannot create the control socket " + path_ + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot create the control socket " + path_ + ": " + ec.message());
   ::chmod(path_.c_str(), 0600);
   acceptor_.listen(16);
 }
@@ -157,8 +157,8 @@ awaitable<void> ControlServer::serve(asio::local::stream_protocol::socket socket
   timer.async_wait([&socket](error_code ec) {
     if (!ec) socket.close();
   });
-  auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer, 1 << 20),
-                                                 '\n', nothrow);
+  auto [ec, n] =
+      co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer, 1 << 20), '\n', nothrow);
   timer.cancel();
   if (ec) co_return;
   auto replies = std::make_shared<ControlReplies>(std::move(socket));

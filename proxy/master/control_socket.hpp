@@ -2,12 +2,11 @@
 // The master's local control socket: a unix socket (mode 0600) that the CLI finds from the
 // config file's path, so `corral status -c app.yaml` reaches the master of `corral run -c
 // app.yaml`. One request per connection (control_protocol.hpp).
+#include <boost/asio/local/stream_protocol.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/local/stream_protocol.hpp>
 
 #include "proxy/master/asio.hpp"
 #include "proxy/master/control_protocol.hpp"

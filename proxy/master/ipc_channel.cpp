@@ -1,10 +1,11 @@
 #include "proxy/master/ipc_channel.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
 
 namespace corral::master {
 
@@ -22,8 +23,7 @@ bool IpcChannel::send(const boost::json::value& message) {
   line.push_back('\n');
   if (!open_ || queued_bytes_ + line.size() > max_queued_bytes) {
     if (dropped_++ == 0 && open_) {
-      spdlog::warn("[{}] IPC channel full: the worker does not read it; dropping messages",
-                   label_);
+      spdlog::warn("[{}] IPC channel full: the worker does not read it; dropping messages", label_);
     }
     return false;
   }

@@ -3,14 +3,13 @@
 // "json" serialization for NODE_CHANNEL_FD, and the protocol of docs/ipc.md). A worker that
 // does not read its channel never blocks the master: what it does not take is queued up to a
 // bound, then dropped and counted.
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/json/value.hpp>
 
 #include "proxy/master/asio.hpp"
 

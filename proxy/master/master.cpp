@@ -1,12 +1,11 @@
 #include "proxy/master/master.hpp"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <filesystem>
 #include <thread>
@@ -77,7 +76,8 @@ int Master::run() {
     spdlog::error("{}", e.what());
     return 1;
   }
-  for (const auto& l : listeners_.listeners) spdlog::info("listening on {}", proxy::url_of(l.bound.local));
+  for (const auto& l : listeners_.listeners)
+    spdlog::info("listening on {}", proxy::url_of(l.bound.local));
   if (listeners_.admin) spdlog::info("admin on {}", proxy::url_of(listeners_.admin->bound.local));
 
   signals_.add(SIGTERM);
@@ -89,7 +89,8 @@ int Master::run() {
   control_->start();
 
   if (spec) {
-    supervisor_ = std::make_unique<Supervisor>(ioc_, changed_, *spec, [this] { push_membership(); });
+    supervisor_ =
+        std::make_unique<Supervisor>(ioc_, changed_, *spec, [this] { push_membership(); });
   }
   try {
     current_ = launch_proxy(listeners_, worker_slots());
@@ -99,9 +100,9 @@ int Master::run() {
   }
   if (supervisor_) supervisor_->start();
   spdlog::info("master pid {}: control socket {}{}", ::getpid(), control_->path(),
-               supervisor_ ? ", " + std::to_string(supervisor_->table().slots().size()) +
-                                 " worker slot(s)"
-                           : std::string());
+               supervisor_
+                   ? ", " + std::to_string(supervisor_->table().slots().size()) + " worker slot(s)"
+                   : std::string());
   sample_usage();
   ioc_.run();
   return exit_code_;
@@ -134,10 +135,10 @@ void Master::on_signal(int signal) {
       break;
     case SIGUSR2:
       if (supervisor_) {
-        asio::co_spawn(ioc_,
-                       rolling_restart("SIGUSR2", all_slots(supervisor_->table().slots().size()),
-                                       nullptr),
-                       asio::detached);
+        asio::co_spawn(
+            ioc_,
+            rolling_restart("SIGUSR2", all_slots(supervisor_->table().slots().size()), nullptr),
+            asio::detached);
       } else {
         spdlog::warn("SIGUSR2: this config has no workers to restart");
       }
@@ -342,11 +343,11 @@ awaitable<void> Master::handle_control(ControlRequest request,
       Supervisor::Delivery d = supervisor_->broadcast(request.message);
       spdlog::info("broadcast {}: delivered to {} worker(s), {} dropped",
                    json::serialize(request.message), d.delivered, d.dropped);
-      replies->success("delivered to " + std::to_string(d.delivered) + " worker(s)" +
-                           (d.dropped ? ", dropped by " + std::to_string(d.dropped) +
-                                            " (channel full or closed)"
-                                      : std::string()),
-                       json::object{{"delivered", d.delivered}, {"dropped", d.dropped}});
+      replies->success(
+          "delivered to " + std::to_string(d.delivered) + " worker(s)" +
+              (d.dropped ? ", dropped by " + std::to_string(d.dropped) + " (channel full or closed)"
+                         : std::string()),
+          json::object{{"delivered", d.delivered}, {"dropped", d.dropped}});
       break;
     }
     case ControlCommand::send: {
@@ -372,8 +373,7 @@ awaitable<void> Master::handle_control(ControlRequest request,
   }
 }
 
-awaitable<void> Master::rolling_restart(std::string requested_by,
-                                        std::vector<std::uint32_t> slots,
+awaitable<void> Master::rolling_restart(std::string requested_by, std::vector<std::uint32_t> slots,
                                         std::shared_ptr<ControlReplies> replies) {
   auto refuse = [&](const std::string& why) {
     spdlog::warn("{}: {}", requested_by, why);
@@ -468,8 +468,8 @@ awaitable<void> Master::reload_config(std::string requested_by,
 
   config::LoadResult loaded = config::load_file(config_path_);
   if (!loaded.config) {
-    std::string text = std::to_string(loaded.problems.size()) +
-                       " problem(s) in the new config; nothing changed:";
+    std::string text =
+        std::to_string(loaded.problems.size()) + " problem(s) in the new config; nothing changed:";
     for (const auto& p : loaded.problems) text += "\n" + p.to_string();
     co_return fail(text);
   }
@@ -529,12 +529,11 @@ awaitable<void> Master::reload_config(std::string requested_by,
   close_listeners(listeners_, next_listeners);
   listeners_ = std::move(next_listeners);
   config_ = std::move(next);
-  std::string message = "config reloaded: proxy generation " +
-                        std::to_string(candidate->generation()) + " (pid " +
-                        std::to_string(candidate->pid()) + ") took over" +
-                        (old ? " from generation " + std::to_string(old->generation()) +
-                                   ", which drains"
-                             : std::string());
+  std::string message =
+      "config reloaded: proxy generation " + std::to_string(candidate->generation()) + " (pid " +
+      std::to_string(candidate->pid()) + ") took over" +
+      (old ? " from generation " + std::to_string(old->generation()) + ", which drains"
+           : std::string());
   progress(message);
 
   if (supervisor_) {
@@ -579,8 +578,7 @@ awaitable<void> Master::shutdown() {
   // connections are refused rather than left waiting.
   close_listeners(listeners_);
   for (const auto& p : proxies_) p->drain();
-  const auto drain_deadline =
-      Clock::now() + config_.timeouts.drain + std::chrono::seconds(2);
+  const auto drain_deadline = Clock::now() + config_.timeouts.drain + std::chrono::seconds(2);
   bool drained = co_await changed_.wait_until([this] { return proxies_.empty(); }, drain_deadline);
   if (!drained) {
     for (const auto& p : proxies_) {
@@ -619,29 +617,32 @@ json::object Master::status() const {
                       {"config", config_path_},
                       {"control_socket", control_ ? control_->path() : std::string()},
                       {"uptime_ms", ms_since(started_at_)},
-                      {"state", stopping_ ? "stopping" : announced_ready_ ? "ready" : "starting"},
+                      {"state", stopping_          ? "stopping"
+                                : announced_ready_ ? "ready"
+                                                   : "starting"},
                       {"operation", busy().value_or("")}};
   json::array listen;
-  for (const auto& l : listeners_.listeners) listen.push_back(json::string(proxy::url_of(l.bound.local)));
+  for (const auto& l : listeners_.listeners)
+    listen.push_back(json::string(proxy::url_of(l.bound.local)));
   master["listen"] = std::move(listen);
   if (listeners_.admin) master["admin"] = proxy::url_of(listeners_.admin->bound.local);
 
   json::object proxy_status;
   if (current_) {
-    proxy_status = {{"pid", current_->pid()},
-                    {"generation", current_->generation()},
-                    {"state", to_string(current_->state())},
-                    {"uptime_ms", ms_since(current_->started_at())},
-                    {"cpu_percent", usage_.cpu_percent(current_->pid())},
-                    {"rss_bytes", read_process_usage(current_->pid()).value_or(ProcessUsage{}).rss_bytes}};
+    proxy_status = {
+        {"pid", current_->pid()},
+        {"generation", current_->generation()},
+        {"state", to_string(current_->state())},
+        {"uptime_ms", ms_since(current_->started_at())},
+        {"cpu_percent", usage_.cpu_percent(current_->pid())},
+        {"rss_bytes", read_process_usage(current_->pid()).value_or(ProcessUsage{}).rss_bytes}};
   } else {
     proxy_status = {{"pid", 0}, {"state", stopping_ ? "stopped" : "restarting"}};
   }
   json::array generations;
   for (const auto& p : proxies_) {
-    generations.push_back(json::object{{"pid", p->pid()},
-                                       {"generation", p->generation()},
-                                       {"state", to_string(p->state())}});
+    generations.push_back(json::object{
+        {"pid", p->pid()}, {"generation", p->generation()}, {"state", to_string(p->state())}});
   }
   proxy_status["processes"] = std::move(generations);
 
@@ -661,21 +662,21 @@ json::object Master::status() const {
           requests += st.requests;
         }
       }
-      json::object slot{{"slot", s.slot},
-                        {"pid", s.pid},
-                        {"state", proxy::to_string(s.state)},
-                        {"generation", s.generation},
-                        {"address", loopback_address(s.port)},
-                        {"uptime_ms", s.pid ? ms_since(s.started_at) : 0},
-                        {"restarts", s.restarts},
-                        {"crashes_in_a_row", s.crashes_in_a_row},
-                        {"last_exit", s.last_exit ? describe_wait_status(*s.last_exit) : ""},
-                        {"cpu_percent", s.pid ? usage_.cpu_percent(s.pid) : 0.0},
-                        {"rss_bytes",
-                         s.pid ? read_process_usage(s.pid).value_or(ProcessUsage{}).rss_bytes : 0},
-                        {"in_flight", in_flight},
-                        {"requests", requests},
-                        {"dropped_messages", s.pid ? supervisor_->dropped_messages(s.pid) : 0}};
+      json::object slot{
+          {"slot", s.slot},
+          {"pid", s.pid},
+          {"state", proxy::to_string(s.state)},
+          {"generation", s.generation},
+          {"address", loopback_address(s.port)},
+          {"uptime_ms", s.pid ? ms_since(s.started_at) : 0},
+          {"restarts", s.restarts},
+          {"crashes_in_a_row", s.crashes_in_a_row},
+          {"last_exit", s.last_exit ? describe_wait_status(*s.last_exit) : ""},
+          {"cpu_percent", s.pid ? usage_.cpu_percent(s.pid) : 0.0},
+          {"rss_bytes", s.pid ? read_process_usage(s.pid).value_or(ProcessUsage{}).rss_bytes : 0},
+          {"in_flight", in_flight},
+          {"requests", requests},
+          {"dropped_messages", s.pid ? supervisor_->dropped_messages(s.pid) : 0}};
       slots.push_back(std::move(slot));
     }
     for (const WorkerProcess& w : supervisor_->table().workers()) {

@@ -3,15 +3,14 @@
 // process (restarting it if it dies, replacing it on a config reload) and the worker slots, and
 // answers signals and the control socket. One thread, one io_context; it never does request
 // work, so a crash in request handling can take neither the listeners nor the workers down.
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/signal_set.hpp>
-#include <boost/json/object.hpp>
 
 #include "config/config.hpp"
 #include "proxy/master/asio.hpp"

@@ -1,8 +1,9 @@
 #include "proxy/master/output_relay.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
-#include <spdlog/spdlog.h>
 
 namespace corral::master {
 namespace {

@@ -41,9 +41,9 @@ void CpuSampler::sample(const std::vector<pid_t>& pids, Clock::time_point now) {
     if (auto it = samples_.find(pid); it != samples_.end()) {
       double seconds = std::chrono::duration<double>(now - it->second.at).count();
       if (seconds > 0 && usage->cpu_ticks >= it->second.usage.cpu_ticks) {
-        sample.cpu_percent =
-            100.0 * static_cast<double>(usage->cpu_ticks - it->second.usage.cpu_ticks) /
-            ticks_per_second / seconds;
+        sample.cpu_percent = 100.0 *
+                             static_cast<double>(usage->cpu_ticks - it->second.usage.cpu_ticks) /
+                             ticks_per_second / seconds;
       }
     }
     next.emplace(pid, sample);

@@ -11,9 +11,12 @@ namespace corral::master {
 
 std::string_view to_string(WorkerState s) {
   switch (s) {
-    case WorkerState::starting: return "starting";
-    case WorkerState::ready: return "ready";
-    case WorkerState::stopping: return "stopping";
+    case WorkerState::starting:
+      return "starting";
+    case WorkerState::ready:
+      return "ready";
+    case WorkerState::stopping:
+      return "stopping";
   }
   return "starting";
 }
@@ -44,8 +47,8 @@ const WorkerProcess& ProcessTable::add(std::uint32_t slot, pid_t pid, std::uint1
   SlotRecord& record = slots_.at(slot);
   if (record.last_generation > 0) ++record.restarts;
   record.last_generation = next_generation(slot);
-  workers_.push_back(WorkerProcess{pid, slot, record.last_generation, port,
-                                   WorkerState::starting, now});
+  workers_.push_back(
+      WorkerProcess{pid, slot, record.last_generation, port, WorkerState::starting, now});
   return workers_.back();
 }
 

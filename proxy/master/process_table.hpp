@@ -39,15 +39,15 @@ struct WorkerProcess {
 struct SlotRecord {
   std::uint32_t slot = 0;
   proxy::SlotState state = proxy::SlotState::starting;
-  pid_t pid = 0;                       // the worker the proxy routes to; 0 when none
-  std::uint64_t generation = 0;        // of that worker (of the last one while none)
-  std::uint16_t port = 0;              // of that worker (of the last one while none)
-  std::uint64_t last_generation = 0;   // the newest generation started in this slot
-  unsigned restarts = 0;               // workers started in this slot after its first
-  unsigned crashes_in_a_row = 0;       // unplanned exits and failed starts since the last reset
-  std::optional<int> last_exit;        // wait status of the last worker of the slot that ended
-  Clock::time_point started_at{};      // of the routed worker
-  bool settled = false;                // its first worker became ready, or the slot errored
+  pid_t pid = 0;                      // the worker the proxy routes to; 0 when none
+  std::uint64_t generation = 0;       // of that worker (of the last one while none)
+  std::uint16_t port = 0;             // of that worker (of the last one while none)
+  std::uint64_t last_generation = 0;  // the newest generation started in this slot
+  unsigned restarts = 0;              // workers started in this slot after its first
+  unsigned crashes_in_a_row = 0;      // unplanned exits and failed starts since the last reset
+  std::optional<int> last_exit;       // wait status of the last worker of the slot that ended
+  Clock::time_point started_at{};     // of the routed worker
+  bool settled = false;               // its first worker became ready, or the slot errored
 };
 
 // What ended when a worker process was reaped.
@@ -73,7 +73,8 @@ class ProcessTable {
   // The generation the next worker started in `slot` gets.
   std::uint64_t next_generation(std::uint32_t slot) const;
   // Records a worker just launched in `slot` with the next generation.
-  const WorkerProcess& add(std::uint32_t slot, pid_t pid, std::uint16_t port, Clock::time_point now);
+  const WorkerProcess& add(std::uint32_t slot, pid_t pid, std::uint16_t port,
+                           Clock::time_point now);
   void mark_ready(pid_t pid);
   void mark_stopping(pid_t pid);
   // The slot routes to `pid` from now on: state ready, its address and generation. The slot's

@@ -1,13 +1,12 @@
 #include "proxy/master/proxy_process.hpp"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -18,16 +17,19 @@ namespace corral::master {
 
 std::string_view to_string(ProxyProcess::State s) {
   switch (s) {
-    case ProxyProcess::State::starting: return "starting";
-    case ProxyProcess::State::ready: return "ready";
-    case ProxyProcess::State::draining: return "draining";
-    case ProxyProcess::State::exited: return "exited";
+    case ProxyProcess::State::starting:
+      return "starting";
+    case ProxyProcess::State::ready:
+      return "ready";
+    case ProxyProcess::State::draining:
+      return "draining";
+    case ProxyProcess::State::exited:
+      return "exited";
   }
   return "starting";
 }
 
-std::shared_ptr<ProxyProcess> ProxyProcess::launch(asio::io_context& ioc,
-                                                   const std::string& binary,
+std::shared_ptr<ProxyProcess> ProxyProcess::launch(asio::io_context& ioc, const std::string& binary,
                                                    const std::string& config_path,
                                                    const ListenerSet& listeners,
                                                    std::uint32_t worker_slots,
@@ -44,7 +46,8 @@ std::shared_ptr<ProxyProcess> ProxyProcess::launch(asio::io_context& ioc,
   request.env.push_back("CORRAL_LISTEN_FDS=" + listeners.listen_fds());
   if (listeners.admin) request.env.push_back("CORRAL_ADMIN_FD=" + listeners.admin_fd());
   request.env.push_back("CORRAL_CONTROL_FD=" + std::to_string(control[1]));
-  if (worker_slots > 0) request.env.push_back("CORRAL_WORKER_SLOTS=" + std::to_string(worker_slots));
+  if (worker_slots > 0)
+    request.env.push_back("CORRAL_WORKER_SLOTS=" + std::to_string(worker_slots));
   request.inherit = listeners.fds();
   request.inherit.push_back(control[1]);
   request.fds = {{STDOUT_FILENO, STDOUT_FILENO}, {STDERR_FILENO, STDERR_FILENO}};

@@ -4,6 +4,7 @@
 // control socketpair, it answers `ready`, `drained` and `stats` (proxy/membership.hpp).
 #include <sys/types.h>
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -11,8 +12,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/local/stream_protocol.hpp>
 
 #include "proxy/master/asio.hpp"
 #include "proxy/master/listener_set.hpp"
@@ -33,8 +32,7 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   static std::shared_ptr<ProxyProcess> launch(asio::io_context& ioc, const std::string& binary,
                                               const std::string& config_path,
                                               const ListenerSet& listeners,
-                                              std::uint32_t worker_slots,
-                                              std::uint64_t generation);
+                                              std::uint32_t worker_slots, std::uint64_t generation);
 
   ProxyProcess(asio::io_context& ioc, pid_t pid, int control_fd, std::uint32_t worker_slots,
                std::uint64_t generation);

@@ -1,10 +1,9 @@
 #pragma once
 // How the master learns that a started worker accepts requests: its port accepts a TCP
 // connection, or it says so on its IPC channel ({"ready":true} or "ready", PM2's convention).
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
-
-#include <boost/json/value.hpp>
 
 #include "proxy/master/asio.hpp"
 #include "proxy/master/process_table.hpp"

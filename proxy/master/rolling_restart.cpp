@@ -50,7 +50,8 @@ awaitable<RollingRestart::Result> RollingRestart::run(std::vector<std::uint32_t>
     }
     if (!step.ok) co_return step;
   }
-  std::string message = "rolling restart done: " + std::to_string(replaced_) + " worker(s) replaced";
+  std::string message =
+      "rolling restart done: " + std::to_string(replaced_) + " worker(s) replaced";
   if (skipped_ > 0) {
     message += ", " + std::to_string(skipped_) +
                " slot(s) without a running worker will start with the new command";
@@ -120,7 +121,8 @@ awaitable<RollingRestart::Result> RollingRestart::replace_on_fixed_port(std::uin
            std::to_string(old->port) + " is fixed, so it goes first)");
   co_await drain(slot, old->generation);
   co_await supervisor_.stop_worker(old_pid, spec_.stop.signal_number, spec_.stop.timeout);
-  Supervisor::Started started = co_await supervisor_.start_worker(slot, spec_, spec_.fixed_port(slot));
+  Supervisor::Started started =
+      co_await supervisor_.start_worker(slot, spec_, spec_.fixed_port(slot));
   if (started.pid == 0 || !supervisor_.route_to(started.pid)) {
     Result result = abort(name + ": the replacement " +
                           (started.pid == 0 ? started.error : "ended before the switch") +

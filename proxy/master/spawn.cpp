@@ -157,9 +157,10 @@ SpawnResult spawn(const SpawnRequest& r) {
 
 std::vector<std::string> inherited_environment() {
   static constexpr std::string_view dropped[] = {
-      "CORRAL_LISTEN_FDS", "CORRAL_ADMIN_FD", "CORRAL_CONTROL_FD",
-      "CORRAL_CHANNEL_FD", "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE",
-      "NODE_UNIQUE_ID",    "CORRAL_WORKER_ID", "CORRAL_GENERATION", "CORRAL_WORKER_SLOTS"};
+      "CORRAL_LISTEN_FDS",  "CORRAL_ADMIN_FD",  "CORRAL_CONTROL_FD",
+      "CORRAL_CHANNEL_FD",  "NODE_CHANNEL_FD",  "NODE_CHANNEL_SERIALIZATION_MODE",
+      "NODE_UNIQUE_ID",     "CORRAL_WORKER_ID", "CORRAL_GENERATION",
+      "CORRAL_WORKER_SLOTS"};
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);

@@ -12,14 +12,14 @@ namespace corral::master {
 
 // What to start and how.
 struct SpawnRequest {
-  std::vector<std::string> argv;      // argv[0] is looked up in PATH, unless `program` is set
-  std::string program;                // the file to run, when it is not argv[0]
-  std::vector<std::string> env;       // the whole environment, "NAME=value"
-  std::string cwd;                    // empty: the master's
+  std::vector<std::string> argv;         // argv[0] is looked up in PATH, unless `program` is set
+  std::string program;                   // the file to run, when it is not argv[0]
+  std::vector<std::string> env;          // the whole environment, "NAME=value"
+  std::string cwd;                       // empty: the master's
   std::vector<std::pair<int, int>> fds;  // (descriptor in the master, number in the child)
-  std::vector<int> inherit;           // descriptors kept at their own number
-  bool own_process_group = false;     // setpgid(0, 0): signalled and killed as a group
-  int death_signal = 0;               // sent to the child when the master dies; 0: none
+  std::vector<int> inherit;              // descriptors kept at their own number
+  bool own_process_group = false;        // setpgid(0, 0): signalled and killed as a group
+  int death_signal = 0;                  // sent to the child when the master dies; 0: none
 };
 
 // The child's pid, or why there is none.

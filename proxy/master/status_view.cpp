@@ -106,8 +106,8 @@ std::string render_status_table(const json::object& status) {
       out += "proxy   not running (" + text(*proxy, "state") + ")\n";
     } else {
       out += "proxy   pid " + std::to_string(number(*proxy, "pid")) + ", generation " +
-             std::to_string(number(*proxy, "generation")) + ", " + text(*proxy, "state") +
-             ", up " + format_uptime(number(*proxy, "uptime_ms")) + ", cpu " +
+             std::to_string(number(*proxy, "generation")) + ", " + text(*proxy, "state") + ", up " +
+             format_uptime(number(*proxy, "uptime_ms")) + ", cpu " +
              percent(real(*proxy, "cpu_percent")) + ", mem " +
              format_bytes(number(*proxy, "rss_bytes")) + "\n";
     }
@@ -117,21 +117,19 @@ std::string render_status_table(const json::object& status) {
     out += "no worker slots (this config fronts upstreams)\n";
     return out;
   }
-  std::vector<std::vector<std::string>> rows = {{"slot", "pid", "state", "gen", "uptime",
-                                                 "restarts", "cpu", "mem", "in-flight",
-                                                 "requests"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"slot", "pid", "state", "gen", "uptime", "restarts", "cpu", "mem", "in-flight", "requests"}};
   for (const json::value& entry : slots->as_array()) {
     if (!entry.is_object()) continue;
     const json::object& s = entry.as_object();
     const bool running = number(s, "pid") != 0;
-    rows.push_back({std::to_string(number(s, "slot")),
-                    running ? std::to_string(number(s, "pid")) : "-", text(s, "state"),
-                    std::to_string(number(s, "generation")),
-                    running ? format_uptime(number(s, "uptime_ms")) : "-",
-                    std::to_string(number(s, "restarts")),
-                    running ? percent(real(s, "cpu_percent")) : "-",
-                    running ? format_bytes(number(s, "rss_bytes")) : "-",
-                    std::to_string(number(s, "in_flight")), std::to_string(number(s, "requests"))});
+    rows.push_back(
+        {std::to_string(number(s, "slot")), running ? std::to_string(number(s, "pid")) : "-",
+         text(s, "state"), std::to_string(number(s, "generation")),
+         running ? format_uptime(number(s, "uptime_ms")) : "-",
+         std::to_string(number(s, "restarts")), running ? percent(real(s, "cpu_percent")) : "-",
+         running ? format_bytes(number(s, "rss_bytes")) : "-",
+         std::to_string(number(s, "in_flight")), std::to_string(number(s, "requests"))});
   }
   out += render_rows(rows);
   for (const json::value& entry : slots->as_array()) {

@@ -1,10 +1,9 @@
 #pragma once
 // `corral status` as people read it: the master's status JSON (see docs/cluster.md) rendered as
 // a table like `pm2 ls`. Pure formatting.
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
-
-#include <boost/json/object.hpp>
 
 namespace corral::master {
 

@@ -1,10 +1,9 @@
 #include "proxy/master/supervisor.hpp"
 
 #include <signal.h>
-
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 
 #include "proxy/master/output_relay.hpp"
@@ -102,8 +101,8 @@ config::Duration Supervisor::count_crash(std::uint32_t slot, Clock::duration upt
     push();
     changed_.notify();
   } else {
-    spdlog::info("slot {}: starting again in {} ms ({} failure(s) in a row)", slot,
-                 d.delay.count(), d.crashes_in_a_row);
+    spdlog::info("slot {}: starting again in {} ms ({} failure(s) in a row)", slot, d.delay.count(),
+                 d.crashes_in_a_row);
   }
   return d.delay;
 }

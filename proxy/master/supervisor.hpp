@@ -5,6 +5,7 @@
 // IPC messages between the master and the workers.
 #include <sys/types.h>
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -12,8 +13,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "proxy/master/asio.hpp"
 #include "proxy/master/ipc_channel.hpp"

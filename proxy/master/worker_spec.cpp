@@ -5,8 +5,7 @@
 namespace corral::master {
 
 bool WorkerSpec::starts_differently(const WorkerSpec& other) const {
-  return argv != other.argv || cwd != other.cwd || env != other.env ||
-         port_base != other.port_base;
+  return argv != other.argv || cwd != other.cwd || env != other.env || port_base != other.port_base;
 }
 
 std::uint16_t WorkerSpec::fixed_port(std::uint32_t slot) const {

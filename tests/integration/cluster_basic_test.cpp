@@ -135,7 +135,8 @@ TEST(Cluster, AWorkerThatDoesNotReadItsChannelNeverBlocksTheMaster) {
   // The busy worker catches up with what was queued and keeps working.
   cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] spun)"), 15s);
   ASSERT_EQ(cluster.cli({"broadcast", R"({"after":"spin"})"}).exit_code, 0);
-  cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] message \{"after":"spin"\})"), 10s);
+  cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] message \{"after":"spin"\})"),
+                                 10s);
 }
 
 TEST(Cluster, ReadyByMessage) {

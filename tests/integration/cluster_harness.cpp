@@ -1,13 +1,12 @@
 #include "tests/integration/cluster_harness.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/json/parse.hpp>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 namespace corral::test {
 
@@ -89,8 +88,8 @@ Cluster::Cluster(const ClusterConfig& config, Millis ready_timeout) {
         }
         return usable >= up;
       },
-      std::max(Millis(0), std::chrono::duration_cast<Millis>(
-                              deadline - std::chrono::steady_clock::now())));
+      std::max(Millis(0),
+               std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now())));
   if (!applied) {
     throw HarnessError("the proxy does not route to the " + std::to_string(up) +
                        " slot(s) the master reported up:\n" + master_->tail(60));

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -12,8 +13,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "tests/integration/harness.hpp"
 

@@ -55,7 +55,8 @@ TEST(ClusterProcess, MasterKilledWithSigkillTakesItsWorkersAlong) {
   cluster.master().kill();
   ASSERT_TRUE(cluster.master().wait_exit(5s));
   for (pid_t pid : workers) {
-    EXPECT_TRUE(eventually([&] { return process_gone(pid); }, 5s)) << "worker " << pid << " survived";
+    EXPECT_TRUE(eventually([&] { return process_gone(pid); }, 5s))
+        << "worker " << pid << " survived";
   }
   EXPECT_TRUE(eventually([&] { return process_gone(proxy); }, 10s)) << "proxy survived";
 }
@@ -70,8 +71,9 @@ TEST(ClusterProcess, SigtermStopsEverythingAndExitsZero) {
   EXPECT_EQ(*code, 0);
   for (pid_t pid : workers) EXPECT_TRUE(process_gone(pid));
   EXPECT_TRUE(process_gone(proxy));
-  EXPECT_TRUE(cluster.master().has_line(std::regex("worker pid " + std::to_string(workers[0]) +
-                                                   R"( \(generation 1\) stopped \(exit code 0\))")));
+  EXPECT_TRUE(
+      cluster.master().has_line(std::regex("worker pid " + std::to_string(workers[0]) +
+                                           R"( \(generation 1\) stopped \(exit code 0\))")));
   HttpClient client(cluster.port(), 1s);
   EXPECT_TRUE(client.try_connect()) << "still accepting after stop";
 }

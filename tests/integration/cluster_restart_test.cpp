@@ -66,8 +66,8 @@ TEST(ClusterRestart, RollingRestartUnderLoadFailsNoRequest) {
     EXPECT_TRUE(eventually([&] { return process_gone(before[i]); }, 5s));
   }
   // Old workers stop only after they leave the proxy's selection, and they stop cleanly.
-  EXPECT_TRUE(cluster.master().has_line(
-      std::regex("slot 0: worker pid " + std::to_string(before[0]) + R"( .*stopped \(exit code 0\))")));
+  EXPECT_TRUE(cluster.master().has_line(std::regex(
+      "slot 0: worker pid " + std::to_string(before[0]) + R"( .*stopped \(exit code 0\))")));
 }
 
 TEST(ClusterRestart, Sigusr2DoesARollingRestart) {
@@ -138,7 +138,8 @@ TEST(ClusterRestart, ASecondRolloutIsRefusedWhileOneRuns) {
   config.env["SLOW_STOP_MS"] = "1500";  // each old worker takes 1.5 s to stop
   Cluster cluster(config);
   auto first = std::async(std::launch::async, [&] { return cluster.cli({"reload"}); });
-  cluster.master().wait_for_line(std::regex("rolling restart: slot 0: starting a replacement"), 10s);
+  cluster.master().wait_for_line(std::regex("rolling restart: slot 0: starting a replacement"),
+                                 10s);
   RunResult second = cluster.cli({"reload"});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("refused: a rolling restart requested by corral reload"),

@@ -85,8 +85,9 @@ TEST(Workers, CountMax) {
 
 TEST(Workers, EnvSubstitutionInCommandAndEnv) {
   ::setenv("CORRAL_TEST_APP", "/srv/app.js", 1);
-  const Workers w = loaded_workers(
-      load("workers:\n  command: [node, \"${CORRAL_TEST_APP}\"]\n  env: { A: \"${CORRAL_TEST_APP}\" }\n"));
+  const Workers w =
+      loaded_workers(load("workers:\n  command: [node, \"${CORRAL_TEST_APP}\"]\n  env: { A: "
+                          "\"${CORRAL_TEST_APP}\" }\n"));
   EXPECT_EQ(w.command, (Words{"node", "/srv/app.js"}));
   ASSERT_EQ(w.env.size(), 1u);
   EXPECT_EQ(w.env[0].second, "/srv/app.js");
@@ -150,9 +151,10 @@ TEST(Workers, BadValuesAreEachReported) {
 }
 
 TEST(Workers, ReadyWhenSuggestion) {
-  EXPECT_EQ(lines_of(load("workers: { command: app, ready: { when: mesage } }\n")),
-            (std::vector<std::string>{
-                "c.yaml:2:41: workers.ready.when: unknown value 'mesage'; did you mean 'message'?"}));
+  EXPECT_EQ(
+      lines_of(load("workers: { command: app, ready: { when: mesage } }\n")),
+      (std::vector<std::string>{
+          "c.yaml:2:41: workers.ready.when: unknown value 'mesage'; did you mean 'message'?"}));
 }
 
 TEST(Workers, CommandWordsMustBeText) {
@@ -170,8 +172,9 @@ TEST(Workers, PortRangeMustFitAndAvoidCorralsOwnPorts) {
                                  "c.yaml")),
             (std::vector<std::string>{"c.yaml:2:47: workers.port_base: worker ports 4000..4001 "
                                       "include listen[0] '127.0.0.1:4001'"}));
-  EXPECT_TRUE(loaded_workers(load("workers: { command: app, count: max, port_base: 4000 }\n"))
-                  .port_base == 4000);
+  EXPECT_TRUE(
+      loaded_workers(load("workers: { command: app, count: max, port_base: 4000 }\n")).port_base ==
+      4000);
 }
 
 }  // namespace

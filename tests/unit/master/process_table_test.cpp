@@ -1,8 +1,7 @@
 #include "proxy/master/process_table.hpp"
 
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 namespace corral::master {
 namespace {

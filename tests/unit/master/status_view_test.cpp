@@ -35,7 +35,8 @@ TEST(StatusView, Table) {
       {"slot": 1, "pid": 0, "state": "errored", "generation": 7, "uptime_ms": 0,
        "restarts": 6, "cpu_percent": 0, "rss_bytes": 0, "in_flight": 0, "requests": 40,
        "crashes_in_a_row": 5, "last_exit": "exit code 1"}
-    ]})").as_object();
+    ]})")
+                    .as_object();
   EXPECT_EQ(render_status_table(status),
             "master  pid 100, up 1m 5s, config /srv/corral.yaml\n"
             "proxy   pid 101, generation 2, ready, up 3s, cpu 1.2%, mem 10.0 MiB\n"
@@ -50,7 +51,8 @@ TEST(StatusView, RunningOperationAndNoSlots) {
     "master": {"pid": 100, "uptime_ms": 1000, "config": "/c.yaml",
                "operation": "rolling restart requested by SIGUSR2 1 s ago"},
     "proxy": {"pid": 0, "state": "restarting"},
-    "slots": []})").as_object();
+    "slots": []})")
+                    .as_object();
   EXPECT_EQ(render_status_table(status),
             "master  pid 100, up 1s, config /c.yaml\n"
             "        rolling restart requested by SIGUSR2 1 s ago\n"
