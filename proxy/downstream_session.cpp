@@ -72,7 +72,11 @@ void DownstreamSession::drain() {
   // An idle keep-alive connection gets a short grace instead of an immediate close: a client
   // may be sending its next request right now, and that request is served (with
   // Connection: close) rather than lost to the close race. Silent ones close after the grace.
-  if (idle_) arm(std::min<clock::duration>(t_.shared.cfg.timeouts.drain, std::chrono::seconds(1)));
+  if (idle_) arm(drain_grace());
+}
+
+DownstreamSession::clock::duration DownstreamSession::drain_grace() const {
+  return std::min<clock::duration>(t_.shared.cfg.timeouts.drain, std::chrono::seconds(1));
 }
 
 // --- timeouts -----------------------------------------------------------------------------
@@ -115,7 +119,8 @@ void DownstreamSession::cancel_io() {
 awaitable<void> DownstreamSession::run() {
   auto self = shared_from_this();
   for (bool first = true;; first = false) {
-    if (draining_) break;
+    // No check of draining_ here: the last response promised keep-alive, so the client may be
+    // sending already; read_request_header waits only the drain grace for it.
     if (!co_await read_request_header(first)) {
       if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
       break;
@@ -143,7 +148,9 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
   req_->body_limit(cfg.limits.max_body_bytes);
   idle_ = true;
   phase_ = Phase::idle;
-  arm(first ? cfg.timeouts.client_header : cfg.timeouts.idle);
+  clock::duration wait = first ? cfg.timeouts.client_header : cfg.timeouts.idle;
+  if (draining_) wait = std::min(wait, drain_grace());
+  arm(wait);
   for (;;) {
     if (client_buf_.size() > 0) {
       if (idle_) {

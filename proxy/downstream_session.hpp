@@ -49,6 +49,7 @@ class DownstreamSession
   void disarm() { armed_ = false; }
   void on_timer(error_code ec);
   void cancel_io();
+  clock::duration drain_grace() const;
 
   ProxyThread& t_;
   tcp::socket client_;
