@@ -1,6 +1,7 @@
 #include "proxy/master/control_client.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,6 +17,14 @@ ControlCall call_master(const std::string& config_path, const ControlRequest& re
                         bool wait_for_close) {
   ControlCall call;
   const std::string path = control_socket_path(config_path);
+  // /tmp is shared: only a socket made by this user (or anyone, for root) is a master to trust.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 &&
+      (!S_ISSOCK(st.st_mode) || (st.st_uid != ::geteuid() && ::geteuid() != 0))) {
+    call.error = path + " is not a control socket of this user's (owner uid " +
+                 std::to_string(st.st_uid) + "); not talking to it";
+    return call;
+  }
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     call.error = std::string("cannot create a socket: ") + std::strerror(errno);
