@@ -189,7 +189,8 @@ void Load::run(unsigned index) {
   unsigned n = 0;
   while (!stop_) {
     // Odd clients reuse their connection (keep-alive); even ones open one per request.
-    if (!client || index % 2 == 0) client = std::make_unique<HttpClient>(port_, 10s);
+    const bool reused = client && index % 2 == 1;
+    if (!reused) client = std::make_unique<HttpClient>(port_, 10s);
     beast::error_code ec;
     http::request<http::string_body> req{http::verb::get, "/?n=" + std::to_string(n++), 11};
     auto res = client->request(std::move(req), ec);
@@ -197,8 +198,9 @@ void Load::run(unsigned index) {
     if (ec || res.result_int() != 200) {
       ++result_.failed;
       if (result_.failures.size() < 5) {
-        result_.failures.push_back(ec ? "error: " + ec.message()
-                                      : std::to_string(res.result_int()) + " " + res.body());
+        result_.failures.push_back(
+            (ec ? "error: " + ec.message() : std::to_string(res.result_int()) + " " + res.body()) +
+            (reused ? " (kept-alive connection)" : " (new connection)"));
       }
       client.reset();
       continue;
