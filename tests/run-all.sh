@@ -16,7 +16,7 @@ if [ "${SANITIZE:-1}" = 1 ]; then
   ninja -C build-asan -j"$jobs"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       CORRAL_IT_BIG_BYTES=134217728 \
-      ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600; then
+      timeout 1500 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 300; then
     echo "sanitizer pass: the failures above need a look"
     [ "${SANITIZE_STRICT:-0}" = 1 ] && exit 1
   fi
