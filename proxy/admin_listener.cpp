@@ -27,6 +27,9 @@ awaitable<void> AdminListener::accept_loop() {
 }
 
 awaitable<void> AdminListener::serve(tcp::socket socket) {
+  error_code peer_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+  if (peer_ec) co_return;
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -37,9 +40,11 @@ awaitable<void> AdminListener::serve(tcp::socket socket) {
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
     if (ec) co_return;
     auto req = parser.release();
-    AdminResponse res = handler_(req);
+    stream.expires_never();  // a rolling restart may take minutes
+    AdminResponse res = co_await handler_(req, peer);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
+    stream.expires_after(std::chrono::seconds(30));
     auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
     if (wec || !req.keep_alive()) break;
   }

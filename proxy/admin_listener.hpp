@@ -1,6 +1,7 @@
 #pragma once
-// The admin HTTP listener (/healthz, /readyz, /metrics, later /admin/*): small, on the control
-// thread, one request at a time per connection. Routing is left to the handler.
+// The admin HTTP listener (/healthz, /readyz, /metrics, /admin/*): small, on the control
+// thread, one request at a time per connection. Routing is left to the handler, which may take
+// its time (an admin command waits for the master).
 #include <functional>
 
 #include "proxy/asio.hpp"
@@ -9,7 +10,8 @@ namespace corral::proxy {
 
 using AdminRequest = http::request<http::string_body>;
 using AdminResponse = http::response<http::string_body>;
-using AdminHandler = std::function<AdminResponse(const AdminRequest&)>;
+using AdminHandler =
+    std::function<awaitable<AdminResponse>(const AdminRequest&, const tcp::endpoint& peer)>;
 
 class AdminListener {
  public:

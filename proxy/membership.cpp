@@ -41,6 +41,15 @@ std::string encode(const ControlMessage& m) {
   } else if (m.type == "drained") {
     o["slot"] = m.slot;
     o["generation"] = m.generation;
+  } else if (m.type == "command") {
+    o["id"] = m.id;
+    o["request"] = m.body;
+  } else if (m.type == "reply") {
+    o["id"] = m.id;
+    o["reply"] = m.body;
+    json::array a;
+    for (const auto& p : m.progress) a.emplace_back(p);
+    o["progress"] = std::move(a);
   }
   auto text = json::serialize(o);
   text.push_back('\n');
@@ -91,6 +100,19 @@ std::optional<ControlMessage> decode(std::string_view line) {
     if (!slot) return std::nullopt;
     m.slot = static_cast<std::uint32_t>(*slot);
     m.generation = u64(o.if_contains("generation")).value_or(0);
+  } else if (m.type == "command" || m.type == "reply") {
+    auto id = u64(o.if_contains("id"));
+    const char* field = m.type == "command" ? "request" : "reply";
+    auto body = o.if_contains(field);
+    if (!id || !body || !body->is_string()) return std::nullopt;
+    m.id = *id;
+    m.body = std::string(body->as_string());
+    if (auto p = o.if_contains("progress"); p && p->is_array()) {
+      for (const auto& e : p->as_array()) {
+        if (!e.is_string()) return std::nullopt;
+        m.progress.emplace_back(e.as_string());
+      }
+    }
   } else if (m.type != "drain" && m.type != "ready") {
     return std::nullopt;
   }

@@ -7,6 +7,10 @@
 //   proxy → master  {"type":"ready"}                          (listening, membership applied)
 //   proxy → master  {"type":"drained","slot":0,"generation":3}  (no request in flight on it)
 //   proxy → master  {"type":"stats","slots":[{"slot":0,"in_flight":1,"requests":42}, ...]}
+//   proxy → master  {"type":"command","id":7,"request":"{\"command\":\"reload\"}"}
+//                    (an admin HTTP command: a control-socket request line, proxy/master/control_protocol.hpp)
+//   master → proxy  {"type":"reply","id":7,"reply":"{\"ok\":true,...}","progress":["...", ...]}
+//                    (its final reply line and the progress lines before it)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,11 +41,14 @@ struct SlotStats {
 
 // A decoded control message; `type` tells which fields are set.
 struct ControlMessage {
-  std::string type;  // membership | drain | ready | drained | stats
+  std::string type;  // membership | drain | ready | drained | stats | command | reply
   std::vector<SlotMembership> slots;
   std::vector<SlotStats> stats;
   std::uint32_t slot = 0;
   std::uint64_t generation = 0;
+  std::uint64_t id = 0;               // command, reply: pairs a reply with its command
+  std::string body;                   // command: the request line; reply: the final reply line
+  std::vector<std::string> progress;  // reply: the progress texts, in order
 };
 
 // One line of JSON, with the trailing '\n'.

@@ -11,6 +11,7 @@
 
 #include "config/address.hpp"
 #include "proxy/accept_loop.hpp"
+#include "proxy/admin_commands.hpp"
 #include "proxy/control_channel.hpp"
 #include "proxy/listen_socket.hpp"
 #include "proxy/metrics_text.hpp"
@@ -69,8 +70,9 @@ int Server::run() {
     }
   }
   if (admin) {
-    admin_ = std::make_unique<AdminListener>(control_, admin->fds[0], admin->local,
-                                             [this](const AdminRequest& r) { return handle_admin(r); });
+    admin_ = std::make_unique<AdminListener>(
+        control_, admin->fds[0], admin->local,
+        [this](const AdminRequest& r, const tcp::endpoint& peer) { return handle_admin(r, peer); });
     admin_->start();
   }
   if (!inherited_) {
@@ -85,12 +87,15 @@ int Server::run() {
     control_channel_ = std::make_unique<ControlChannel>(
         control_, inherited_->control_fd, [this](const ControlMessage& m) { on_control(m); },
         [this] {
+          admin_commands_->close();
           if (!draining_) {
             spdlog::warn("control channel to the master closed: draining");
             start_drain();
           }
         });
     control_channel_->start();
+    admin_commands_ = std::make_unique<AdminCommands>(
+        control_, [this](const ControlMessage& m) { control_channel_->send(m); });
     asio::co_spawn(control_, report_loop(), asio::detached);
   }
   // Worker slots have no address until the master's first membership: accept only after it, so
@@ -135,6 +140,8 @@ void Server::on_control(const ControlMessage& m) {
     start_threads();
   } else if (m.type == "drain") {
     start_drain();
+  } else if (m.type == "reply" && admin_commands_) {
+    admin_commands_->on_reply(m);
   }
 }
 
@@ -250,22 +257,28 @@ awaitable<void> Server::wait_drained() {
   control_.stop();
 }
 
-AdminResponse Server::handle_admin(const AdminRequest& req) {
+awaitable<AdminResponse> Server::handle_admin(const AdminRequest& req, const tcp::endpoint& peer) {
   auto target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (AdminCommands::handles(target)) {
+    if (!admin_commands_) admin_commands_ = std::make_unique<AdminCommands>(control_, nullptr);
+    co_return co_await admin_commands_->handle(req, peer);
+  }
   if (req.method() != http::verb::get && req.method() != http::verb::head)
-    return text_response(req, http::status::method_not_allowed, "use GET\n");
-  if (target == "/healthz") return text_response(req, http::status::ok, "ok\n");
+    co_return text_response(req, http::status::method_not_allowed, "use GET\n");
+  if (target == "/healthz") co_return text_response(req, http::status::ok, "ok\n");
   if (target == "/readyz") {
-    if (shared_->draining.load()) return text_response(req, http::status::service_unavailable, "draining\n");
+    if (shared_->draining.load())
+      co_return text_response(req, http::status::service_unavailable, "draining\n");
     if (shared_->slots.usable_count() == 0)
-      return text_response(req, http::status::service_unavailable, "no upstream usable\n");
-    return text_response(req, http::status::ok, "ready\n");
+      co_return text_response(req, http::status::service_unavailable, "no upstream usable\n");
+    co_return text_response(req, http::status::ok, "ready\n");
   }
   if (target == "/metrics")
-    return text_response(req, http::status::ok, render_metrics(*shared_, threads_),
-                         "text/plain; version=0.0.4");
-  return text_response(req, http::status::not_found, "unknown admin path; try /healthz /readyz /metrics\n");
+    co_return text_response(req, http::status::ok, render_metrics(*shared_, threads_),
+                            "text/plain; version=0.0.4");
+  co_return text_response(req, http::status::not_found,
+                          "unknown admin path; try /healthz /readyz /metrics /admin/status\n");
 }
 
 }  // namespace corral::proxy

@@ -18,6 +18,7 @@ class SharedState;
 class ProxyThread;
 class UpstreamProber;
 class ControlChannel;
+class AdminCommands;
 
 class Server {
  public:
@@ -29,7 +30,7 @@ class Server {
   int run();
 
  private:
-  AdminResponse handle_admin(const AdminRequest& req);
+  awaitable<AdminResponse> handle_admin(const AdminRequest& req, const tcp::endpoint& peer);
   void on_control(const ControlMessage& m);
   void apply_membership(const std::vector<SlotMembership>& slots);
   void start_threads();
@@ -44,6 +45,7 @@ class Server {
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<UpstreamProber> prober_;
   std::unique_ptr<ControlChannel> control_channel_;
+  std::unique_ptr<AdminCommands> admin_commands_;
   std::vector<SlotMembership> membership_;      // as last applied
   std::vector<char> drained_reported_;          // by slot, for the current draining generation
   bool threads_started_ = false;

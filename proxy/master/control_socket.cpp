@@ -40,6 +40,8 @@ std::string control_socket_path(const std::string& config_path) {
 ControlReplies::ControlReplies(asio::local::stream_protocol::socket socket)
     : socket_(std::move(socket)) {}
 
+ControlReplies::ControlReplies(Sink sink) : sink_(std::move(sink)) {}
+
 void ControlReplies::progress(const std::string& text) {
   if (!finished_) write(progress_line(text));
 }
@@ -57,10 +59,11 @@ void ControlReplies::error(const std::string& text) {
 }
 
 void ControlReplies::write(std::string line) {
+  if (sink_) return sink_(std::move(line));
   queue_.push_back(std::move(line));
   if (!writing_) {
     writing_ = true;
-    asio::co_spawn(socket_.get_executor(), write_loop(), asio::detached);
+    asio::co_spawn(socket_->get_executor(), write_loop(), asio::detached);
   }
 }
 
@@ -68,15 +71,15 @@ awaitable<void> ControlReplies::write_loop() {
   auto self = shared_from_this();
   while (!queue_.empty()) {
     // The CLI may have gone away (^C); the command carries on regardless.
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(queue_.front()), nothrow);
+    auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(queue_.front()), nothrow);
     if (ec) queue_.clear();
     if (!queue_.empty()) queue_.pop_front();
   }
   writing_ = false;
   if (finished_ && !keep_open_) {
     error_code ignored;
-    socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket_->shutdown(asio::socket_base::shutdown_both, ignored);
+    socket_->close(ignored);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "proxy/master/asio.hpp"
@@ -17,10 +18,14 @@ namespace corral::master {
 // absolute path with symbolic links resolved. CORRAL_CONTROL_SOCKET, when set, overrides it.
 std::string control_socket_path(const std::string& config_path);
 
-// Answers one CLI connection: progress lines while the command runs, then one final line.
+// Answers one command: progress lines while it runs, then one final line. Written to a CLI
+// connection, or handed line by line to a sink (commands relayed by the proxy's admin listener).
 class ControlReplies : public std::enable_shared_from_this<ControlReplies> {
  public:
+  using Sink = std::function<void(std::string line)>;
+
   explicit ControlReplies(asio::local::stream_protocol::socket socket);
+  explicit ControlReplies(Sink sink);
 
   void progress(const std::string& text);
   void success(const std::string& message, boost::json::object fields = {});
@@ -33,7 +38,8 @@ class ControlReplies : public std::enable_shared_from_this<ControlReplies> {
   void write(std::string line);
   awaitable<void> write_loop();
 
-  asio::local::stream_protocol::socket socket_;
+  std::optional<asio::local::stream_protocol::socket> socket_;
+  Sink sink_;
   std::deque<std::string> queue_;
   bool writing_ = false;
   bool finished_ = false;

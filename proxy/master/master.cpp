@@ -184,12 +184,54 @@ std::shared_ptr<ProxyProcess> Master::launch_proxy(const ListenerSet& listeners,
 }
 
 void Master::on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& message) {
+  if (message.type == "command") return on_proxy_command(proxy, message);
   if (message.type == "ready") {
     spdlog::info("proxy generation {} (pid {}) accepts connections", proxy.generation(),
                  proxy.pid());
     announce_ready_once();
   }
   if (message.type != "stats") changed_.notify();
+}
+
+void Master::on_proxy_command(ProxyProcess& proxy, const proxy::ControlMessage& message) {
+  // The reply goes to the proxy that asked, if it is still there when the command ends.
+  struct Collected {
+    proxy::ControlMessage reply;
+  };
+  auto collected = std::make_shared<Collected>();
+  collected->reply.type = "reply";
+  collected->reply.id = message.id;
+  std::weak_ptr<ProxyProcess> asker = proxy.shared_from_this();
+  auto replies = std::make_shared<ControlReplies>([collected, asker](std::string line) {
+    auto parsed = parse_control_reply(line);
+    if (parsed && parsed->kind == ControlReply::Kind::progress) {
+      collected->reply.progress.push_back(std::move(parsed->text));
+      return;
+    }
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    collected->reply.body = std::move(line);
+    if (auto p = asker.lock(); p && p->state() != ProxyProcess::State::exited) p->send(collected->reply);
+  });
+  ParsedControlRequest parsed = parse_control_request(message.body);
+  if (!parsed.request) {
+    replies->error(parsed.error);
+    return;
+  }
+  // Only what the admin listener offers; stopping corral stays with signals and the CLI.
+  switch (parsed.request->command) {
+    case ControlCommand::status:
+    case ControlCommand::reload:
+    case ControlCommand::restart:
+    case ControlCommand::broadcast:
+    case ControlCommand::send:
+      break;
+    default:
+      replies->error("not an admin HTTP command: " + std::string(to_string(parsed.request->command)));
+      return;
+  }
+  const std::string who = "admin HTTP " + std::string(to_string(parsed.request->command));
+  if (parsed.request->command != ControlCommand::status) spdlog::info("{}", who);
+  asio::co_spawn(ioc_, handle_control(std::move(*parsed.request), replies, who), asio::detached);
 }
 
 void Master::on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status) {
@@ -314,8 +356,11 @@ RolloutHooks Master::rollout_hooks(std::shared_ptr<ControlReplies> replies) {
 }
 
 awaitable<void> Master::handle_control(ControlRequest request,
-                                       std::shared_ptr<ControlReplies> replies) {
-  const std::string who = "corral " + std::string(to_string(request.command));
+                                       std::shared_ptr<ControlReplies> replies,
+                                       std::string requested_by) {
+  const std::string who = requested_by.empty()
+                              ? "corral " + std::string(to_string(request.command))
+                              : std::move(requested_by);
   switch (request.command) {
     case ControlCommand::status:
       replies->success("status", json::object{{"status", status()}});

@@ -52,6 +52,8 @@ class Master {
                                              std::uint32_t worker_slots);
   std::uint32_t worker_slots() const;
   void on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& message);
+  // An admin HTTP command the proxy relays: run it as from the control socket, answer `reply`.
+  void on_proxy_command(ProxyProcess& proxy, const proxy::ControlMessage& message);
   void on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status);
   awaitable<void> restart_proxy(config::Duration delay);
   void push_membership();
@@ -60,7 +62,9 @@ class Master {
   void announce_ready_once();
 
   // Commands, from signals (no replies) or the control socket.
-  awaitable<void> handle_control(ControlRequest request, std::shared_ptr<ControlReplies> replies);
+  // `requested_by` names the asker in logs and refusals; "corral COMMAND" when empty.
+  awaitable<void> handle_control(ControlRequest request, std::shared_ptr<ControlReplies> replies,
+                                 std::string requested_by = {});
   awaitable<void> rolling_restart(std::string requested_by, std::vector<std::uint32_t> slots,
                                   std::shared_ptr<ControlReplies> replies);
   awaitable<RollingRestart::Result> run_rollout(WorkerSpec next, WorkerSpec previous,
