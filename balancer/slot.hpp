@@ -16,7 +16,7 @@ struct RequestView {
   std::string_view target;
   std::string_view affinity_key;       // empty when the request carries none
   std::span<const SlotId> exclude;     // slots already tried for this request
-  std::optional<SlotId> affinity_slot; // the slot the request's session is pinned to (sticky)
+  std::optional<SlotId> affinity_slot;  // the slot the request's session is pinned to (sticky)
 };
 
 }  // namespace corral::balancer

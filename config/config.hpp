@@ -41,19 +41,19 @@ enum class OnUnavailable { failover, hold, strict };
 enum class StickyKeySource { cookie, header, query, client_ip };
 
 struct Sticky {
-  std::string cookie;                        // the app's session cookie (learn; hash by default)
+  std::string cookie;  // the app's session cookie (learn; hash by default)
   StickyMode mode = StickyMode::learn;
   Balance fallback = Balance::least_loaded;  // places new and re-homed sessions
   OnUnavailable on_unavailable = OnUnavailable::failover;
   Duration hold_timeout{2000};
-  Duration idle_ttl{30 * 60 * 1000};         // learn: an entry unused this long is dropped; 0: never
-  std::uint64_t max_entries = 1'000'000;     // learn: LRU beyond this
+  Duration idle_ttl{30 * 60 * 1000};      // learn: an entry unused this long is dropped; 0: never
+  std::uint64_t max_entries = 1'000'000;  // learn: LRU beyond this
   StickyKeySource key_source = StickyKeySource::cookie;
-  std::string key_name;                      // header or query parameter name for those sources
-  std::string key;                           // insert: HMAC key, as written (after ${VAR})
-  std::string key_env;                       // insert: or the variable that holds it
-  Duration max_age{24 * 60 * 60 * 1000};     // insert: the cookie's lifetime
-  unsigned balance_factor = 0;               // hash: bounded loads in percent; 0 = off
+  std::string key_name;                   // header or query parameter name for those sources
+  std::string key;                        // insert: HMAC key, as written (after ${VAR})
+  std::string key_env;                    // insert: or the variable that holds it
+  Duration max_age{24 * 60 * 60 * 1000};  // insert: the cookie's lifetime
+  unsigned balance_factor = 0;            // hash: bounded loads in percent; 0 = off
 };
 
 struct Timeouts {
@@ -122,7 +122,7 @@ struct Config {
   std::vector<Upstream> upstreams;    // services corral fronts; or else `workers`
   std::optional<Workers> workers;     // processes corral starts; or else `upstreams`
   Balance balance = Balance::round_robin;
-  std::optional<Sticky> sticky;       // with balance: sticky
+  std::optional<Sticky> sticky;  // with balance: sticky
   Timeouts timeouts;
   Limits limits;
   Health health;

@@ -27,9 +27,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",     "upstreams",
-                                          "workers", "balance", "sticky",    "timeouts",
-                                          "limits",  "health",  "retries",   "access_log"};
+constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",   "upstreams",
+                                          "workers", "balance", "sticky",  "timeouts",
+                                          "limits",  "health",  "retries", "access_log"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
@@ -44,8 +44,9 @@ constexpr std::string_view worker_restart_keys[] = {"backoff", "max_backoff", "r
 constexpr std::string_view ready_when_names[] = {"port", "message"};
 constexpr std::string_view balance_names[] = {"round_robin", "least_loaded", "sticky"};
 constexpr std::string_view sticky_keys[] = {
-    "cookie",    "mode",   "fallback", "on_unavailable", "hold_timeout", "idle_ttl", "max_entries",
-    "header",    "query",  "client_ip", "key",           "key_env",      "max_age",  "balance_factor"};
+    "cookie",   "mode",        "fallback", "on_unavailable", "hold_timeout",
+    "idle_ttl", "max_entries", "header",   "query",          "client_ip",
+    "key",      "key_env",     "max_age",  "balance_factor"};
 constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};

@@ -261,8 +261,9 @@ class Checker {
     const Sticky& s = *config_.sticky;
     const bool by_cookie = s.key_source == StickyKeySource::cookie;
     if (s.mode != StickyMode::hash && !by_cookie) {
-      add(source_key(s), "header, query and client_ip keys need mode: hash (learn mode learns "
-                         "from the app's Set-Cookie, insert mode uses its own cookie)");
+      add(source_key(s),
+          "header, query and client_ip keys need mode: hash (learn mode learns "
+          "from the app's Set-Cookie, insert mode uses its own cookie)");
     }
     if (s.mode != StickyMode::insert && by_cookie && s.cookie.empty()) {
       add("sticky.cookie", "the app's session cookie is required, e.g. cookie: connect.sid");
@@ -276,7 +277,8 @@ class Checker {
     if (!by_cookie && s.key_source != StickyKeySource::client_ip && s.key_name.empty()) {
       add(source_key(s), "a name is required");
     }
-    if (s.on_unavailable == OnUnavailable::hold) check_positive("sticky.hold_timeout", s.hold_timeout);
+    if (s.on_unavailable == OnUnavailable::hold)
+      check_positive("sticky.hold_timeout", s.hold_timeout);
     if (s.idle_ttl < Duration::zero()) add("sticky.idle_ttl", "must be 0 (never) or more");
     if (s.mode == StickyMode::learn && s.max_entries < 1) {
       add("sticky.max_entries", "must be at least 1");
@@ -309,8 +311,8 @@ class Checker {
     if (!key) {
       add("sticky.key_env", "the variable " + s.key_env + " is not set");
     } else if (key->size() < min_sticky_key_bytes) {
-      add("sticky.key_env", "the variable " + s.key_env +
-                                " holds fewer than 16 bytes (32 random bytes are best)");
+      add("sticky.key_env",
+          "the variable " + s.key_env + " holds fewer than 16 bytes (32 random bytes are best)");
     }
   }
 

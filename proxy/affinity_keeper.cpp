@@ -1,9 +1,8 @@
 #include "proxy/affinity_keeper.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -91,7 +90,8 @@ awaitable<void> AffinityKeeper::loop() {
       next_sweep = now + sweep_every;
       table_.sweep(now);
     }
-    if (on_saved_ && (changed_since_save() || (now - saved_at_ >= save_anyway && table_.size() > 0)))
+    if (on_saved_ &&
+        (changed_since_save() || (now - saved_at_ >= save_anyway && table_.size() > 0)))
       save_now();
   }
 }

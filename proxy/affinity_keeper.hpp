@@ -38,7 +38,7 @@ class AffinityKeeper {
   static bool is_snapshot_file(const std::string& file);
 
   static constexpr std::chrono::seconds sweep_every{10};
-  static constexpr std::chrono::seconds save_every{5};   // when pins changed
+  static constexpr std::chrono::seconds save_every{5};    // when pins changed
   static constexpr std::chrono::seconds save_anyway{60};  // refreshes the ages
 
  private:

@@ -89,9 +89,9 @@ std::optional<ControlMessage> decode(std::string_view line) {
         s.generation = u64(so.if_contains("generation")).value_or(0);
         m.slots.push_back(std::move(s));
       } else {
-        m.stats.push_back({static_cast<std::uint32_t>(*slot), u64(so.if_contains("in_flight")).value_or(0),
-                           u64(so.if_contains("requests")).value_or(0),
-                           u64(so.if_contains("sessions"))});
+        m.stats.push_back(
+            {static_cast<std::uint32_t>(*slot), u64(so.if_contains("in_flight")).value_or(0),
+             u64(so.if_contains("requests")).value_or(0), u64(so.if_contains("sessions"))});
       }
     }
   } else if (m.type == "drained") {
@@ -104,7 +104,8 @@ std::optional<ControlMessage> decode(std::string_view line) {
     if (!f || !f->is_string() || f->as_string().empty()) return std::nullopt;
     m.file = std::string(f->as_string());
     m.entries = u64(o.if_contains("entries")).value_or(0);
-    if (auto r = o.if_contains("restored"); r && r->is_string()) m.restored = std::string(r->as_string());
+    if (auto r = o.if_contains("restored"); r && r->is_string())
+      m.restored = std::string(r->as_string());
   } else if (m.type != "drain" && m.type != "ready" && m.type != "save") {
     return std::nullopt;
   }

@@ -53,9 +53,9 @@ struct ControlMessage {
   std::vector<SlotStats> stats;
   std::uint32_t slot = 0;
   std::uint64_t generation = 0;
-  std::string file;          // affinity: the snapshot file
-  std::uint64_t entries = 0; // affinity: how many pins it holds
-  std::string restored;      // affinity (proxy → master): the snapshot file it restored
+  std::string file;           // affinity: the snapshot file
+  std::uint64_t entries = 0;  // affinity: how many pins it holds
+  std::string restored;       // affinity (proxy → master): the snapshot file it restored
 };
 
 // One line of JSON, with the trailing '\n'.

@@ -135,10 +135,10 @@ void Server::start_threads() {
     t->start();
   }
   const auto& cfg = shared_->cfg;
-  const char* balance = cfg.balance == config::Balance::round_robin    ? "round_robin"
-                        : cfg.balance == config::Balance::least_loaded ? "least_loaded"
-                        : !cfg.sticky                                   ? "sticky"
-                        : cfg.sticky->mode == config::StickyMode::learn ? "sticky (learn)"
+  const char* balance = cfg.balance == config::Balance::round_robin      ? "round_robin"
+                        : cfg.balance == config::Balance::least_loaded   ? "least_loaded"
+                        : !cfg.sticky                                    ? "sticky"
+                        : cfg.sticky->mode == config::StickyMode::learn  ? "sticky (learn)"
                         : cfg.sticky->mode == config::StickyMode::insert ? "sticky (insert)"
                                                                          : "sticky (hash)";
   if (control_channel_) {
@@ -240,7 +240,9 @@ awaitable<void> Server::report_loop() {
         for (auto& t : threads_)
           for (const auto& c : t->metrics.upstreams[s].by_class) requests += c.get();
         m.stats.push_back({static_cast<std::uint32_t>(s),
-                           shared_->slots.in_flight(static_cast<balancer::SlotId>(s)), requests, {}});
+                           shared_->slots.in_flight(static_cast<balancer::SlotId>(s)),
+                           requests,
+                           {}});
         if (s < sessions_per_slot_.size()) m.stats.back().sessions = sessions_per_slot_[s];
       }
       control_channel_->send(m);

@@ -39,7 +39,8 @@ std::string_view query_parameter(std::string_view target, std::string_view name)
     std::string_view pair = rest.substr(0, amp);
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
   }
   return {};
 }
@@ -152,7 +153,8 @@ StickyPick StickyRouter::pick(balancer::RequestView& view) {
       counters_.rehomed.add();
       break;
     case StickyOutcome::unavailable:
-      if (config_.on_unavailable == config::OnUnavailable::strict) counters_.strict_rejections.add();
+      if (config_.on_unavailable == config::OnUnavailable::strict)
+        counters_.strict_rejections.add();
       break;
   }
   return p;
@@ -192,13 +194,15 @@ void StickyRouter::on_response(http::response_header<>& response, balancer::Slot
       if (outcome == StickyOutcome::hit) {
         if (now_unix_ == 0) now_unix_ = unix_now();
         if (!session::AffinityCookie::needs_refresh(
-                cookie_expiry_, now_unix_, std::chrono::duration_cast<std::chrono::seconds>(config_.max_age)))
+                cookie_expiry_, now_unix_,
+                std::chrono::duration_cast<std::chrono::seconds>(config_.max_age)))
           break;
       } else {
         now_unix_ = unix_now();
       }
       auto text = cookie_->set_cookie(
-          slot, now_unix_, std::chrono::duration_cast<std::chrono::seconds>(config_.max_age), secure);
+          slot, now_unix_, std::chrono::duration_cast<std::chrono::seconds>(config_.max_age),
+          secure);
       response.insert(http::field::set_cookie, text.view());
       counters_.cookies_issued.add();
       break;

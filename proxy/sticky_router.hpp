@@ -19,11 +19,11 @@ namespace corral::proxy {
 
 // What the router counted on this thread; the admin listener sums the threads.
 struct StickyRouterCounters {
-  Counter hits;        // the pin was honoured
-  Counter misses;      // no pin (new session, unknown or invalid key): the fallback placed it
-  Counter rehomed;     // the pinned slot could not serve: placed anew (and re-learned)
-  Counter held;        // requests that waited for their pinned slot (on_unavailable: hold)
-  Counter hold_served; // ... and were then served by it
+  Counter hits;         // the pin was honoured
+  Counter misses;       // no pin (new session, unknown or invalid key): the fallback placed it
+  Counter rehomed;      // the pinned slot could not serve: placed anew (and re-learned)
+  Counter held;         // requests that waited for their pinned slot (on_unavailable: hold)
+  Counter hold_served;  // ... and were then served by it
   Counter strict_rejections;  // answered 503 (on_unavailable: strict)
   Counter cookies_issued;     // insert mode: Set-Cookie corral_affinity sent
   Counter cookies_rejected;   // insert mode: a corral_affinity that was forged or malformed
@@ -73,7 +73,8 @@ class StickyRouter {
   static constexpr std::size_t max_held = 1024;
 
  private:
-  std::string_view hash_key(const http::request_header<>& request, std::string_view client_ip) const;
+  std::string_view hash_key(const http::request_header<>& request,
+                            std::string_view client_ip) const;
   void strip_affinity_cookie(http::request_header<>& request);
   void learn_from(const http::response_header<>& response, balancer::SlotId slot,
                   balancer::StickyOutcome outcome);

@@ -214,8 +214,8 @@ void Master::on_affinity_snapshot(ProxyProcess& proxy, const proxy::ControlMessa
   }
   const std::uint64_t current = current_ ? current_->generation() : 0;
   if (proxy.generation() == current) ++affinity_saves_;
-  auto forward = affinity_handover_.on_snapshot(proxy.generation(), current, message.file,
-                                                message.restored);
+  auto forward =
+      affinity_handover_.on_snapshot(proxy.generation(), current, message.file, message.restored);
   if (forward && current_) {
     spdlog::info("proxy generation {} handed {} session pin(s) to generation {}",
                  proxy.generation(), message.entries, current);

@@ -23,9 +23,9 @@ struct Answer {
   int generation = 0;
   long pid = 0;
   std::string name;
-  std::string user;          // logged-in user, empty when not logged in
-  std::string cookie_seen;   // the Cookie header the app received (GET /)
-  std::string set_cookie;    // the response's Set-Cookie values, joined by '\n'
+  std::string user;         // logged-in user, empty when not logged in
+  std::string cookie_seen;  // the Cookie header the app received (GET /)
+  std::string set_cookie;   // the response's Set-Cookie values, joined by '\n'
   std::string body;
 };
 
@@ -47,7 +47,8 @@ Answer answer_of(const http::response<http::string_body>& res) {
     a.name = std::string(w.at("name").as_string());
   }
   if (auto u = o.if_contains("user"); u && u->is_string()) a.user = std::string(u->as_string());
-  if (auto c = o.if_contains("cookie"); c && c->is_string()) a.cookie_seen = std::string(c->as_string());
+  if (auto c = o.if_contains("cookie"); c && c->is_string())
+    a.cookie_seen = std::string(c->as_string());
   return a;
 }
 
@@ -103,7 +104,9 @@ void kill_worker_and_wait_down(Cluster& cluster, int slot) {
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   const std::string upstream = "slot" + std::to_string(slot);
   ASSERT_TRUE(eventually(
-      [&] { return metric(cluster.admin_port(), "corral_upstream_up", {{"upstream", upstream}}) == 0; },
+      [&] {
+        return metric(cluster.admin_port(), "corral_upstream_up", {{"upstream", upstream}}) == 0;
+      },
       5s))
       << "the proxy still routes to " << upstream;
 }
@@ -122,7 +125,9 @@ TEST(StickyLearn, LoggedInUserStaysLoggedInAcross100Requests) {
   }
   EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_table_entries"), 1);
   EXPECT_GE(metric(cluster.admin_port(), "corral_sticky_hits_total"), 100);
-  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_sessions", {{"upstream", "slot" + std::to_string(alice.slot)}}), 1);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_sessions",
+                   {{"upstream", "slot" + std::to_string(alice.slot)}}),
+            1);
   // corral status shows the sessions per slot.
   EXPECT_TRUE(eventually(
       [&] {
@@ -200,10 +205,11 @@ TEST(StickyLearn, WebSocketUpgradeLandsOnThePinnedSlot) {
   for (int i = 0; i < 6; ++i) {
     HttpClient ws(cluster.port());
     ws.connect();
-    ASSERT_FALSE(ws.send_raw("GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                             "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: " +
-                             alice.cookie + "\r\n\r\n"));
+    ASSERT_FALSE(
+        ws.send_raw("GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: " +
+                    alice.cookie + "\r\n\r\n"));
     beast::error_code ec;
     std::string head = ws.read_until("\r\n\r\n", ec);
     ASSERT_FALSE(ec) << ec.message();
@@ -240,8 +246,8 @@ TEST(StickyLearn, FailoverRehomesWhenThePinnedWorkerDies) {
 }
 
 TEST(StickyLearn, HoldWaitsForTheRestartedSlot) {
-  ClusterConfig c = sticky_cluster(std::string(learn_rr) +
-                                   "  on_unavailable: hold\n  hold_timeout: 15s\n");
+  ClusterConfig c =
+      sticky_cluster(std::string(learn_rr) + "  on_unavailable: hold\n  hold_timeout: 15s\n");
   c.backoff = "1s";
   c.max_backoff = "1s";
   Cluster cluster(c);
@@ -385,8 +391,8 @@ TEST(StickyInsert, TamperedOrExpiredCookieIsIgnored) {
   CorralConfig c;
   apps.add_to(c);
   c.balance = "sticky";
-  c.extra = std::string("sticky: { mode: insert, key: \"") + insert_key +
-            "\", fallback: round_robin }\n";
+  c.extra =
+      std::string("sticky: { mode: insert, key: \"") + insert_key + "\", fallback: round_robin }\n";
   Corral corral(c);
   HttpClient client(corral.port());
   // A cookie for upstream 2 as another corral instance with the same key would issue it.

@@ -15,7 +15,8 @@ std::vector<std::string> lines_of(const LoadResult& result) {
 }
 
 std::string with(std::string_view tail) {
-  return "listen: 127.0.0.1:8080\nupstreams: [127.0.0.1:3000, 127.0.0.1:3001]\n" + std::string(tail);
+  return "listen: 127.0.0.1:8080\nupstreams: [127.0.0.1:3000, 127.0.0.1:3001]\n" +
+         std::string(tail);
 }
 
 Config loads(std::string_view tail) {
@@ -69,8 +70,8 @@ TEST(StickyConfig, Defaults) {
 }
 
 TEST(StickyConfig, InsertWithKeyAndKeyEnv) {
-  Config c = loads(
-      "balance: sticky\nsticky: { mode: insert, key: 0123456789abcdef0123, max_age: 1h }\n");
+  Config c =
+      loads("balance: sticky\nsticky: { mode: insert, key: 0123456789abcdef0123, max_age: 1h }\n");
   EXPECT_EQ(c.sticky->mode, StickyMode::insert);
   EXPECT_EQ(insert_key(*c.sticky), "0123456789abcdef0123");
   EXPECT_EQ(c.sticky->max_age, std::chrono::hours(1));
@@ -79,16 +80,19 @@ TEST(StickyConfig, InsertWithKeyAndKeyEnv) {
   c = loads("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n");
   EXPECT_EQ(insert_key(*c.sticky), "a-key-of-at-least-16-bytes");
   ::setenv("CORRAL_TEST_STICKY_KEY", "short", 1);
-  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n"),
-            "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY holds fewer than 16 "
-            "bytes (32 random bytes are best)");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n"),
+      "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY holds fewer than 16 "
+      "bytes (32 random bytes are best)");
   ::unsetenv("CORRAL_TEST_STICKY_KEY");
-  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n"),
-            "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY is not set");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n"),
+      "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY is not set");
 }
 
 TEST(StickyConfig, HashKeySources) {
-  Config c = loads("balance: sticky\nsticky: { mode: hash, header: Authorization, balance_factor: 125 }\n");
+  Config c = loads(
+      "balance: sticky\nsticky: { mode: hash, header: Authorization, balance_factor: 125 }\n");
   EXPECT_EQ(c.sticky->key_source, StickyKeySource::header);
   EXPECT_EQ(c.sticky->key_name, "Authorization");
   EXPECT_EQ(c.sticky->balance_factor, 125u);
@@ -129,13 +133,16 @@ TEST(StickyConfig, ValueErrorsWithPositions) {
             "c.yaml:6:3: sticky.cokie: unknown key; did you mean 'cookie'?");
   EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  max_entries: 0\n"),
             "c.yaml:6:16: sticky.max_entries: must be at least 1");
-  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  mode: hash\n  cookie: sid\n  balance_factor: 50\n"),
-            "c.yaml:7:19: sticky.balance_factor: must be 0 (off) or a percentage from 100 to 1000, got 50");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky:\n  mode: hash\n  cookie: sid\n  balance_factor: 50\n"),
+      "c.yaml:7:19: sticky.balance_factor: must be 0 (off) or a percentage from 100 to 1000, got "
+      "50");
 }
 
 TEST(StickyConfig, RulesBetweenKeys) {
-  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: learn }\n"),
-            "c.yaml:4:9: sticky.cookie: the app's session cookie is required, e.g. cookie: connect.sid");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky: { mode: learn }\n"),
+      "c.yaml:4:9: sticky.cookie: the app's session cookie is required, e.g. cookie: connect.sid");
   EXPECT_EQ(only_problem("balance: sticky\nsticky: { cookie: sid, header: Authorization }\n"),
             "c.yaml:4:32: sticky.header: header, query and client_ip keys need mode: hash (learn "
             "mode learns from the app's Set-Cookie, insert mode uses its own cookie)");
@@ -149,8 +156,10 @@ TEST(StickyConfig, RulesBetweenKeys) {
             "corral instance");
   EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert, key: short }\n"),
             "c.yaml:4:30: sticky.key: at least 16 bytes are needed (32 random bytes are best)");
-  EXPECT_EQ(only_problem("balance: sticky\nsticky: { cookie: sid, on_unavailable: hold, hold_timeout: 0s }\n"),
-            "c.yaml:4:60: sticky.hold_timeout: must be more than 0");
+  EXPECT_EQ(
+      only_problem(
+          "balance: sticky\nsticky: { cookie: sid, on_unavailable: hold, hold_timeout: 0s }\n"),
+      "c.yaml:4:60: sticky.hold_timeout: must be more than 0");
 }
 
 }  // namespace
