@@ -73,6 +73,26 @@ TEST(StickyRouterLearn, LearnsFromSetCookieAndPinsLaterRequests) {
   EXPECT_EQ(f.router->counters().hits.get(), 6u);
 }
 
+TEST(StickyRouterLearn, AMillionRandomClientCookiesDoNotGrowTheTable) {
+  Fixture f(learn());
+  f.request({});
+  f.respond(1, StickyOutcome::miss, {"connect.sid=real"});
+  const auto bytes = f.affinity.memory_bytes();
+  std::uint64_t x = 88172645463325252ull;
+  std::string cookie;
+  for (int i = 0; i < 1'000'000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+    cookie = "connect.sid=s%3A" + std::to_string(x);
+    auto p = f.request({cookie});
+    ASSERT_EQ(p.outcome, StickyOutcome::miss);
+    f.respond(*p.slot, p.outcome, {});  // the app sets nothing for a session it does not know
+  }
+  EXPECT_EQ(f.affinity.size(), 1u);
+  EXPECT_EQ(f.affinity.memory_bytes(), bytes);
+  EXPECT_EQ(f.affinity.counters().learned, 1u);
+  EXPECT_EQ(f.request({"connect.sid=real"}).slot, 1u);
+}
+
 TEST(StickyRouterLearn, DeletingSetCookieForgetsTheRequestsSession) {
   Fixture f(learn());
   f.request({});
