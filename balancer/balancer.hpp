@@ -30,7 +30,11 @@ class Balancer {
   SlotTable& table_;
 };
 
-// The algorithm the config names, over `table`.
+// The algorithm the config names, over `table` (round_robin or least_loaded; sticky needs the
+// config's sticky section: the overload below).
 std::unique_ptr<Balancer> make_balancer(config::Balance kind, SlotTable& table);
+// The balancer `config` asks for: for balance: sticky, a Sticky over the fallback (learn and
+// insert modes) or a ConsistentHash (hash mode).
+std::unique_ptr<Balancer> make_balancer(const config::Config& config, SlotTable& table);
 
 }  // namespace corral::balancer

@@ -1,6 +1,7 @@
 #pragma once
 // Slot ids and the view of a request a balancer may look at.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -15,6 +16,7 @@ struct RequestView {
   std::string_view target;
   std::string_view affinity_key;       // empty when the request carries none
   std::span<const SlotId> exclude;     // slots already tried for this request
+  std::optional<SlotId> affinity_slot;  // the slot the request's session is pinned to (sticky)
 };
 
 }  // namespace corral::balancer

@@ -43,7 +43,7 @@ StickyPick Sticky::pick_with_hint(const RequestView& request, std::optional<Slot
 }
 
 std::optional<SlotId> Sticky::pick(const RequestView& request) {
-  return pick_with_hint(request, std::nullopt).slot;
+  return pick_with_hint(request, request.affinity_slot).slot;
 }
 
 }  // namespace corral::balancer

@@ -60,7 +60,7 @@ class Sticky final : public Balancer {
   StickyPick pick_with_hint(const RequestView& request, std::optional<SlotId> hint,
                             OnUnavailable on_unavailable);
 
-  // No hint reaches pick() until RequestView carries one: every request is a miss here.
+  // pick_with_hint(request, request.affinity_slot), for code that only has a Balancer&.
   std::optional<SlotId> pick(const RequestView& request) override;
 
   // True when `s` is in range, usable and not in `request.exclude`.

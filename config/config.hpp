@@ -25,7 +25,36 @@ struct Upstream {
   unsigned weight = 1;
 };
 
-enum class Balance { round_robin, least_loaded };
+enum class Balance { round_robin, least_loaded, sticky };
+
+// Sticky sessions (balance: sticky): where a session's pin comes from.
+enum class StickyMode {
+  learn,   // learned from the app's own Set-Cookie of `cookie`, kept in the proxy's table
+  insert,  // corral's own signed corral_affinity cookie, no state in the proxy
+  hash,    // consistent hashing of the key onto the slots, no state at all
+};
+
+// What a request whose pinned slot cannot serve gets.
+enum class OnUnavailable { failover, hold, strict };
+
+// Where hash mode (and learn mode, always the cookie) takes a request's session key from.
+enum class StickyKeySource { cookie, header, query, client_ip };
+
+struct Sticky {
+  std::string cookie;  // the app's session cookie (learn; hash by default)
+  StickyMode mode = StickyMode::learn;
+  Balance fallback = Balance::least_loaded;  // places new and re-homed sessions
+  OnUnavailable on_unavailable = OnUnavailable::failover;
+  Duration hold_timeout{2000};
+  Duration idle_ttl{30 * 60 * 1000};      // learn: an entry unused this long is dropped; 0: never
+  std::uint64_t max_entries = 1'000'000;  // learn: LRU beyond this
+  StickyKeySource key_source = StickyKeySource::cookie;
+  std::string key_name;                   // header or query parameter name for those sources
+  std::string key;                        // insert: HMAC key, as written (after ${VAR})
+  std::string key_env;                    // insert: or the variable that holds it
+  Duration max_age{24 * 60 * 60 * 1000};  // insert: the cookie's lifetime
+  unsigned balance_factor = 0;            // hash: bounded loads in percent; 0 = off
+};
 
 struct Timeouts {
   Duration connect{2000};
@@ -93,6 +122,7 @@ struct Config {
   std::vector<Upstream> upstreams;    // services corral fronts; or else `workers`
   std::optional<Workers> workers;     // processes corral starts; or else `upstreams`
   Balance balance = Balance::round_robin;
+  std::optional<Sticky> sticky;  // with balance: sticky
   Timeouts timeouts;
   Limits limits;
   Health health;

@@ -27,9 +27,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",     "upstreams",
-                                          "workers", "balance", "timeouts",  "limits",
-                                          "health",  "retries", "access_log"};
+constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",   "upstreams",
+                                          "workers", "balance", "sticky",  "timeouts",
+                                          "limits",  "health",  "retries", "access_log"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
@@ -42,7 +42,14 @@ constexpr std::string_view worker_stop_keys[] = {"signal", "timeout"};
 constexpr std::string_view worker_restart_keys[] = {"backoff", "max_backoff", "reset_after",
                                                     "crash_loop"};
 constexpr std::string_view ready_when_names[] = {"port", "message"};
-constexpr std::string_view balance_names[] = {"round_robin", "least_loaded"};
+constexpr std::string_view balance_names[] = {"round_robin", "least_loaded", "sticky"};
+constexpr std::string_view sticky_keys[] = {
+    "cookie",   "mode",        "fallback", "on_unavailable", "hold_timeout",
+    "idle_ttl", "max_entries", "header",   "query",          "client_ip",
+    "key",      "key_env",     "max_age",  "balance_factor"};
+constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
+constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
+constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
 
 // A place in the file, 1-based; 0 when unknown.
 struct Position {
@@ -203,6 +210,8 @@ class Reader {
       read_workers(value, path, config.workers.emplace());
     } else if (key == "balance") {
       read_balance(value, path, config.balance);
+    } else if (key == "sticky") {
+      read_sticky(value, path, config.sticky.emplace());
     } else if (key == "timeouts") {
       read_timeouts(value, path, config.timeouts);
     } else if (key == "limits") {
@@ -480,16 +489,92 @@ class Reader {
   }
 
   void read_balance(const YAML::Node& node, const std::string& path, Balance& balance) {
-    auto text = read_text(node, path, "round_robin or least_loaded");
+    auto text = read_text(node, path, "round_robin, least_loaded or sticky");
     if (!text) return;
     if (*text == "round_robin") {
       balance = Balance::round_robin;
     } else if (*text == "least_loaded") {
       balance = Balance::least_loaded;
+    } else if (*text == "sticky") {
+      balance = Balance::sticky;
     } else if (auto near = suggest(*text, balance_names)) {
       fail(path, node, "unknown balance '" + *text + "'; did you mean '" + *near + "'?");
     } else {
-      fail(path, node, "unknown balance '" + *text + "' (expected round_robin or least_loaded)");
+      fail(path, node,
+           "unknown balance '" + *text + "' (expected round_robin, least_loaded or sticky)");
+    }
+  }
+
+  // One of `names` (index), or a problem with a suggestion.
+  std::optional<std::size_t> read_choice(const YAML::Node& node, const std::string& path,
+                                         Keys names) {
+    const std::string expected = joined(names);
+    auto text = read_text(node, path, "one of " + expected);
+    if (!text) return std::nullopt;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (*text == names[i]) return i;
+    if (auto near = suggest(*text, names)) {
+      fail(path, node, "unknown value '" + *text + "'; did you mean '" + *near + "'?");
+    } else {
+      fail(path, node, "unknown value '" + *text + "' (expected one of " + expected + ")");
+    }
+    return std::nullopt;
+  }
+
+  void read_sticky(const YAML::Node& node, const std::string& path, Sticky& sticky) {
+    unsigned sources = 0;
+    for_each_key(node, path, sticky_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   read_sticky_key(key, value, key_path, sticky, sources);
+                 });
+  }
+
+  void read_sticky_key(std::string_view key, const YAML::Node& value, const std::string& path,
+                       Sticky& sticky, unsigned& sources) {
+    if (key == "mode") {
+      if (auto i = read_choice(value, path, sticky_mode_names))
+        sticky.mode = static_cast<StickyMode>(*i);
+    } else if (key == "fallback") {
+      if (auto i = read_choice(value, path, fallback_names))
+        sticky.fallback = *i == 0 ? Balance::round_robin : Balance::least_loaded;
+    } else if (key == "on_unavailable") {
+      if (auto i = read_choice(value, path, on_unavailable_names))
+        sticky.on_unavailable = static_cast<OnUnavailable>(*i);
+    } else if (key == "hold_timeout" || key == "idle_ttl" || key == "max_age") {
+      auto duration = read_duration(value, path);
+      if (!duration) return;
+      if (key == "hold_timeout") sticky.hold_timeout = *duration;
+      if (key == "idle_ttl") sticky.idle_ttl = *duration;
+      if (key == "max_age") sticky.max_age = *duration;
+    } else if (key == "max_entries") {
+      if (auto count = read_count(value, path)) sticky.max_entries = *count;
+    } else if (key == "balance_factor") {
+      if (auto factor = read_unsigned(value, path)) sticky.balance_factor = *factor;
+    } else if (key == "cookie" || key == "key" || key == "key_env") {
+      auto text = read_text(value, path, "a name");
+      if (!text) return;
+      if (key == "cookie") sticky.cookie = *text;
+      if (key == "key") sticky.key = *text;
+      if (key == "key_env") sticky.key_env = *text;
+    } else if (key == "header" || key == "query" || key == "client_ip") {
+      if (++sources > 1) {
+        report(path, value, "only one of header, query and client_ip may be given");
+        return;
+      }
+      if (key == "client_ip") {
+        auto text = read_text(value, path, "true or false");
+        if (!text) return;
+        if (*text == "true" || *text == "yes") {
+          sticky.key_source = StickyKeySource::client_ip;
+        } else if (*text != "false" && *text != "no") {
+          fail(path, value, "expected true or false, got '" + *text + "'");
+        }
+        return;
+      }
+      auto text = read_text(value, path, key == "header" ? "a header name" : "a parameter name");
+      if (!text) return;
+      sticky.key_source = key == "header" ? StickyKeySource::header : StickyKeySource::query;
+      sticky.key_name = *text;
     }
   }
 

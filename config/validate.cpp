@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@ constexpr std::string_view reserved_env[] = {"PORT",
                                              "NODE_CHANNEL_FD",
                                              "NODE_CHANNEL_SERIALIZATION_MODE"};
 constexpr std::uint64_t min_header_bytes = 1024;
+constexpr std::size_t min_sticky_key_bytes = 16;
+constexpr std::string_view affinity_cookie = "corral_affinity";
 constexpr std::uint64_t max_header_bytes = 1024 * 1024;
 
 std::string lower(std::string text) {
@@ -59,6 +62,7 @@ class Checker {
     check_health();
     check_retries();
     check_access_log();
+    check_sticky();
     return std::move(problems_);
   }
 
@@ -219,6 +223,99 @@ class Checker {
     if (config_.access_log.empty()) add("access_log", "must be off, stdout or a file path");
   }
 
+  static bool is_cookie_name(const std::string& name) {
+    // An RFC 6265 token: visible ASCII without separators.
+    static constexpr std::string_view separators = "()<>@,;:\\\"/[]?={} \t";
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return c > 32 && c < 127 && separators.find(c) == std::string_view::npos;
+    });
+  }
+
+  static std::string source_key(const Sticky& s) {
+    switch (s.key_source) {
+      case StickyKeySource::header:
+        return "sticky.header";
+      case StickyKeySource::query:
+        return "sticky.query";
+      case StickyKeySource::client_ip:
+        return "sticky.client_ip";
+      case StickyKeySource::cookie:
+        break;
+    }
+    return "sticky.cookie";
+  }
+
+  void check_sticky() {
+    if (config_.balance != Balance::sticky) {
+      if (config_.sticky) {
+        add("sticky", "a sticky: section needs balance: sticky (or remove the section)");
+      }
+      return;
+    }
+    if (!config_.sticky) {
+      add("balance",
+          "balance: sticky needs a sticky: section, at least { cookie: NAME } (the app's session "
+          "cookie) or { mode: insert, key_env: VAR }");
+      return;
+    }
+    const Sticky& s = *config_.sticky;
+    const bool by_cookie = s.key_source == StickyKeySource::cookie;
+    if (s.mode != StickyMode::hash && !by_cookie) {
+      add(source_key(s),
+          "header, query and client_ip keys need mode: hash (learn mode learns "
+          "from the app's Set-Cookie, insert mode uses its own cookie)");
+    }
+    if (s.mode != StickyMode::insert && by_cookie && s.cookie.empty()) {
+      add("sticky.cookie", "the app's session cookie is required, e.g. cookie: connect.sid");
+    }
+    if (!s.cookie.empty() && !is_cookie_name(s.cookie)) {
+      add("sticky.cookie", "not a cookie name: '" + s.cookie + "'");
+    } else if (s.cookie == affinity_cookie) {
+      add("sticky.cookie", std::string(affinity_cookie) +
+                               " is corral's own cookie in insert mode; name the app's cookie");
+    }
+    if (!by_cookie && s.key_source != StickyKeySource::client_ip && s.key_name.empty()) {
+      add(source_key(s), "a name is required");
+    }
+    if (s.on_unavailable == OnUnavailable::hold)
+      check_positive("sticky.hold_timeout", s.hold_timeout);
+    if (s.idle_ttl < Duration::zero()) add("sticky.idle_ttl", "must be 0 (never) or more");
+    if (s.mode == StickyMode::learn && s.max_entries < 1) {
+      add("sticky.max_entries", "must be at least 1");
+    }
+    if (s.balance_factor != 0 && (s.balance_factor < 100 || s.balance_factor > 1000)) {
+      add("sticky.balance_factor", "must be 0 (off) or a percentage from 100 to 1000, got " +
+                                       std::to_string(s.balance_factor));
+    }
+    if (s.mode == StickyMode::insert) check_insert_key(s);
+  }
+
+  void check_insert_key(const Sticky& s) {
+    if (s.max_age < std::chrono::seconds(1)) add("sticky.max_age", "must be at least 1s");
+    if (!s.key.empty() && !s.key_env.empty()) {
+      add("sticky.key_env", "give key or key_env, not both");
+      return;
+    }
+    if (s.key.empty() && s.key_env.empty()) {
+      add("sticky.key",
+          "insert mode signs its cookie: give key (at least 16 bytes; ${VAR} works) or key_env "
+          "(the name of a variable that holds it), the same on every corral instance");
+      return;
+    }
+    if (!s.key.empty()) {
+      if (s.key.size() < min_sticky_key_bytes)
+        add("sticky.key", "at least 16 bytes are needed (32 random bytes are best)");
+      return;
+    }
+    auto key = insert_key(s);
+    if (!key) {
+      add("sticky.key_env", "the variable " + s.key_env + " is not set");
+    } else if (key->size() < min_sticky_key_bytes) {
+      add("sticky.key_env",
+          "the variable " + s.key_env + " holds fewer than 16 bytes (32 random bytes are best)");
+    }
+  }
+
   const Config& config_;
   std::vector<Problem> problems_;
 };
@@ -226,5 +323,13 @@ class Checker {
 }  // namespace
 
 std::vector<Problem> validate(const Config& config) { return Checker(config).run(); }
+
+std::optional<std::string> insert_key(const Sticky& sticky) {
+  if (!sticky.key.empty()) return sticky.key;
+  if (sticky.key_env.empty()) return std::nullopt;
+  const char* value = std::getenv(sticky.key_env.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
 
 }  // namespace corral::config

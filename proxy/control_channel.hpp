@@ -21,6 +21,8 @@ class ControlChannel {
   void start();
   void send(const ControlMessage& m);
   void close();
+  // Nothing left to write.
+  bool idle() const { return out_.empty() && !writing_; }
 
  private:
   awaitable<void> read_loop();

@@ -222,6 +222,8 @@ awaitable<bool> DownstreamSession::handle_request() {
     request_id_view_ = std::string_view(request_id_.data(), r.size);
   }
   rewrite_request(req, ForwardContext{client_ip_view_, false, request_id_view_}, upgrade);
+  StickyRouter* sticky = t_.sticky.get();
+  if (sticky) sticky->begin(req, client_ip_view_);
 
   std::array<balancer::SlotId, 8> tried{};
   std::size_t ntried = 0;
@@ -231,7 +233,21 @@ awaitable<bool> DownstreamSession::handle_request() {
   for (unsigned attempt = 0;; ++attempt) {
     balancer::RequestView view{req.method_string(), req.target(), {},
                                std::span<const balancer::SlotId>(tried.data(), ntried)};
-    auto slot = t_.balancer->pick(view);
+    std::optional<balancer::SlotId> slot;
+    auto sticky_outcome = balancer::StickyOutcome::miss;
+    if (sticky) {
+      auto p = co_await sticky_pick(view);
+      if (p.outcome == balancer::StickyOutcome::unavailable) {
+        co_await send_error(http::status::service_unavailable,
+                            "the worker this session is pinned to is unavailable", false);
+        keep = req_->is_done();
+        break;
+      }
+      slot = p.slot;
+      sticky_outcome = p.outcome;
+    } else {
+      slot = t_.balancer->pick(view);
+    }
     if (!slot && shared.worker_mode) slot = co_await wait_for_slot(view);
     if (!slot) {
       if (attempt == 0)
@@ -250,6 +266,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
     if (outcome == Outcome::ok) {
       metrics_row = *slot;
+      if (sticky) sticky->on_response(res_->get(), *slot, sticky_outcome, false);
       if (attempt > 0) t_.metrics.masked_failures.add();
       keep = co_await relay_response(*upstream_, upgrade);
       t_.balancer->on_request_end(*slot);
@@ -303,6 +320,29 @@ awaitable<std::optional<balancer::SlotId>> DownstreamSession::wait_for_slot(
     if (auto slot = t_.balancer->pick(view)) co_return slot;
   }
   co_return std::nullopt;
+}
+
+awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
+  StickyRouter& sticky = *t_.sticky;
+  auto p = sticky.pick(view);
+  if (p.outcome != balancer::StickyOutcome::unavailable ||
+      sticky.on_unavailable() != config::OnUnavailable::hold)
+    co_return p;
+  // The pinned slot is down, draining or restarting: the supervisor is bringing it back, so
+  // wait for it (bounded by hold_timeout, and by a per-thread queue), then fail over.
+  if (!sticky.try_hold()) co_return sticky.pick_after_hold(view);
+  asio::steady_timer timer(t_.ioc);
+  auto until = clock::now() + sticky.hold_timeout();
+  bool ready = false;
+  while (!ready && clock::now() < until && !draining_) {
+    timer.expires_after(std::chrono::milliseconds(5));
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) break;
+    ready = sticky.pin_can_serve(view);
+  }
+  p = sticky.pick_after_hold(view);
+  sticky.end_hold(p.outcome == balancer::StickyOutcome::hit);
+  co_return p;
 }
 
 awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "balancer/slot.hpp"
+#include "balancer/sticky.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/block_pool.hpp"
 #include "proxy/drainable.hpp"
@@ -36,6 +37,9 @@ class DownstreamSession
   awaitable<bool> read_request_header(bool first);
   awaitable<bool> handle_request();
   awaitable<std::optional<balancer::SlotId>> wait_for_slot(const balancer::RequestView& view);
+  // balance: sticky: the pick for this try; under on_unavailable: hold, waits (bounded) for the
+  // pinned slot before failing over.
+  awaitable<balancer::StickyPick> sticky_pick(balancer::RequestView& view);
   // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
   awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started, bool fresh = false);
   awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);

@@ -35,8 +35,11 @@ std::string encode(const ControlMessage& m) {
     o["slots"] = std::move(a);
   } else if (m.type == "stats") {
     json::array a;
-    for (const auto& s : m.stats)
-      a.push_back(json::object{{"slot", s.slot}, {"in_flight", s.in_flight}, {"requests", s.requests}});
+    for (const auto& s : m.stats) {
+      json::object so{{"slot", s.slot}, {"in_flight", s.in_flight}, {"requests", s.requests}};
+      if (s.sessions) so["sessions"] = *s.sessions;
+      a.push_back(std::move(so));
+    }
     o["slots"] = std::move(a);
   } else if (m.type == "drained") {
     o["slot"] = m.slot;
@@ -50,6 +53,10 @@ std::string encode(const ControlMessage& m) {
     json::array a;
     for (const auto& p : m.progress) a.emplace_back(p);
     o["progress"] = std::move(a);
+  } else if (m.type == "affinity") {
+    o["file"] = m.file;
+    if (m.entries) o["entries"] = m.entries;
+    if (!m.restored.empty()) o["restored"] = m.restored;
   }
   auto text = json::serialize(o);
   text.push_back('\n');
@@ -91,8 +98,9 @@ std::optional<ControlMessage> decode(std::string_view line) {
         s.generation = u64(so.if_contains("generation")).value_or(0);
         m.slots.push_back(std::move(s));
       } else {
-        m.stats.push_back({static_cast<std::uint32_t>(*slot), u64(so.if_contains("in_flight")).value_or(0),
-                           u64(so.if_contains("requests")).value_or(0)});
+        m.stats.push_back(
+            {static_cast<std::uint32_t>(*slot), u64(so.if_contains("in_flight")).value_or(0),
+             u64(so.if_contains("requests")).value_or(0), u64(so.if_contains("sessions"))});
       }
     }
   } else if (m.type == "drained") {
@@ -113,7 +121,14 @@ std::optional<ControlMessage> decode(std::string_view line) {
         m.progress.emplace_back(e.as_string());
       }
     }
-  } else if (m.type != "drain" && m.type != "ready") {
+  } else if (m.type == "affinity") {
+    auto f = o.if_contains("file");
+    if (!f || !f->is_string() || f->as_string().empty()) return std::nullopt;
+    m.file = std::string(f->as_string());
+    m.entries = u64(o.if_contains("entries")).value_or(0);
+    if (auto r = o.if_contains("restored"); r && r->is_string())
+      m.restored = std::string(r->as_string());
+  } else if (m.type != "drain" && m.type != "ready" && m.type != "save") {
     return std::nullopt;
   }
   return m;

@@ -6,11 +6,21 @@
 //   master → proxy  {"type":"drain"}                          (stop accepting, finish, exit 0)
 //   proxy → master  {"type":"ready"}                          (listening, membership applied)
 //   proxy → master  {"type":"drained","slot":0,"generation":3}  (no request in flight on it)
-//   proxy → master  {"type":"stats","slots":[{"slot":0,"in_flight":1,"requests":42}, ...]}
+//   proxy → master  {"type":"stats","slots":[{"slot":0,"in_flight":1,"requests":42,
+//                    "sessions":7}, ...]}                  (sessions: sticky learn mode only)
 //   proxy → master  {"type":"command","id":7,"request":"{\"command\":\"reload\"}"}
 //                    (an admin HTTP command: a control-socket request line, proxy/master/control_protocol.hpp)
 //   master → proxy  {"type":"reply","id":7,"reply":"{\"ok\":true,...}","progress":["...", ...]}
 //                    (its final reply line and the progress lines before it)
+//   proxy → master  {"type":"affinity","file":"/tmp/corral-affinity-….snap","entries":12,
+//                    "restored":"…"}  (learn mode: a snapshot of the affinity table was written
+//                    there; "restored": the snapshot it restored since its last report, which
+//                    acknowledges the hand-over: the master may delete that file)
+//   master → proxy  {"type":"save"}   (learn mode: write a snapshot now and report it; before a
+//                    reload starts the next generation, so that it starts with fresh pins)
+//   master → proxy  {"type":"affinity","file":"…"}         (restore that snapshot: sent to a new
+//                    generation before its first membership, so it restores before it accepts;
+//                    and a draining generation's last snapshot to the one that took over)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,11 +47,12 @@ struct SlotStats {
   std::uint32_t slot = 0;
   std::uint64_t in_flight = 0;
   std::uint64_t requests = 0;
+  std::optional<std::uint64_t> sessions;  // pinned sessions (sticky learn mode)
 };
 
 // A decoded control message; `type` tells which fields are set.
 struct ControlMessage {
-  std::string type;  // membership | drain | ready | drained | stats | command | reply
+  std::string type;  // membership | drain | ready | drained | stats | command | reply | affinity | save
   std::vector<SlotMembership> slots;
   std::vector<SlotStats> stats;
   std::uint32_t slot = 0;
@@ -49,6 +60,9 @@ struct ControlMessage {
   std::uint64_t id = 0;               // command, reply: pairs a reply with its command
   std::string body;                   // command: the request line; reply: the final reply line
   std::vector<std::string> progress;  // reply: the progress texts, in order
+  std::string file;           // affinity: the snapshot file
+  std::uint64_t entries = 0;  // affinity: how many pins it holds
+  std::string restored;       // affinity (proxy → master): the snapshot file it restored
 };
 
 // One line of JSON, with the trailing '\n'.

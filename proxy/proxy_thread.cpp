@@ -9,11 +9,14 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       ioc(*ioc_holder_),
       shared(s),
       index(i),
-      balancer(balancer::make_balancer(s.cfg.balance, s.slots)),
+      balancer(balancer::make_balancer(s.cfg, s.slots)),
       pool(ioc, s.upstreams.size(), std::chrono::milliseconds(4000)),
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
+  if (s.cfg.balance == config::Balance::sticky && s.cfg.sticky)
+    sticky = std::make_unique<StickyRouter>(*s.cfg.sticky, s.affinity.get(), *balancer,
+                                            s.cfg.limits.max_header_bytes);
 }
 
 void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done) {

@@ -16,6 +16,7 @@
 #include "proxy/drainable.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/shared_state.hpp"
+#include "proxy/sticky_router.hpp"
 #include "proxy/upstream_pool.hpp"
 
 namespace corral::proxy {
@@ -49,6 +50,7 @@ class ProxyThread {
   SharedState& shared;
   const unsigned index;
   std::unique_ptr<balancer::Balancer> balancer;
+  std::unique_ptr<StickyRouter> sticky;  // with balance: sticky
   UpstreamPool pool;
   BlockPool blocks;  // before the sessions that borrow from it
   BufferPool buffers;

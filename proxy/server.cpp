@@ -12,6 +12,7 @@
 #include "config/address.hpp"
 #include "proxy/accept_loop.hpp"
 #include "proxy/admin_commands.hpp"
+#include "proxy/affinity_keeper.hpp"
 #include "proxy/control_channel.hpp"
 #include "proxy/listen_socket.hpp"
 #include "proxy/metrics_text.hpp"
@@ -37,6 +38,7 @@ Server::Server(config::Config cfg) : control_(1), inherited_(inherited_from_env(
 }
 
 Server::~Server() {
+  if (affinity_keeper_) affinity_keeper_->stop();
   for (auto& t : threads_) t->stop();
   for (auto& t : threads_) t->join();
   threads_.clear();
@@ -98,6 +100,21 @@ int Server::run() {
         control_, [this](const ControlMessage& m) { control_channel_->send(m); });
     asio::co_spawn(control_, report_loop(), asio::detached);
   }
+  if (shared_->affinity) {
+    AffinityKeeper::OnSaved on_saved;
+    if (control_channel_) {
+      on_saved = [this](const std::string& file, std::uint64_t entries,
+                        const std::string& restored) {
+        ControlMessage m{"affinity"};
+        m.file = file;
+        m.entries = entries;
+        m.restored = restored;
+        control_channel_->send(m);
+      };
+    }
+    affinity_keeper_ = std::make_unique<AffinityKeeper>(control_, *shared_->affinity, on_saved);
+    affinity_keeper_->start();
+  }
   // Worker slots have no address until the master's first membership: accept only after it, so
   // that a new proxy generation never answers 503 for want of knowing the workers.
   if (!shared_->worker_mode) start_threads();
@@ -123,7 +140,12 @@ void Server::start_threads() {
     t->start();
   }
   const auto& cfg = shared_->cfg;
-  const char* balance = cfg.balance == config::Balance::round_robin ? "round_robin" : "least_loaded";
+  const char* balance = cfg.balance == config::Balance::round_robin      ? "round_robin"
+                        : cfg.balance == config::Balance::least_loaded   ? "least_loaded"
+                        : !cfg.sticky                                    ? "sticky"
+                        : cfg.sticky->mode == config::StickyMode::learn  ? "sticky (learn)"
+                        : cfg.sticky->mode == config::StickyMode::insert ? "sticky (insert)"
+                                                                         : "sticky (hash)";
   if (control_channel_) {
     spdlog::info("proxy generation up: {} thread(s), {} slot(s), balance {}", threads_.size(),
                  shared_->upstreams.size(), balance);
@@ -142,6 +164,10 @@ void Server::on_control(const ControlMessage& m) {
     start_drain();
   } else if (m.type == "reply" && admin_commands_) {
     admin_commands_->on_reply(m);
+  } else if (m.type == "affinity" && affinity_keeper_) {
+    affinity_keeper_->restore_from(m.file);
+  } else if (m.type == "save" && affinity_keeper_) {
+    affinity_keeper_->save_now();
   }
 }
 
@@ -211,12 +237,20 @@ awaitable<void> Server::report_loop() {
     if (now >= next_stats) {
       next_stats = now + std::chrono::seconds(1);
       ControlMessage m{"stats"};
+      if (shared_->affinity && now - sessions_counted_at_ >= std::chrono::seconds(2)) {
+        // A scan of the whole table: not every second.
+        sessions_counted_at_ = now;
+        sessions_per_slot_ = shared_->affinity->sessions_per_slot(shared_->upstreams.size(), now);
+      }
       for (std::size_t s = 0; s < shared_->upstreams.size(); ++s) {
         std::uint64_t requests = 0;
         for (auto& t : threads_)
           for (const auto& c : t->metrics.upstreams[s].by_class) requests += c.get();
         m.stats.push_back({static_cast<std::uint32_t>(s),
-                           shared_->slots.in_flight(static_cast<balancer::SlotId>(s)), requests});
+                           shared_->slots.in_flight(static_cast<balancer::SlotId>(s)),
+                           requests,
+                           {}});
+        if (s < sessions_per_slot_.size()) m.stats.back().sessions = sessions_per_slot_[s];
       }
       control_channel_->send(m);
     }
@@ -254,6 +288,17 @@ awaitable<void> Server::wait_drained() {
   }
   prober_->stop();
   if (admin_) admin_->close();
+  if (affinity_keeper_) {
+    // The last snapshot, with every pin learned until now, for the generation that took over.
+    affinity_keeper_->stop();
+    if (affinity_keeper_->save_now() && control_channel_) {
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!control_channel_->idle() && std::chrono::steady_clock::now() < until) {
+        timer.expires_after(std::chrono::milliseconds(5));
+        co_await timer.async_wait(nothrow);
+      }
+    }
+  }
   control_.stop();
 }
 

@@ -2,6 +2,7 @@
 // One proxy generation in one process: takes the listeners (bound here, or inherited from the
 // master), runs the proxy threads, and on the control thread the admin listener, the upstream
 // prober and the control channel to the master; drains on SIGTERM/SIGINT or the master's word.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -19,6 +20,7 @@ class ProxyThread;
 class UpstreamProber;
 class ControlChannel;
 class AdminCommands;
+class AffinityKeeper;
 
 class Server {
  public:
@@ -46,6 +48,9 @@ class Server {
   std::unique_ptr<UpstreamProber> prober_;
   std::unique_ptr<ControlChannel> control_channel_;
   std::unique_ptr<AdminCommands> admin_commands_;
+  std::unique_ptr<AffinityKeeper> affinity_keeper_;  // sticky learn mode
+  std::vector<std::size_t> sessions_per_slot_;       // sticky learn mode, refreshed for stats
+  std::chrono::steady_clock::time_point sessions_counted_at_{};
   std::vector<SlotMembership> membership_;      // as last applied
   std::vector<char> drained_reported_;          // by slot, for the current draining generation
   bool threads_started_ = false;

@@ -26,6 +26,16 @@ std::vector<unsigned> weights_of(const config::Config& cfg, std::size_t worker_s
   return w;
 }
 
+std::unique_ptr<session::AffinityTable> affinity_table_for(const config::Config& cfg) {
+  if (cfg.balance != config::Balance::sticky || !cfg.sticky ||
+      cfg.sticky->mode != config::StickyMode::learn)
+    return nullptr;
+  session::AffinityTableOptions options;
+  options.max_entries = cfg.sticky->max_entries;
+  options.idle_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.sticky->idle_ttl);
+  return std::make_unique<session::AffinityTable>(options);
+}
+
 std::uint32_t random_prefix() {
   std::uint32_t v = 0;
   RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
@@ -52,6 +62,7 @@ SharedState::SharedState(config::Config c, std::size_t worker_slots)
       worker_mode(worker_slots > 0),
       slots(weights_of(cfg, worker_slots)),
       health(slots, std::chrono::milliseconds(500), std::chrono::milliseconds(30000)),
+      affinity(affinity_table_for(cfg)),
       id_prefix(random_prefix()) {
   admitted.assign(upstreams.size(), worker_mode ? 0 : 1);
   if (worker_mode)

@@ -3,6 +3,7 @@
 // upstreams, their slot table and health, and the drain flag. Only atomics change at run time.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "config/config.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/upstream_health.hpp"
+#include "session/affinity_table.hpp"
 
 namespace corral::proxy {
 
@@ -36,6 +38,8 @@ class SharedState {
   std::vector<char> admitted;
   balancer::SlotTable slots;
   UpstreamHealth health;
+  // Learn mode's pins, shared by every thread (null unless balance: sticky, mode: learn).
+  std::unique_ptr<session::AffinityTable> affinity;
   std::atomic<bool> draining{false};
   std::atomic<std::uint64_t> open_connections{0};
   const std::uint32_t id_prefix;  // random per process: request ids differ across restarts

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "config/load.hpp"
+#include "proxy/affinity_keeper.hpp"
 #include "proxy/listen_socket.hpp"
 
 namespace corral::master {
@@ -47,7 +48,12 @@ std::string absolute_path(const std::string& path) {
 }  // namespace
 
 Master::Master(config::Config config, std::string config_path)
-    : config_(std::move(config)), config_path_(absolute_path(config_path)) {}
+    : config_(std::move(config)),
+      config_path_(absolute_path(config_path)),
+      affinity_handover_([](const std::string& file) {
+        std::error_code ec;
+        std::filesystem::remove(file, ec);
+      }) {}
 
 Master::~Master() {
   ioc_.discard_pending_work();
@@ -174,6 +180,13 @@ std::shared_ptr<ProxyProcess> Master::launch_proxy(const ListenerSet& listeners,
   auto proxy = ProxyProcess::launch(ioc_, binary_, config_path_, listeners, worker_slots,
                                     ++proxy_generation_);
   proxy->start([this](ProxyProcess& p, const proxy::ControlMessage& m) { on_proxy_message(p, m); });
+  if (auto snapshot = affinity_handover_.for_new_generation()) {
+    // Sticky pins of the previous generation: restored before the first membership, so before
+    // the new generation accepts.
+    proxy::ControlMessage affinity{"affinity"};
+    affinity.file = *snapshot;
+    proxy->send(affinity);
+  }
   proxy::ControlMessage membership;
   membership.type = "membership";
   if (supervisor_) membership.slots = supervisor_->table().membership();
@@ -190,6 +203,7 @@ void Master::on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& 
                  proxy.pid());
     announce_ready_once();
   }
+  if (message.type == "affinity") on_affinity_snapshot(proxy, message);
   if (message.type != "stats") changed_.notify();
 }
 
@@ -232,6 +246,25 @@ void Master::on_proxy_command(ProxyProcess& proxy, const proxy::ControlMessage& 
   const std::string who = "admin HTTP " + std::string(to_string(parsed.request->command));
   if (parsed.request->command != ControlCommand::status) spdlog::info("{}", who);
   asio::co_spawn(ioc_, handle_control(std::move(*parsed.request), replies, who), asio::detached);
+}
+
+void Master::on_affinity_snapshot(ProxyProcess& proxy, const proxy::ControlMessage& message) {
+  if (!proxy::AffinityKeeper::is_snapshot_file(message.file)) {
+    spdlog::warn("proxy pid {}: ignored an affinity snapshot at an unexpected path {}", proxy.pid(),
+                 message.file);
+    return;
+  }
+  const std::uint64_t current = current_ ? current_->generation() : 0;
+  if (proxy.generation() == current) ++affinity_saves_;
+  auto forward =
+      affinity_handover_.on_snapshot(proxy.generation(), current, message.file, message.restored);
+  if (forward && current_) {
+    spdlog::info("proxy generation {} handed {} session pin(s) to generation {}",
+                 proxy.generation(), message.entries, current);
+    proxy::ControlMessage m{"affinity"};
+    m.file = *forward;
+    current_->send(m);
+  }
 }
 
 void Master::on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status) {
@@ -540,6 +573,15 @@ awaitable<void> Master::reload_config(std::string requested_by,
   } catch (const std::exception& e) {
     co_return fail(std::string(e.what()) + "; nothing changed");
   }
+  if (current_ && current_->state() == ProxyProcess::State::ready && config_.sticky &&
+      config_.sticky->mode == config::StickyMode::learn) {
+    // Sticky pins: the next generation starts from a snapshot taken now. Pins learned after it
+    // come with the old generation's last snapshot when it has drained.
+    const std::uint64_t saves = affinity_saves_;
+    current_->send(proxy::ControlMessage{"save"});
+    co_await changed_.wait_until([&] { return stopping_ || affinity_saves_ != saves; },
+                                 Clock::now() + std::chrono::seconds(2));
+  }
   std::shared_ptr<ProxyProcess> candidate;
   try {
     candidate = launch_proxy(next_listeners, next_spec ? next_spec->count : 0);
@@ -722,6 +764,11 @@ json::object Master::status() const {
           {"in_flight", in_flight},
           {"requests", requests},
           {"dropped_messages", s.pid ? supervisor_->dropped_messages(s.pid) : 0}};
+      // Sticky learn mode: the sessions the accepting generation has pinned to the slot.
+      if (current_) {
+        for (const auto& st : current_->stats())
+          if (st.slot == s.slot && st.sessions) slot["sessions"] = *st.sessions;
+      }
       slots.push_back(std::move(slot));
     }
     for (const WorkerProcess& w : supervisor_->table().workers()) {

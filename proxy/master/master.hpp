@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "proxy/master/affinity_handover.hpp"
 #include "proxy/master/asio.hpp"
 #include "proxy/master/control_socket.hpp"
 #include "proxy/master/listener_set.hpp"
@@ -54,6 +55,7 @@ class Master {
   void on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& message);
   // An admin HTTP command the proxy relays: run it as from the control socket, answer `reply`.
   void on_proxy_command(ProxyProcess& proxy, const proxy::ControlMessage& message);
+  void on_affinity_snapshot(ProxyProcess& proxy, const proxy::ControlMessage& message);
   void on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status);
   awaitable<void> restart_proxy(config::Duration delay);
   void push_membership();
@@ -98,6 +100,9 @@ class Master {
   std::uint64_t proxy_generation_ = 0;
   unsigned proxy_quick_exits_ = 0;
   std::map<std::uint32_t, std::uint64_t> retired_requests_;  // per slot, from exited proxies
+  // Sticky learn mode's pins between proxy generations; removes its files when the master ends.
+  AffinityHandover affinity_handover_;
+  std::uint64_t affinity_saves_ = 0;  // snapshots the accepting generation reported
 
   std::unique_ptr<RollingRestart> rollout_;
   std::string operation_;  // a config reload under way

@@ -117,8 +117,13 @@ std::string render_status_table(const json::object& status) {
     out += "no worker slots (this config fronts upstreams)\n";
     return out;
   }
+  // Sticky learn mode reports the sessions pinned to each slot: a column only then.
+  bool sessions = false;
+  for (const json::value& entry : slots->as_array())
+    sessions = sessions || (entry.is_object() && entry.as_object().contains("sessions"));
   std::vector<std::vector<std::string>> rows = {
       {"slot", "pid", "state", "gen", "uptime", "restarts", "cpu", "mem", "in-flight", "requests"}};
+  if (sessions) rows.front().push_back("sessions");
   for (const json::value& entry : slots->as_array()) {
     if (!entry.is_object()) continue;
     const json::object& s = entry.as_object();
@@ -130,6 +135,7 @@ std::string render_status_table(const json::object& status) {
          std::to_string(number(s, "restarts")), running ? percent(real(s, "cpu_percent")) : "-",
          running ? format_bytes(number(s, "rss_bytes")) : "-",
          std::to_string(number(s, "in_flight")), std::to_string(number(s, "requests"))});
+    if (sessions) rows.back().push_back(std::to_string(number(s, "sessions")));
   }
   out += render_rows(rows);
   for (const json::value& entry : slots->as_array()) {

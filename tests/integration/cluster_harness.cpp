@@ -20,8 +20,8 @@ std::string ClusterConfig::render() const {
     << "timeouts: { connect: 1s, drain: " << drain << " }\n"
     << "retries: " << retries << "\n"
     << "access_log: off\n"
-    << "workers:\n"
-    << "  command: [node, \"" << CORRAL_TEST_DATA << "/worker.js\"]\n"
+    << extra << "workers:\n"
+    << "  command: [node, \"" << CORRAL_TEST_DATA << "/" << script << "\"]\n"
     << "  count: " << count << "\n";
   if (!env.empty()) {
     y << "  env:\n";

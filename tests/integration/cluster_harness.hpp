@@ -33,6 +33,8 @@ struct ClusterConfig {
   std::string drain = "5s";
   std::string retries = "2";
   std::string extra_workers;  // more lines inside workers: (indented two spaces)
+  std::string script = "worker.js";  // the app in tests/integration/data each slot runs
+  std::string extra;                 // top-level lines (e.g. balance: and sticky:)
 
   std::string render() const;
 };

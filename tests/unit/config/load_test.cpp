@@ -162,10 +162,10 @@ TEST(LoadString, UnknownKeyInUpstream) {
 }
 
 TEST(LoadString, UnknownKeyFarFromAnyListsKnownKeys) {
-  expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\nsticky: 4\n"), 3, 1,
-                 "sticky",
+  expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\nplugins: 4\n"), 3, 1,
+                 "plugins",
                  "unknown key (known keys: listen, threads, admin, upstreams, workers, balance, "
-                 "timeouts, limits, health, retries, access_log)");
+                 "sticky, timeouts, limits, health, retries, access_log)");
 }
 
 TEST(LoadString, RepeatedKey) {
@@ -256,7 +256,7 @@ TEST(LoadString, UnknownBalance) {
       "balance", "unknown balance 'least_load'; did you mean 'least_loaded'?");
   expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\nbalance: random\n"),
                  3, 10, "balance",
-                 "unknown balance 'random' (expected round_robin or least_loaded)");
+                 "unknown balance 'random' (expected round_robin, least_loaded or sticky)");
 }
 
 TEST(LoadString, NullWhereValueExpectedPointsAtTheKey) {

@@ -46,6 +46,28 @@ TEST(StatusView, Table) {
             "slot 1: errored, last exit: exit code 1, 5 failure(s) in a row\n");
 }
 
+TEST(StatusView, SessionsColumnWithStickyLearnMode) {
+  auto status = boost::json::parse(R"({
+    "master": {"pid": 100, "uptime_ms": 1000, "config": "/c.yaml", "operation": ""},
+    "proxy": {"pid": 101, "generation": 1, "state": "ready", "uptime_ms": 1000,
+              "cpu_percent": 0, "rss_bytes": 1048576},
+    "slots": [
+      {"slot": 0, "pid": 200, "state": "ready", "generation": 1, "uptime_ms": 1000,
+       "restarts": 0, "cpu_percent": 0, "rss_bytes": 1048576, "in_flight": 0,
+       "requests": 10, "sessions": 7},
+      {"slot": 1, "pid": 201, "state": "ready", "generation": 1, "uptime_ms": 1000,
+       "restarts": 0, "cpu_percent": 0, "rss_bytes": 1048576, "in_flight": 0,
+       "requests": 12, "sessions": 5}
+    ]})")
+                    .as_object();
+  EXPECT_EQ(render_status_table(status),
+            "master  pid 100, up 1s, config /c.yaml\n"
+            "proxy   pid 101, generation 1, ready, up 1s, cpu 0.0%, mem 1.0 MiB\n"
+            "slot  pid  state  gen  uptime  restarts  cpu   mem      in-flight  requests  sessions\n"
+            "0     200  ready  1    1s      0         0.0%  1.0 MiB  0          10        7\n"
+            "1     201  ready  1    1s      0         0.0%  1.0 MiB  0          12        5\n");
+}
+
 TEST(StatusView, RunningOperationAndNoSlots) {
   auto status = boost::json::parse(R"({
     "master": {"pid": 100, "uptime_ms": 1000, "config": "/c.yaml",

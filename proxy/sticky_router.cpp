@@ -1,0 +1,239 @@
+#include "proxy/sticky_router.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "config/validate.hpp"
+#include "session/cookie.hpp"
+
+namespace corral::proxy {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using balancer::StickyOutcome;
+using balancer::StickyPick;
+
+long long unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The value of cookie `name` in the request's Cookie header(s), or nothing.
+std::optional<std::string_view> request_cookie(const http::request_header<>& request,
+                                               std::string_view name) {
+  for (auto [it, end] = request.equal_range(http::field::cookie); it != end; ++it)
+    if (auto v = session::find_cookie(it->value(), name)) return v;
+  return std::nullopt;
+}
+
+// The raw value of query parameter `name` in `target` ("/p?a=1&sid=x"), or empty.
+std::string_view query_parameter(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = target.substr(q + 1);
+  if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+StickyRouter::StickyRouter(const config::Sticky& config, session::AffinityTable* table,
+                           balancer::Balancer& balancer, std::size_t max_header_bytes)
+    : config_(config),
+      table_(table),
+      balancer_(balancer),
+      sticky_(dynamic_cast<balancer::Sticky*>(&balancer)) {
+  if (config_.mode == config::StickyMode::insert) {
+    auto key = config::insert_key(config_);
+    if (!key) throw std::invalid_argument("sticky: insert mode has no key");
+    cookie_.emplace(std::string_view(*key));
+    strip_buffer_.resize(max_header_bytes);
+  }
+}
+
+void StickyRouter::begin(http::request_header<>& request, std::string_view client_ip) {
+  key_ = {};
+  pin_.reset();
+  cookie_expiry_ = 0;
+  switch (config_.mode) {
+    case config::StickyMode::learn:
+      if (auto v = request_cookie(request, config_.cookie); v && !v->empty()) {
+        key_ = *v;
+        if (table_) pin_ = table_->lookup(key_, Clock::now());
+      }
+      break;
+    case config::StickyMode::insert:
+      if (auto v = request_cookie(request, session::affinity_cookie_name)) {
+        now_unix_ = unix_now();
+        auto check = cookie_->verify(*v, now_unix_);
+        if (check.status == session::AffinityCookieStatus::valid) {
+          pin_ = check.slot;
+          cookie_expiry_ = check.expiry_unix;
+        } else if (check.status != session::AffinityCookieStatus::expired) {
+          counters_.cookies_rejected.add();
+        }
+        strip_affinity_cookie(request);
+      }
+      break;
+    case config::StickyMode::hash:
+      key_ = hash_key(request, client_ip);
+      break;
+  }
+}
+
+std::string_view StickyRouter::hash_key(const http::request_header<>& request,
+                                        std::string_view client_ip) const {
+  switch (config_.key_source) {
+    case config::StickyKeySource::cookie:
+      return request_cookie(request, config_.cookie).value_or(std::string_view{});
+    case config::StickyKeySource::header: {
+      auto it = request.find(config_.key_name);
+      return it == request.end() ? std::string_view{} : std::string_view(it->value());
+    }
+    case config::StickyKeySource::query:
+      return query_parameter(request.target(), config_.key_name);
+    case config::StickyKeySource::client_ip:
+      return client_ip;
+  }
+  return {};
+}
+
+void StickyRouter::strip_affinity_cookie(http::request_header<>& request) {
+  const auto name = session::affinity_cookie_name;
+  auto range = request.equal_range(http::field::cookie);
+  if (std::next(range.first) == range.second) {
+    // One Cookie header, the usual case.
+    std::string_view value = range.first->value();
+    auto stripped = session::strip_cookie(value, name, strip_buffer_);
+    if (!stripped || stripped->empty()) {
+      request.erase(http::field::cookie);
+    } else if (stripped->size() != value.size()) {
+      request.set(http::field::cookie, *stripped);  // copies before the old value goes
+    }
+    return;
+  }
+  // Several Cookie headers: rebuild them in order without ours.
+  std::vector<std::string> kept;
+  for (auto it = range.first; it != range.second; ++it) {
+    auto stripped = session::strip_cookie(it->value(), name, strip_buffer_);
+    if (stripped && !stripped->empty()) kept.emplace_back(*stripped);
+  }
+  request.erase(http::field::cookie);
+  for (const auto& v : kept) request.insert(http::field::cookie, v);
+}
+
+StickyPick StickyRouter::pick(balancer::RequestView& view) {
+  view.affinity_key = key_;
+  view.affinity_slot = pin_;
+  StickyPick p;
+  if (sticky_) {
+    p = sticky_->pick_with_hint(view, pin_);
+  } else {
+    // Hash mode: the key decides; a key-less request is placed by the fallback.
+    p = {balancer_.pick(view), key_.empty() ? StickyOutcome::miss : StickyOutcome::hit};
+  }
+  switch (p.outcome) {
+    case StickyOutcome::hit:
+      counters_.hits.add();
+      break;
+    case StickyOutcome::miss:
+      counters_.misses.add();
+      break;
+    case StickyOutcome::rehomed:
+      counters_.rehomed.add();
+      break;
+    case StickyOutcome::unavailable:
+      if (config_.on_unavailable == config::OnUnavailable::strict)
+        counters_.strict_rejections.add();
+      break;
+  }
+  return p;
+}
+
+StickyPick StickyRouter::pick_after_hold(balancer::RequestView& view) {
+  view.affinity_slot = pin_;
+  StickyPick p = sticky_->pick_with_hint(view, pin_, balancer::OnUnavailable::failover);
+  if (p.outcome == StickyOutcome::hit) counters_.hits.add();
+  if (p.outcome == StickyOutcome::rehomed) counters_.rehomed.add();
+  return p;
+}
+
+bool StickyRouter::pin_can_serve(const balancer::RequestView& view) const {
+  return sticky_ && pin_ && sticky_->can_serve(view, *pin_);
+}
+
+bool StickyRouter::try_hold() {
+  if (held_ >= max_held) return false;
+  ++held_;
+  counters_.held.add();
+  return true;
+}
+
+void StickyRouter::end_hold(bool served) {
+  --held_;
+  if (served) counters_.hold_served.add();
+}
+
+void StickyRouter::on_response(http::response_header<>& response, balancer::SlotId slot,
+                               StickyOutcome outcome, bool secure) {
+  switch (config_.mode) {
+    case config::StickyMode::learn:
+      learn_from(response, slot, outcome);
+      break;
+    case config::StickyMode::insert: {
+      if (outcome == StickyOutcome::hit) {
+        if (now_unix_ == 0) now_unix_ = unix_now();
+        if (!session::AffinityCookie::needs_refresh(
+                cookie_expiry_, now_unix_,
+                std::chrono::duration_cast<std::chrono::seconds>(config_.max_age)))
+          break;
+      } else {
+        now_unix_ = unix_now();
+      }
+      auto text = cookie_->set_cookie(
+          slot, now_unix_, std::chrono::duration_cast<std::chrono::seconds>(config_.max_age),
+          secure);
+      response.insert(http::field::set_cookie, text.view());
+      counters_.cookies_issued.add();
+      break;
+    }
+    case config::StickyMode::hash:
+      break;
+  }
+  now_unix_ = 0;
+}
+
+void StickyRouter::learn_from(const http::response_header<>& response, balancer::SlotId slot,
+                              StickyOutcome outcome) {
+  if (!table_) return;
+  bool named = false;
+  long long now_unix = 0;
+  for (auto [it, end] = response.equal_range(http::field::set_cookie); it != end; ++it) {
+    if (now_unix == 0) now_unix = unix_now();
+    auto c = session::parse_set_cookie(it->value(), now_unix);
+    if (!c || c->name != config_.cookie) continue;
+    named = true;
+    if (c->deletes) {
+      // Logout or expiry: the session the request named is over.
+      if (!key_.empty()) table_->forget(key_);
+    } else if (!c->value.empty()) {
+      table_->learn(c->value, slot, Clock::now());
+    }
+  }
+  // A session placed anew keeps its cookie: pin it where it landed. Only keys that were in the
+  // table are re-learned, so clients cannot grow it with invented values.
+  if (!named && outcome == StickyOutcome::rehomed && !key_.empty())
+    table_->learn(key_, slot, Clock::now());
+}
+
+}  // namespace corral::proxy

@@ -1,0 +1,98 @@
+#pragma once
+// The sticky-session decisions of one proxy thread, per request: which slot a request's session
+// is pinned to, and what a response teaches (learn mode) or must carry (insert mode).
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "balancer/balancer.hpp"
+#include "balancer/sticky.hpp"
+#include "config/config.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/counter.hpp"
+#include "session/affinity_cookie.hpp"
+#include "session/affinity_table.hpp"
+
+namespace corral::proxy {
+
+// What the router counted on this thread; the admin listener sums the threads.
+struct StickyRouterCounters {
+  Counter hits;         // the pin was honoured
+  Counter misses;       // no pin (new session, unknown or invalid key): the fallback placed it
+  Counter rehomed;      // the pinned slot could not serve: placed anew (and re-learned)
+  Counter held;         // requests that waited for their pinned slot (on_unavailable: hold)
+  Counter hold_served;  // ... and were then served by it
+  Counter strict_rejections;  // answered 503 (on_unavailable: strict)
+  Counter cookies_issued;     // insert mode: Set-Cookie corral_affinity sent
+  Counter cookies_rejected;   // insert mode: a corral_affinity that was forged or malformed
+};
+
+// Per request: begin() reads the session key and its pin, pick() asks the thread's balancer,
+// on_response() learns or forgets (learn mode) or issues corral's cookie (insert mode).
+// Stickiness is decided for every request, so one keep-alive connection can carry several
+// users. Nothing here allocates on the common path; the views it keeps point into the request
+// header, which outlives the request's exchange.
+//
+// Learn mode reads the AffinityTable that all threads share; insert mode signs with a per-thread
+// AffinityCookie; hash mode only hands the key to the ConsistentHash balancer.
+class StickyRouter {
+ public:
+  // `table` is the proxy's affinity table (learn mode), `balancer` the thread's own (a Sticky in
+  // learn and insert modes, a ConsistentHash in hash mode). Throws std::invalid_argument when
+  // insert mode has no usable key (config::validate reports that first).
+  StickyRouter(const config::Sticky& config, session::AffinityTable* table,
+               balancer::Balancer& balancer, std::size_t max_header_bytes);
+
+  // Reads the request's key and pin; in insert mode removes corral_affinity from the Cookie
+  // header(s), so the app never sees it. Once per request, after rewrite_request.
+  void begin(http::request_header<>& request, std::string_view client_ip);
+
+  // The slot for one try: fills the view's key and pin and asks the balancer. Counts the
+  // outcome; `unavailable` (hold or strict) leaves the choice to the caller.
+  balancer::StickyPick pick(balancer::RequestView& view);
+  // After a hold: the pinned slot if it can serve now, else placed anew.
+  balancer::StickyPick pick_after_hold(balancer::RequestView& view);
+  // Whether the request's pinned slot could serve it now (for a hold's wait).
+  bool pin_can_serve(const balancer::RequestView& view) const;
+
+  // After the response header from `slot` arrived (before it is forwarded).
+  void on_response(http::response_header<>& response, balancer::SlotId slot,
+                   balancer::StickyOutcome outcome, bool secure);
+
+  // A hold takes a place in this thread's bounded queue; false when it is full.
+  bool try_hold();
+  void end_hold(bool served);
+
+  config::OnUnavailable on_unavailable() const { return config_.on_unavailable; }
+  std::chrono::milliseconds hold_timeout() const { return config_.hold_timeout; }
+  const StickyRouterCounters& counters() const { return counters_; }
+
+  // At most this many requests of one thread wait for their slot at once; later ones fail over.
+  static constexpr std::size_t max_held = 1024;
+
+ private:
+  std::string_view hash_key(const http::request_header<>& request,
+                            std::string_view client_ip) const;
+  void strip_affinity_cookie(http::request_header<>& request);
+  void learn_from(const http::response_header<>& response, balancer::SlotId slot,
+                  balancer::StickyOutcome outcome);
+
+  const config::Sticky& config_;
+  session::AffinityTable* table_;
+  balancer::Balancer& balancer_;
+  balancer::Sticky* sticky_;  // null in hash mode
+  std::optional<session::AffinityCookie> cookie_;
+  std::vector<char> strip_buffer_;
+  StickyRouterCounters counters_;
+  std::size_t held_ = 0;
+
+  // The current request.
+  std::string_view key_;
+  std::optional<balancer::SlotId> pin_;
+  long long cookie_expiry_ = 0;  // insert: the valid cookie's expiry, 0 when none
+  long long now_unix_ = 0;
+};
+
+}  // namespace corral::proxy

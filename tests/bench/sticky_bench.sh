@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# Side-by-side sticky-session benchmark, one interleaved invocation on loopback:
+#   corral balance: round_robin (the reference), corral sticky learn, corral sticky insert, and
+#   HAProxy `cookie SRV insert indirect nocache`, each a one-thread proxy in front of the same two
+#   nginx backends. /login on a backend sets `connect.sid` (a new value each time), / answers "ok".
+# Before the runs, SESSIONS logins through each proxy collect the cookies a browser would hold
+# (the app's connect.sid, plus corral_affinity or SRV); wrk then sends every request with one of
+# those sessions' Cookie header, rotating over them, so every sticky request carries a pin.
+# Prints requests/s per target and the ratios the sticky issue sets targets for:
+# sticky >= 0.95x corral round-robin, and >= 1.0x HAProxy sticky.
+#
+#   tests/bench/sticky_bench.sh             # 3 rounds x 8 s at c=64
+#   QUICK=1 tests/bench/sticky_bench.sh     # 1 round x 3 s
+#
+# Knobs (environment):
+#   ROUNDS=3 DURATION=8 WARMUP=2 CONNS="64" SESSIONS=1000
+#   CORRAL=path       the corral binary (default: build/corral under the repository root)
+#   SERVER_CPU=0 CLIENT_CPU=1   backends and proxy on SERVER_CPU, wrk on CLIENT_CPU
+#   SAVE=dir          where the table and raw figures are written (default tests/bench/out)
+#   KEEP=1            keep the temporary directory
+# The process, port and wrk helpers follow tests/bench/proxy_bench.sh (see its README entry).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
+if [[ ${QUICK:-0} == 1 ]]; then
+  : "${ROUNDS:=1}" "${DURATION:=3}" "${WARMUP:=1}"
+fi
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8}
+DURATION=${DURATION%s}
+WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP%s}
+CONNS=${CONNS:-64}
+SESSIONS=${SESSIONS:-1000}
+CORRAL=${CORRAL:-$ROOT/build/corral}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+SAVE=${SAVE:-$ROOT/tests/bench/out}
+KEEP=${KEEP:-0}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "sticky_bench: $*"; exit 1; }
+
+for tool in wrk taskset curl ss awk nginx; do
+  command -v "$tool" >/dev/null || die "$tool is required (apt-get install wrk util-linux curl iproute2 nginx-light)"
+done
+[[ -x $CORRAL ]] || die "no corral binary at $CORRAL (build it, or set CORRAL=path)"
+HAVE_HAPROXY=1
+command -v haproxy >/dev/null || { log "sticky_bench: haproxy not installed, skipping it"; HAVE_HAPROXY=0; }
+((SESSIONS >= 1)) || die "SESSIONS must be at least 1"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sticky_bench.XXXXXX")
+STATUS=fail
+PIDS=()
+LAST_PID=
+
+descendants() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null || true); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL it and any descendant left. By pid only.
+stop_pid() {
+  local pid=$1 kids i
+  kids=$(descendants "$pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) == Z ]] && break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
+}
+
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" || true; done
+  if [[ $KEEP == 1 || $STATUS != ok ]]; then log "sticky_bench: files kept in $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start_bg() {  # LOGFILE CMD...
+  local logfile=$1
+  shift
+  "$@" >"$logfile" 2>&1 </dev/null &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+USED_PORTS=" "
+PORT=
+free_port() {  # below the ephemeral range, not in use, not handed out before
+  local lo p i
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  for ((i = 0; i < 500; i++)); do
+    p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+    [[ $USED_PORTS == *" $p "* ]] && continue
+    if [[ -z $(ss -Htan "sport = :$p" 2>/dev/null) ]]; then
+      USED_PORTS+="$p "
+      PORT=$p
+      return 0
+    fi
+  done
+  die "no free loopback port found"
+}
+
+wait_http() {  # NAME PID PORT LOGFILE: until / answers "ok"
+  local i body
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$2" 2>/dev/null || { tail -n 20 "$4" >&2; die "$1 exited during start-up"; }
+    body=$(curl -s --max-time 1 "http://127.0.0.1:$3/" 2>/dev/null || true)
+    [[ $body == ok ]] && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$4" >&2
+  die "$1 does not answer on 127.0.0.1:$3"
+}
+
+if (($(nproc) < 2)); then SERVER_CPU=0; CLIENT_CPU=0; fi
+SRV=(taskset -c "$SERVER_CPU")
+CLI=(taskset -c "$CLIENT_CPU")
+
+start_backend() {  # NAME PORT
+  local dir=$TMP/$1
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:$2 backlog=4096;
+    location /login { add_header Set-Cookie "connect.sid=s%3A\$request_id; Path=/; HttpOnly" always; return 200 "ok"; }
+    location / { return 200 "ok"; }
+  }
+}
+EOF
+  start_bg "$dir/stderr.log" "${SRV[@]}" nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf"
+}
+
+start_corral() {  # NAME PORT BALANCE-LINES
+  local dir=$TMP/$1
+  mkdir -p "$dir"
+  free_port
+  cat >"$dir/corral.yaml" <<EOF
+listen: ["127.0.0.1:$2"]
+threads: 1
+admin: 127.0.0.1:$PORT
+upstreams:
+  - { address: 127.0.0.1:$B1_PORT }
+  - { address: 127.0.0.1:$B2_PORT }
+access_log: off
+timeouts: { idle: 300s, drain: 5s }
+$3
+EOF
+  start_bg "$dir/stderr.log" "${SRV[@]}" "$CORRAL" run -c "$dir/corral.yaml"
+  wait_http "$1" "$LAST_PID" "$2" "$dir/stderr.log"
+}
+
+start_haproxy() {  # NAME PORT
+  local dir=$TMP/$1
+  mkdir -p "$dir"
+  cat >"$dir/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 300s
+    timeout server 60s
+    timeout http-keep-alive 300s
+    option http-keep-alive
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$2
+    default_backend be
+backend be
+    balance roundrobin
+    cookie SRV insert indirect nocache
+    server b1 127.0.0.1:$B1_PORT cookie b1
+    server b2 127.0.0.1:$B2_PORT cookie b2
+EOF
+  start_bg "$dir/stderr.log" "${SRV[@]}" haproxy -db -f "$dir/haproxy.cfg"
+  wait_http "$1" "$LAST_PID" "$2" "$dir/stderr.log"
+}
+
+# collect_sessions PORT FILE: SESSIONS logins through the proxy; one Cookie header value per
+# line, made of every name=value the login response set (what a browser would send back).
+collect_sessions() {
+  local urls=() i
+  for ((i = 0; i < SESSIONS; i++)); do urls+=("http://127.0.0.1:$1/login"); done
+  curl -s -o /dev/null -D - "${urls[@]}" | tr -d '\r' | awk '
+    tolower($0) ~ /^set-cookie:/ { sub(/^[^:]*: */, ""); sub(/;.*/, ""); c = c (c == "" ? "" : "; ") $0 }
+    /^$/ { if (c != "") print c; c = "" }
+    END { if (c != "") print c }' >"$2"
+  local got
+  got=$(wc -l <"$2")
+  ((got == SESSIONS)) || die "collected $got of $SESSIONS sessions through port $1"
+}
+
+cat >"$TMP/sessions.lua" <<'EOF'
+-- Each request carries the Cookie header of the next session in the file, round robin.
+local cookies, n, i = {}, 0, 0
+for line in io.lines(os.getenv("SESSIONS_FILE")) do n = n + 1; cookies[n] = line end
+request = function()
+  i = i % n + 1
+  return wrk.format(nil, nil, { ["Cookie"] = cookies[i] })
+end
+EOF
+
+run_wrk() {  # PORT CONNS SECONDS SESSIONS_FILE OUTFILE
+  SESSIONS_FILE=$4 "${CLI[@]}" wrk -t1 -c"$2" -d"$3"s --latency --timeout 10s -s "$TMP/sessions.lua" \
+    "http://127.0.0.1:$1/" >"$5" 2>&1 || true
+}
+
+parse_wrk() {  # OUTFILE -> "rps p99_ms errors"
+  awk '
+    function ms(v,   n, u) {
+      n = v; sub(/[a-z]+$/, "", n); u = substr(v, length(n) + 1)
+      if (u == "us") return n / 1000; if (u == "ms") return n + 0; if (u == "s") return n * 1000; return -1
+    }
+    /^ +99%/ { p99 = ms($2) }
+    /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx or 3xx responses:/ { non = $NF }
+    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
+    END { if (rps == "") { print "NA NA NA"; exit } printf "%.2f %.3f %d\n", rps, p99, non + sock }' "$1"
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+free_port; B1_PORT=$PORT
+free_port; B2_PORT=$PORT
+start_backend backend1 "$B1_PORT"
+start_backend backend2 "$B2_PORT"
+sleep 0.5
+
+declare -A PORT_OF
+TARGETS=(rr learn insert)
+free_port; PORT_OF[rr]=$PORT
+start_corral rr "${PORT_OF[rr]}" "balance: round_robin"
+free_port; PORT_OF[learn]=$PORT
+start_corral learn "${PORT_OF[learn]}" "balance: sticky
+sticky: { cookie: connect.sid, mode: learn, fallback: round_robin }"
+free_port; PORT_OF[insert]=$PORT
+start_corral insert "${PORT_OF[insert]}" "balance: sticky
+sticky: { mode: insert, key: \"sticky-bench-key-0123456789abcdef\", fallback: round_robin }"
+if ((HAVE_HAPROXY)); then
+  free_port; PORT_OF[haproxy]=$PORT
+  start_haproxy haproxy "${PORT_OF[haproxy]}"
+  TARGETS+=(haproxy)
+fi
+
+for t in "${TARGETS[@]}"; do collect_sessions "${PORT_OF[$t]}" "$TMP/sessions-$t.txt"; done
+log "sticky_bench: $SESSIONS sessions per target; e.g. learn: $(head -n 1 "$TMP/sessions-learn.txt"), insert: $(head -n 1 "$TMP/sessions-insert.txt")"
+
+RESULTS=$TMP/results.tsv
+: >"$RESULTS"
+for c in $CONNS; do
+  for t in "${TARGETS[@]}"; do
+    ((WARMUP > 0)) && run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/sessions-$t.txt" "$TMP/warmup-$t.txt"
+  done
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for t in "${TARGETS[@]}"; do
+      out=$TMP/wrk-$t-c$c-r$r.txt
+      run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$TMP/sessions-$t.txt" "$out"
+      read -r rps p99 errors < <(parse_wrk "$out")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p99" "$errors" >>"$RESULTS"
+      log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p99 %7s ms  errors %s' "$c" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$errors")"
+    done
+  done
+done
+
+# The learn proxy's own account of its table after the runs.
+learn_admin=$(sed -n 's/^admin: 127.0.0.1:\([0-9]*\)/\1/p' "$TMP/learn/corral.yaml")
+TABLE=$(curl -s "http://127.0.0.1:$learn_admin/metrics" | awk '
+  /^corral_sticky_table_entries / { e = $2 } /^corral_sticky_table_bytes / { b = $2 }
+  /^corral_sticky_hits_total / { h = $2 } /^corral_sticky_misses_total / { m = $2 }
+  END { printf "%d entries, %d bytes, %d hits, %d misses", e, b, h, m }')
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+report() {
+  echo "## sticky_bench $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
+  echo "- load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
+  echo "- backends + proxy on core $SERVER_CPU, wrk -t1 on core $CLIENT_CPU; $ROUNDS interleaved round(s) x ${DURATION}s, c=$CONNS"
+  echo "- $SESSIONS sessions per target, each request with one session's cookies (rotating)"
+  echo "- corral learn table after the runs: $TABLE"
+  echo
+  awk -F'\t' -v targets="${TARGETS[*]}" '
+    function sortn(a, n,   i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
+    function med(c, t, col,   n, a, i) { n = cnt[c, t]; if (!n) return 0; for (i = 1; i <= n; i++) a[i] = v[c, t, i, col]; sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function name(t) {
+      if (t == "rr") return "corral round_robin (reference)"; if (t == "learn") return "corral sticky learn"
+      if (t == "insert") return "corral sticky insert"; if (t == "haproxy") return "HAProxy cookie SRV insert"; return t
+    }
+    function ratio(c, a, b) { return cnt[c, a] && cnt[c, b] && med(c, b, 4) > 0 ? sprintf("%.2fx", med(c, a, 4) / med(c, b, 4)) : "n/a" }
+    $4 != "NA" { k = ++cnt[$1, $2]; v[$1, $2, k, 4] = $4; v[$1, $2, k, 5] = $5; err[$1, $2] += $6 }
+    END {
+      nt = split(targets, T, " ")
+      print "| c | target | req/s (median) | p99 ms (median) | errors |"
+      print "|---|---|---|---|---|"
+      for (key in cnt) { split(key, kk, SUBSEP); cs[kk[1]] = 1 }
+      for (c in cs) {
+        for (ti = 1; ti <= nt; ti++) printf "| %s | %s | %.0f | %.2f | %d |\n", c, name(T[ti]), med(c, T[ti], 4), med(c, T[ti], 5), err[c, T[ti]]
+        printf "\nc=%s ratios: learn / round_robin %s, insert / round_robin %s, learn / HAProxy %s, insert / HAProxy %s\n\n", c,
+          ratio(c, "learn", "rr"), ratio(c, "insert", "rr"), ratio(c, "learn", "haproxy"), ratio(c, "insert", "haproxy")
+      }
+    }' "$RESULTS"
+}
+
+REPORT=$TMP/report.md
+report >"$REPORT"
+echo
+cat "$REPORT"
+mkdir -p "$SAVE"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+cp "$REPORT" "$SAVE/sticky-$stamp.md"
+cp "$RESULTS" "$SAVE/sticky-$stamp.tsv"
+STATUS=ok

@@ -1,0 +1,166 @@
+// The sticky: section and balance: sticky, as loaded and validated.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "config/load.hpp"
+#include "config/validate.hpp"
+
+namespace corral::config {
+namespace {
+
+std::vector<std::string> lines_of(const LoadResult& result) {
+  std::vector<std::string> lines;
+  for (const Problem& problem : result.problems) lines.push_back(problem.to_string());
+  return lines;
+}
+
+std::string with(std::string_view tail) {
+  return "listen: 127.0.0.1:8080\nupstreams: [127.0.0.1:3000, 127.0.0.1:3001]\n" +
+         std::string(tail);
+}
+
+Config loads(std::string_view tail) {
+  LoadResult result = load_string(with(tail), "c.yaml");
+  EXPECT_TRUE(result.problems.empty()) << ::testing::PrintToString(lines_of(result));
+  return result.config.value_or(Config{});
+}
+
+// The one problem loading gives, as text.
+std::string only_problem(std::string_view tail) {
+  LoadResult result = load_string(with(tail), "c.yaml");
+  EXPECT_FALSE(result.config);
+  EXPECT_EQ(result.problems.size(), 1u) << ::testing::PrintToString(lines_of(result));
+  return result.problems.empty() ? std::string() : result.problems.front().to_string();
+}
+
+TEST(StickyConfig, FullLearnSection) {
+  Config c = loads(R"(balance: sticky
+sticky:
+  cookie: connect.sid
+  mode: learn
+  fallback: round_robin
+  on_unavailable: hold
+  hold_timeout: 3s
+  idle_ttl: 10m
+  max_entries: 5000
+)");
+  EXPECT_EQ(c.balance, Balance::sticky);
+  ASSERT_TRUE(c.sticky);
+  EXPECT_EQ(c.sticky->cookie, "connect.sid");
+  EXPECT_EQ(c.sticky->mode, StickyMode::learn);
+  EXPECT_EQ(c.sticky->fallback, Balance::round_robin);
+  EXPECT_EQ(c.sticky->on_unavailable, OnUnavailable::hold);
+  EXPECT_EQ(c.sticky->hold_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(c.sticky->idle_ttl, std::chrono::minutes(10));
+  EXPECT_EQ(c.sticky->max_entries, 5000u);
+  EXPECT_EQ(c.sticky->key_source, StickyKeySource::cookie);
+}
+
+TEST(StickyConfig, Defaults) {
+  Config c = loads("balance: sticky\nsticky: { cookie: sid }\n");
+  ASSERT_TRUE(c.sticky);
+  EXPECT_EQ(c.sticky->mode, StickyMode::learn);
+  EXPECT_EQ(c.sticky->fallback, Balance::least_loaded);
+  EXPECT_EQ(c.sticky->on_unavailable, OnUnavailable::failover);
+  EXPECT_EQ(c.sticky->hold_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(c.sticky->idle_ttl, std::chrono::minutes(30));
+  EXPECT_EQ(c.sticky->max_entries, 1'000'000u);
+  EXPECT_EQ(c.sticky->max_age, std::chrono::hours(24));
+  EXPECT_EQ(c.sticky->balance_factor, 0u);
+}
+
+TEST(StickyConfig, InsertWithKeyAndKeyEnv) {
+  Config c =
+      loads("balance: sticky\nsticky: { mode: insert, key: 0123456789abcdef0123, max_age: 1h }\n");
+  EXPECT_EQ(c.sticky->mode, StickyMode::insert);
+  EXPECT_EQ(insert_key(*c.sticky), "0123456789abcdef0123");
+  EXPECT_EQ(c.sticky->max_age, std::chrono::hours(1));
+
+  ::setenv("CORRAL_TEST_STICKY_KEY", "a-key-of-at-least-16-bytes", 1);
+  c = loads("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n");
+  EXPECT_EQ(insert_key(*c.sticky), "a-key-of-at-least-16-bytes");
+  ::setenv("CORRAL_TEST_STICKY_KEY", "short", 1);
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n"),
+      "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY holds fewer than 16 "
+      "bytes (32 random bytes are best)");
+  ::unsetenv("CORRAL_TEST_STICKY_KEY");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky: { mode: insert, key_env: CORRAL_TEST_STICKY_KEY }\n"),
+      "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY is not set");
+}
+
+TEST(StickyConfig, HashKeySources) {
+  Config c = loads(
+      "balance: sticky\nsticky: { mode: hash, header: Authorization, balance_factor: 125 }\n");
+  EXPECT_EQ(c.sticky->key_source, StickyKeySource::header);
+  EXPECT_EQ(c.sticky->key_name, "Authorization");
+  EXPECT_EQ(c.sticky->balance_factor, 125u);
+  c = loads("balance: sticky\nsticky: { mode: hash, query: sid }\n");
+  EXPECT_EQ(c.sticky->key_source, StickyKeySource::query);
+  EXPECT_EQ(c.sticky->key_name, "sid");
+  c = loads("balance: sticky\nsticky: { mode: hash, client_ip: true }\n");
+  EXPECT_EQ(c.sticky->key_source, StickyKeySource::client_ip);
+  c = loads("balance: sticky\nsticky: { mode: hash, cookie: sid }\n");
+  EXPECT_EQ(c.sticky->key_source, StickyKeySource::cookie);
+}
+
+TEST(StickyConfig, StickyWithoutSectionIsAnError) {
+  EXPECT_EQ(only_problem("balance: sticky\n"),
+            "c.yaml:3:10: balance: balance: sticky needs a sticky: section, at least { cookie: "
+            "NAME } (the app's session cookie) or { mode: insert, key_env: VAR }");
+}
+
+TEST(StickyConfig, SectionWithoutStickyBalanceIsAnError) {
+  EXPECT_EQ(only_problem("balance: least_loaded\nsticky: { cookie: sid }\n"),
+            "c.yaml:4:9: sticky: a sticky: section needs balance: sticky (or remove the section)");
+  EXPECT_EQ(only_problem("sticky: { cookie: sid }\n"),
+            "c.yaml:3:9: sticky: a sticky: section needs balance: sticky (or remove the section)");
+}
+
+TEST(StickyConfig, ValueErrorsWithPositions) {
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  mode: lern\n"),
+            "c.yaml:6:9: sticky.mode: unknown value 'lern'; did you mean 'learn'?");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  on_unavailable: wait\n"),
+            "c.yaml:6:19: sticky.on_unavailable: unknown value 'wait' (expected one of failover, "
+            "hold, strict)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  fallback: sticky\n"),
+            "c.yaml:6:13: sticky.fallback: unknown value 'sticky' (expected one of round_robin, "
+            "least_loaded)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  hold_timeout: 2\n"),
+            "c.yaml:6:17: sticky.hold_timeout: '2' has no unit; write 2s or 2ms");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  cokie: x\n"),
+            "c.yaml:6:3: sticky.cokie: unknown key; did you mean 'cookie'?");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  max_entries: 0\n"),
+            "c.yaml:6:16: sticky.max_entries: must be at least 1");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky:\n  mode: hash\n  cookie: sid\n  balance_factor: 50\n"),
+      "c.yaml:7:19: sticky.balance_factor: must be 0 (off) or a percentage from 100 to 1000, got "
+      "50");
+}
+
+TEST(StickyConfig, RulesBetweenKeys) {
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky: { mode: learn }\n"),
+      "c.yaml:4:9: sticky.cookie: the app's session cookie is required, e.g. cookie: connect.sid");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky: { cookie: sid, header: Authorization }\n"),
+            "c.yaml:4:32: sticky.header: header, query and client_ip keys need mode: hash (learn "
+            "mode learns from the app's Set-Cookie, insert mode uses its own cookie)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: hash, header: A, query: b }\n"),
+            "c.yaml:4:41: sticky.query: only one of header, query and client_ip may be given");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky: { cookie: \"a b\" }\n"),
+            "c.yaml:4:19: sticky.cookie: not a cookie name: 'a b'");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert }\n"),
+            "c.yaml:4:9: sticky.key: insert mode signs its cookie: give key (at least 16 bytes; "
+            "${VAR} works) or key_env (the name of a variable that holds it), the same on every "
+            "corral instance");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert, key: short }\n"),
+            "c.yaml:4:30: sticky.key: at least 16 bytes are needed (32 random bytes are best)");
+  EXPECT_EQ(
+      only_problem(
+          "balance: sticky\nsticky: { cookie: sid, on_unavailable: hold, hold_timeout: 0s }\n"),
+      "c.yaml:4:60: sticky.hold_timeout: must be more than 0");
+}
+
+}  // namespace
+}  // namespace corral::config
