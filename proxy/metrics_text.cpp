@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "proxy/proxy_thread.hpp"
+#include "proxy/session_metrics.hpp"
 
 namespace corral::proxy {
 
@@ -83,6 +84,7 @@ std::string render_metrics(const SharedState& shared,
   global("corral_connections_open", "gauge", "Client connections open.",
          shared.open_connections.load(std::memory_order_relaxed));
   global("corral_draining", "gauge", "1 while the proxy drains.", shared.draining.load() ? 1 : 0);
+  append_session_metrics(out, threads);
   return out;
 }
 

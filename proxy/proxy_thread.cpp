@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/shared_session.hpp"
+
 namespace corral::proxy {
 
 ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
@@ -14,6 +16,10 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
+  if (s.cfg.sessions) {
+    sessions = std::make_unique<session::SessionStore>(ioc, *s.cfg.sessions,
+                                                       redis_connect_host(s.cfg.sessions->redis));
+  }
 }
 
 void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done) {
@@ -33,6 +39,7 @@ ProxyThread::~ProxyThread() {
   join();
   acceptors_.clear();
   pool.clear();
+  sessions.reset();  // its sockets and timers belong to the io_context
   ioc_holder_.reset();
 }
 
@@ -44,6 +51,7 @@ void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::
 
 void ProxyThread::start() {
   if (access_log.enabled()) asio::co_spawn(ioc, flush_loop(), asio::detached);
+  if (sessions) asio::post(ioc, [this] { sessions->start(); });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(ioc);
     ioc.run();

@@ -15,6 +15,7 @@
 #include "proxy/listen_socket.hpp"
 #include "proxy/metrics_text.hpp"
 #include "proxy/proxy_thread.hpp"
+#include "proxy/session_metrics.hpp"
 #include "proxy/shared_state.hpp"
 #include "proxy/upstream_prober.hpp"
 
@@ -250,6 +251,11 @@ awaitable<void> Server::wait_drained() {
   control_.stop();
 }
 
+bool Server::sessions_fail_closed() const {
+  const auto& s = shared_->cfg.sessions;
+  return s && s->on_store_down == config::StoreDown::fail_closed;
+}
+
 AdminResponse Server::handle_admin(const AdminRequest& req) {
   auto target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -260,6 +266,9 @@ AdminResponse Server::handle_admin(const AdminRequest& req) {
     if (shared_->draining.load()) return text_response(req, http::status::service_unavailable, "draining\n");
     if (shared_->slots.usable_count() == 0)
       return text_response(req, http::status::service_unavailable, "no upstream usable\n");
+    // fail_open serves without the store, so only fail_closed makes it a condition of readiness.
+    if (sessions_fail_closed() && !session_store_up(threads_))
+      return text_response(req, http::status::service_unavailable, "session store down\n");
     return text_response(req, http::status::ok, "ready\n");
   }
   if (target == "/metrics")

@@ -30,6 +30,7 @@ class Server {
 
  private:
   AdminResponse handle_admin(const AdminRequest& req);
+  bool sessions_fail_closed() const;
   void on_control(const ControlMessage& m);
   void apply_membership(const std::vector<SlotMembership>& slots);
   void start_threads();
