@@ -226,12 +226,15 @@ awaitable<bool> DownstreamSession::handle_request() {
   bool keep = true;
   bool refused = false;
   session_ = {};
-  if (t_.sessions &&
-      co_await load_session(*t_.sessions, req, session_) == SessionStep::store_down &&
-      t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
-    co_await send_error(http::status::service_unavailable, "session store unavailable", false);
-    keep = req_->is_done();
-    refused = true;
+  // No co_await inside && or ?: here: GCC evaluates such operands out of turn.
+  if (t_.sessions) {
+    auto step = co_await load_session(*t_.sessions, req, session_);
+    if (step == SessionStep::store_down &&
+        t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
+      co_await send_error(http::status::service_unavailable, "session store unavailable", false);
+      keep = req_->is_done();
+      refused = true;
+    }
   }
 
   std::array<balancer::SlotId, 8> tried{};
@@ -430,12 +433,14 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   auto& res = res_->get();
   bool switching = res.result() == http::status::switching_protocols && upgrade;
   bool upstream_reusable = res.keep_alive() && !switching;
-  if (t_.sessions &&
-      co_await apply_session_answer(*t_.sessions, res, session_, false) == SessionStep::store_down &&
-      t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
-    // The app's answer depends on a session change that could not be stored: not sent.
-    co_await send_error(http::status::service_unavailable, "session store unavailable", true);
-    co_return false;
+  if (t_.sessions) {
+    auto step = co_await apply_session_answer(*t_.sessions, res, session_, false);
+    if (step == SessionStep::store_down &&
+        t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
+      // The app's answer depends on a session change that could not be stored: not sent.
+      co_await send_error(http::status::service_unavailable, "session store unavailable", true);
+      co_return false;
+    }
   }
   rewrite_response(res, switching);
   status_ = res.result_int();
