@@ -114,6 +114,30 @@ struct Workers {
   WorkerRestart restart;
 };
 
+// Where the shared session store lives, from sessions.redis.
+struct RedisTarget {
+  bool tls = false;  // rediss://
+  std::string host;  // without brackets for IPv6
+  std::uint16_t port = 6379;
+  std::string user;      // empty: AUTH with the password alone (or no AUTH)
+  std::string password;  // empty: no AUTH
+  unsigned db = 0;       // SELECT on connect when not 0
+};
+
+// What a request gets while the session store cannot answer in time.
+enum class StoreDown { fail_closed, fail_open };
+
+// Shared-state mode: sessions kept in Redis by corral, handed to whichever worker serves.
+struct Sessions {
+  RedisTarget redis;
+  std::string cookie = "corral_sid";
+  Duration ttl{30 * 60 * 1000};  // sliding: every request that loads the session renews it
+  std::string header = "X-Corral-Session";
+  StoreDown on_store_down = StoreDown::fail_closed;
+  Duration connect_timeout{500};
+  Duration command_timeout{200};
+};
+
 struct Config {
   std::string source;                 // the file it came from ("<embedded>" for the demo)
   std::vector<Address> listen;        // at least one
@@ -128,6 +152,7 @@ struct Config {
   Health health;
   unsigned retries = 2;               // further tries on another upstream after a failed connect
   std::string access_log = "stdout";  // off | stdout | a file path
+  std::optional<Sessions> sessions;   // shared-state mode when set
 };
 
 // One problem found in a file, with where it is.

@@ -13,10 +13,12 @@
 #include <set>
 #include <span>
 #include <utility>
+#include <variant>
 
 #include "config/address.hpp"
 #include "config/command.hpp"
 #include "config/env.hpp"
+#include "config/redis_url.hpp"
 #include "config/signal_name.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
@@ -27,9 +29,10 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",   "upstreams",
-                                          "workers", "balance", "sticky",  "timeouts",
-                                          "limits",  "health",  "retries", "access_log"};
+constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",      "upstreams",
+                                          "workers",  "balance",   "sticky",     "timeouts",
+                                          "limits",   "health",    "retries",    "access_log",
+                                          "sessions"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
@@ -50,6 +53,10 @@ constexpr std::string_view sticky_keys[] = {
 constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
+constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",  "ttl",
+                                             "header", "on_store_down", "timeouts"};
+constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
+constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};
 
 // A place in the file, 1-based; 0 when unknown.
 struct Position {
@@ -222,6 +229,73 @@ class Reader {
       if (auto retries = read_unsigned(value, path)) config.retries = *retries;
     } else if (key == "access_log") {
       if (auto log = read_text(value, path, "off, stdout or a file path")) config.access_log = *log;
+    } else if (key == "sessions") {
+      read_sessions(value, path, config.sessions.emplace());
+    }
+  }
+
+  void read_sessions(const YAML::Node& node, const std::string& path, Sessions& sessions) {
+    bool has_redis = false;
+    for_each_key(node, path, session_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "store") {
+                     auto text = read_text(value, key_path, "redis");
+                     if (text && *text != "redis")
+                       fail(key_path, value, "unknown store '" + *text + "' (expected redis)");
+                   } else if (key == "redis") {
+                     has_redis = true;
+                     read_redis_url(value, key_path, sessions.redis);
+                   } else if (key == "cookie") {
+                     if (auto text = read_text(value, key_path, "a cookie name")) sessions.cookie = *text;
+                   } else if (key == "ttl") {
+                     if (auto duration = read_duration(value, key_path)) sessions.ttl = *duration;
+                   } else if (key == "header") {
+                     if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
+                   } else if (key == "on_store_down") {
+                     read_store_down(value, key_path, sessions.on_store_down);
+                   } else if (key == "timeouts") {
+                     for_each_key(value, key_path, session_timeout_keys,
+                                  [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                                    auto duration = read_duration(v, p);
+                                    if (!duration) return;
+                                    if (k == "connect") sessions.connect_timeout = *duration;
+                                    if (k == "command") sessions.command_timeout = *duration;
+                                  });
+                   }
+                 });
+    if (!has_redis && !failed_.count(path))
+      fail(path, node, "missing key 'redis' (the store's URL, e.g. redis://127.0.0.1:6379/0)");
+  }
+
+  void read_redis_url(const YAML::Node& node, const std::string& path, RedisTarget& target) {
+    auto text = read_text(node, path, "a Redis URL such as redis://127.0.0.1:6379/0");
+    if (!text) return;
+    auto parsed = parse_redis_url(*text);
+    if (auto* message = std::get_if<std::string>(&parsed)) {
+      fail(path, node, "not a Redis URL: " + *message);
+      return;
+    }
+    target = std::get<RedisTarget>(std::move(parsed));
+    if (target.tls) {
+      fail(path, node,
+           "rediss:// (TLS) is not supported yet; use redis:// on a trusted network, or a local "
+           "TLS tunnel (such as stunnel) in front of the Redis server");
+    }
+  }
+
+  void read_store_down(const YAML::Node& node, const std::string& path, StoreDown& down) {
+    auto text = read_text(node, path, "fail_closed or fail_open");
+    if (!text) return;
+    if (*text == "fail_closed") {
+      down = StoreDown::fail_closed;
+    } else if (*text == "fail_open") {
+      down = StoreDown::fail_open;
+    } else if (auto near = suggest(*text, store_down_names)) {
+      fail(path, node, "unknown value '" + *text + "'; did you mean '" + *near + "'?");
+    } else {
+      fail(path, node,
+           "unknown value '" + *text +
+               "' (expected fail_closed: answer 503, or fail_open: forward without a session)");
     }
   }
 

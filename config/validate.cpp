@@ -63,6 +63,7 @@ class Checker {
     check_retries();
     check_access_log();
     check_sticky();
+    check_sessions();
     return std::move(problems_);
   }
 
@@ -314,6 +315,32 @@ class Checker {
       add("sticky.key_env",
           "the variable " + s.key_env + " holds fewer than 16 bytes (32 random bytes are best)");
     }
+  }
+
+  // An RFC 9110 token: what header names and RFC 6265 cookie names are made of.
+  static bool is_token(std::string_view text) {
+    if (text.empty()) return false;
+    for (unsigned char c : text) {
+      if (std::isalnum(c)) continue;
+      if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos)
+        return false;
+    }
+    return true;
+  }
+
+  void check_sessions() {
+    if (!config_.sessions) return;
+    const Sessions& s = *config_.sessions;
+    if (!is_token(s.cookie))
+      add("sessions.cookie", "not a cookie name: '" + s.cookie + "' (letters, digits and !#$%&'*+-.^_`|~)");
+    if (!is_token(s.header))
+      add("sessions.header", "not a header name: '" + s.header + "' (letters, digits and !#$%&'*+-.^_`|~)");
+    std::string header = lower(s.header);
+    if (header == "x-corral-session-set" || header == "x-corral-session-clear")
+      add("sessions.header", "'" + s.header + "' is the name the app answers with; pick another");
+    if (s.ttl < Duration(1000)) add("sessions.ttl", "must be at least 1s");
+    check_positive("sessions.timeouts.connect", s.connect_timeout);
+    check_positive("sessions.timeouts.command", s.command_timeout);
   }
 
   const Config& config_;

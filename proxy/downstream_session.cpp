@@ -225,12 +225,25 @@ awaitable<bool> DownstreamSession::handle_request() {
   StickyRouter* sticky = t_.sticky.get();
   if (sticky) sticky->begin(req, client_ip_view_);
 
+  bool keep = true;
+  bool refused = false;
+  session_ = {};
+  // No co_await inside && or ?: here: GCC evaluates such operands out of turn.
+  if (t_.sessions) {
+    auto step = co_await load_session(*t_.sessions, req, session_);
+    if (step == SessionStep::store_down &&
+        t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
+      co_await send_error(http::status::service_unavailable, "session store unavailable", false);
+      keep = req_->is_done();
+      refused = true;
+    }
+  }
+
   std::array<balancer::SlotId, 8> tried{};
   std::size_t ntried = 0;
   bool body_started = false;
-  bool keep = true;
   std::size_t metrics_row = shared.upstreams.size();
-  for (unsigned attempt = 0;; ++attempt) {
+  for (unsigned attempt = 0; !refused; ++attempt) {
     balancer::RequestView view{req.method_string(), req.target(), {},
                                std::span<const balancer::SlotId>(tried.data(), ntried)};
     std::optional<balancer::SlotId> slot;
@@ -460,6 +473,15 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   auto& res = res_->get();
   bool switching = res.result() == http::status::switching_protocols && upgrade;
   bool upstream_reusable = res.keep_alive() && !switching;
+  if (t_.sessions) {
+    auto step = co_await apply_session_answer(*t_.sessions, res, session_, false);
+    if (step == SessionStep::store_down &&
+        t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
+      // The app's answer depends on a session change that could not be stored: not sent.
+      co_await send_error(http::status::service_unavailable, "session store unavailable", true);
+      co_return false;
+    }
+  }
   rewrite_response(res, switching);
   status_ = res.result_int();
 

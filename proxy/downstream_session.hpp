@@ -14,6 +14,7 @@
 #include "proxy/drainable.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
+#include "proxy/shared_session.hpp"
 
 namespace corral::proxy {
 
@@ -79,6 +80,7 @@ class DownstreamSession
   unsigned status_ = 0;
   std::uint64_t bytes_sent_ = 0;
   std::string_view upstream_name_;
+  RequestSession session_;
   std::array<char, 24> request_id_{};
   std::string_view request_id_view_;
   std::array<char, 46> client_ip_{};

@@ -4,6 +4,7 @@
 
 #include "proxy/proxy_thread.hpp"
 #include "proxy/sticky_metrics.hpp"
+#include "proxy/session_metrics.hpp"
 
 namespace corral::proxy {
 
@@ -85,6 +86,7 @@ std::string render_metrics(const SharedState& shared,
          shared.open_connections.load(std::memory_order_relaxed));
   global("corral_draining", "gauge", "1 while the proxy drains.", shared.draining.load() ? 1 : 0);
   render_sticky_metrics(out, shared, threads);
+  append_session_metrics(out, threads);
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/shared_session.hpp"
+
 namespace corral::proxy {
 
 ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
@@ -17,6 +19,10 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
   if (s.cfg.balance == config::Balance::sticky && s.cfg.sticky)
     sticky = std::make_unique<StickyRouter>(*s.cfg.sticky, s.affinity.get(), *balancer,
                                             s.cfg.limits.max_header_bytes);
+  if (s.cfg.sessions) {
+    sessions = std::make_unique<session::SessionStore>(ioc, *s.cfg.sessions,
+                                                       redis_connect_host(s.cfg.sessions->redis));
+  }
 }
 
 void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done) {
@@ -36,6 +42,7 @@ ProxyThread::~ProxyThread() {
   join();
   acceptors_.clear();
   pool.clear();
+  sessions.reset();  // its sockets and timers belong to the io_context
   ioc_holder_.reset();
 }
 
@@ -47,6 +54,7 @@ void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::
 
 void ProxyThread::start() {
   if (access_log.enabled()) asio::co_spawn(ioc, flush_loop(), asio::detached);
+  if (sessions) asio::post(ioc, [this] { sessions->start(); });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(ioc);
     ioc.run();

@@ -18,6 +18,7 @@
 #include "proxy/shared_state.hpp"
 #include "proxy/sticky_router.hpp"
 #include "proxy/upstream_pool.hpp"
+#include "session/session_store.hpp"
 
 namespace corral::proxy {
 
@@ -57,6 +58,7 @@ class ProxyThread {
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
   AccessLog access_log;
+  std::unique_ptr<session::SessionStore> sessions;  // shared-state mode: this thread's store
 
   // Sessions of this thread, for the drain.
   void attach(Drainable& s);

@@ -17,6 +17,7 @@
 #include "proxy/listen_socket.hpp"
 #include "proxy/metrics_text.hpp"
 #include "proxy/proxy_thread.hpp"
+#include "proxy/session_metrics.hpp"
 #include "proxy/shared_state.hpp"
 #include "proxy/upstream_prober.hpp"
 
@@ -302,6 +303,11 @@ awaitable<void> Server::wait_drained() {
   control_.stop();
 }
 
+bool Server::sessions_fail_closed() const {
+  const auto& s = shared_->cfg.sessions;
+  return s && s->on_store_down == config::StoreDown::fail_closed;
+}
+
 awaitable<AdminResponse> Server::handle_admin(const AdminRequest& req, const tcp::endpoint& peer) {
   auto target = req.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -317,6 +323,9 @@ awaitable<AdminResponse> Server::handle_admin(const AdminRequest& req, const tcp
       co_return text_response(req, http::status::service_unavailable, "draining\n");
     if (shared_->slots.usable_count() == 0)
       co_return text_response(req, http::status::service_unavailable, "no upstream usable\n");
+    // fail_open serves without the store, so only fail_closed makes it a condition of readiness.
+    if (sessions_fail_closed() && !session_store_up(threads_))
+      co_return text_response(req, http::status::service_unavailable, "session store down\n");
     co_return text_response(req, http::status::ok, "ready\n");
   }
   if (target == "/metrics")

@@ -33,6 +33,7 @@ class Server {
 
  private:
   awaitable<AdminResponse> handle_admin(const AdminRequest& req, const tcp::endpoint& peer);
+  bool sessions_fail_closed() const;
   void on_control(const ControlMessage& m);
   void apply_membership(const std::vector<SlotMembership>& slots);
   void start_threads();

@@ -1,0 +1,43 @@
+#pragma once
+// Shared-state mode on the request path: the session is loaded onto the request on the way
+// in, and the app's X-Corral-Session-Set / X-Corral-Session-Clear answer is applied to the
+// store and the cookie on the way out (see docs/sessions.md).
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "proxy/asio.hpp"
+#include "session/session_id.hpp"
+
+namespace corral::session {
+class SessionStore;
+}
+
+namespace corral::proxy {
+
+// What one request knows about its session.
+struct RequestSession {
+  std::optional<session::SessionId> id;  // from the cookie, when it has the shape of an id
+  bool loaded = false;                   // the store had a live session under it
+};
+
+enum class SessionStep { ok, store_down };
+
+// Removes the session header a client sent, reads the session cookie, and when it names a
+// live session sets the session (JSON) as the configured header, renewing its TTL: one Redis
+// round trip at most. store_down: the store did not answer within its command timeout; the
+// request then carries no session and the caller applies on_store_down.
+awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
+                                    RequestSession& s);
+
+// Reads and removes X-Corral-Session-Set / X-Corral-Session-Clear from the app's response,
+// applies them to the store, and adds the Set-Cookie that creates or ends the session
+// (Secure when `tls`). store_down: the change could not be written in time.
+awaitable<SessionStep> apply_session_answer(session::SessionStore& store, http::fields& res,
+                                            RequestSession& s, bool tls);
+
+// The Redis host to connect to: the configured name resolved once, at start (hiredis would
+// resolve it on the proxy thread at each reconnect); the name itself when it does not resolve.
+std::string redis_connect_host(const config::RedisTarget& target);
+
+}  // namespace corral::proxy

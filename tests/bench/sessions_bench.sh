@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Shared-state mode side by side: the same two Node workers (tests/integration/data/shared_session_app.js)
+# behind corral with plain round-robin (no sessions), with sticky routing (when this corral
+# knows `balance: sticky`), and in shared-state mode (sessions in a local redis-server, every
+# request carrying a logged-in session cookie), in one invocation, interleaved by round.
+# Prints requests/s, p50/p99 latency and Redis round trips per request (from corral's metrics).
+#
+#   tests/bench/sessions_bench.sh            # 3 rounds x 8 s at c=32
+#   QUICK=1 tests/bench/sessions_bench.sh    # 1 round x 3 s: a smoke run, figures mean little
+#
+# Knobs (environment):
+#   ROUNDS=3 DURATION=8 CONNS=32 THREADS=1   rounds, seconds per wrk run, wrk connections, corral threads
+#   CORRAL=path    the corral binary (default: build/corral, else build-dev/corral)
+#   KEEP=1         keep the temporary directory (configs, logs, raw wrk output)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
+
+if [[ ${QUICK:-0} == 1 ]]; then : "${ROUNDS:=1}" "${DURATION:=3}"; fi
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8}
+DURATION=${DURATION%s}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-1}
+KEEP=${KEEP:-0}
+if [[ -z ${CORRAL:-} ]]; then
+  CORRAL=$ROOT/build/corral
+  [[ -x $CORRAL ]] || CORRAL=$ROOT/build-dev/corral
+fi
+APP=$ROOT/tests/integration/data/shared_session_app.js
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "sessions_bench: $*"; exit 1; }
+
+for tool in wrk curl node redis-server awk python3; do
+  command -v "$tool" >/dev/null || die "$tool is required (deploy/scripts/install-deps.sh bench test)"
+done
+[[ -x $CORRAL ]] || die "no corral binary at $CORRAL (build it, or set CORRAL=)"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ && $DURATION =~ ^[1-9][0-9]*$ && $CONNS =~ ^[1-9][0-9]*$ ]] ||
+  die "ROUNDS, DURATION and CONNS must be positive whole numbers"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sessions_bench.XXXXXX")
+PIDS=()
+
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
+# --- Redis and the workers ------------------------------------------------------------------
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --logfile "$TMP/redis.log" &
+PIDS+=($!)
+wait_for 10 redis-cli -p "$REDIS_PORT" ping || die "redis-server did not start (see $TMP/redis.log)"
+
+UPSTREAMS=""
+for i in 0 1; do
+  node "$APP" "app$i" 0 >"$TMP/app$i.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 10 grep -q '^listening' "$TMP/app$i.log" || die "app$i did not start"
+  port=$(awk '/^listening/ {print $2; exit}' "$TMP/app$i.log")
+  UPSTREAMS+="  - 127.0.0.1:$port"$'\n'
+done
+
+# --- one corral per mode --------------------------------------------------------------------
+declare -A PORT ADMIN
+start_corral() {  # start_corral MODE
+  local mode=$1 port admin
+  port=$(free_port)
+  admin=$(free_port)
+  {
+    echo "listen: 127.0.0.1:$port"
+    echo "admin: 127.0.0.1:$admin"
+    echo "threads: $THREADS"
+    echo "access_log: off"
+    echo "upstreams:"
+    printf '%s' "$UPSTREAMS"
+    case $mode in
+      round_robin) echo "balance: round_robin" ;;
+      sticky) printf 'balance: sticky\nsticky: { mode: insert }\n' ;;
+      shared) printf 'balance: round_robin\nsessions: { redis: "redis://127.0.0.1:%s/0" }\n' "$REDIS_PORT" ;;
+    esac
+  } >"$TMP/$mode.yaml"
+  if ! "$CORRAL" check -c "$TMP/$mode.yaml" >"$TMP/$mode.check" 2>&1; then
+    log "sessions_bench: $mode skipped: this corral does not accept its config ($(head -1 "$TMP/$mode.check"))"
+    return 1
+  fi
+  "$CORRAL" run -c "$TMP/$mode.yaml" >"$TMP/$mode.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 15 curl -sf "http://127.0.0.1:$admin/readyz" || die "corral ($mode) did not get ready (see $TMP/$mode.log)"
+  PORT[$mode]=$port
+  ADMIN[$mode]=$admin
+}
+
+MODES=()
+for mode in round_robin sticky shared; do
+  start_corral "$mode" && MODES+=("$mode")
+done
+
+# A logged-in session for the shared mode: every benchmark request then loads it.
+COOKIE=$(curl -si "http://127.0.0.1:${PORT[shared]}/login?user=bench" | tr -d '\r' |
+  awk -F'[=;]' 'tolower($0) ~ /^set-cookie: corral_sid=/ {print $2; exit}')
+[[ ${#COOKIE} == 22 ]] || die "no session cookie from the shared-mode login"
+curl -s -H "Cookie: corral_sid=$COOKIE" "http://127.0.0.1:${PORT[shared]}/whoami" | grep -q '"user":"bench"' ||
+  die "the shared-mode session does not reach the app"
+
+metric() {  # metric MODE NAME: sum of the samples of NAME
+  curl -s "http://127.0.0.1:${ADMIN[$1]}/metrics" |
+    awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $2} END {printf "%d", s}'
+}
+
+to_ms() {  # wrk latency ("812.00us", "1.20ms", "1.01s") -> ms
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0;
+    else if (v ~ /s$/) printf "%.3f", v * 1000; else print "nan" }'
+}
+
+declare -A RPS P50 P99 TRIPS
+for round in $(seq "$ROUNDS"); do
+  for mode in "${MODES[@]}"; do
+    out=$TMP/wrk-$mode-$round.txt
+    c0=$(metric "$mode" corral_redis_commands_total)
+    r0=$(metric "$mode" corral_requests_total)
+    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "Cookie: corral_sid=$COOKIE" \
+      "http://127.0.0.1:${PORT[$mode]}/whoami" >"$out"
+    c1=$(metric "$mode" corral_redis_commands_total)
+    r1=$(metric "$mode" corral_requests_total)
+    RPS[$mode]+="$(awk '/^Requests\/sec/ {print $2}' "$out") "
+    P50[$mode]+="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")") "
+    P99[$mode]+="$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")") "
+    TRIPS[$mode]+="$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN {printf "%.3f", r ? c / r : 0}') "
+    log "round $round $mode: $(awk '/^Requests\/sec/ {print $2}' "$out") req/s"
+  done
+done
+
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+echo
+echo "sessions_bench: $(date -u +%FT%TZ), $(nproc) CPU(s), corral threads=$THREADS, 2 Node workers, wrk -t1 -c$CONNS -d${DURATION}s x $ROUNDS round(s)"
+echo
+echo "| mode | req/s (median) | p50 ms | p99 ms | Redis round trips / request |"
+echo "|---|---|---|---|---|"
+for mode in "${MODES[@]}"; do
+  echo "| $mode | $(median "${RPS[$mode]}") | $(median "${P50[$mode]}") | $(median "${P99[$mode]}") | $(median "${TRIPS[$mode]}") |"
+done
+base=$(median "${RPS[round_robin]}")
+shared=$(median "${RPS[shared]}")
+echo
+echo "shared / round_robin: $(awk -v a="$shared" -v b="$base" 'BEGIN {printf "%.2fx", a / b}')"
+if [[ -n ${RPS[sticky]:-} ]]; then
+  echo "shared / sticky: $(awk -v a="$shared" -v b="$(median "${RPS[sticky]}")" 'BEGIN {printf "%.2fx", a / b}')"
+else
+  echo "sticky: not measured (this corral has no balance: sticky)"
+fi

@@ -1,0 +1,43 @@
+#pragma once
+// A redis-server of the test's own: a free loopback port, no persistence, stopped by pid.
+// Tests that need one call GTEST_SKIP when none is installed (CI installs it).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.hpp"
+
+namespace corral::test {
+
+class RedisServer {
+ public:
+  // The redis-server binary, or nothing when it is not installed.
+  static std::optional<std::string> binary();
+
+  // Starts it with `extra` arguments (e.g. {"--requirepass", "pw"}); ready when constructed.
+  explicit RedisServer(std::vector<std::string> extra = {});
+  ~RedisServer();
+
+  std::uint16_t port() const { return port_; }
+  std::string url(unsigned db = 0) const {
+    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  }
+
+  void stop();    // SIGKILL and reap: gone at once, connections reset
+  void start();   // again, on the same port, empty
+  void pause();   // SIGSTOP: connected but silent
+  void resume();  // SIGCONT
+  bool running() const { return process_ != nullptr; }
+
+  // redis-cli against this server; its stdout without the trailing newline.
+  std::string cli(std::vector<std::string> args, unsigned db = 0);
+
+ private:
+  std::vector<std::string> extra_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace corral::test
