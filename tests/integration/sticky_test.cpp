@@ -267,6 +267,29 @@ TEST(StickyLearn, HoldWaitsForTheRestartedSlot) {
   EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 0);
 }
 
+TEST(StickyLearn, HoldServesARequestSentTheMomentThePinnedWorkerDies) {
+  ClusterConfig c =
+      sticky_cluster(std::string(learn_rr) + "  on_unavailable: hold\n  hold_timeout: 15s\n");
+  c.backoff = "500ms";
+  c.max_backoff = "500ms";
+  Cluster cluster(c);
+  HttpClient client(cluster.port());
+  client.set_timeout(20s);
+  User alice = log_in(client, "alice");
+  Answer before = ask(client, "/me", alice.cookie);
+  pid_t pid = cluster.worker_pids().at(static_cast<std::size_t>(alice.slot));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  // No wait: the proxy may still think the worker is up, find its port closed, and must hold
+  // rather than re-home.
+  client.close();
+  Answer a = ask(client, "/me", alice.cookie);
+  EXPECT_EQ(a.slot, alice.slot);
+  EXPECT_GT(a.generation, before.generation);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 0);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_hold_served_total"), 1)
+      << http_get(cluster.admin_port(), "/metrics").body();
+}
+
 TEST(StickyLearn, StrictAnswers503WhileThePinnedWorkerIsDown) {
   ClusterConfig c = sticky_cluster(std::string(learn_rr) + "  on_unavailable: strict\n");
   c.backoff = "3s";
