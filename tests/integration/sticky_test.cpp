@@ -445,6 +445,27 @@ TEST(StickyInsert, TamperedOrExpiredCookieIsIgnored) {
   EXPECT_GT(elsewhere, 0) << "the expired pin was honoured";
 }
 
+TEST(StickyInsert, FailoverReissuesTheCookieForTheNewSlot) {
+  ClusterConfig c = sticky_cluster(std::string("  mode: insert\n  key: \"") + insert_key +
+                                   "\"\n  fallback: round_robin\n");
+  c.backoff = "3s";
+  c.max_backoff = "3s";
+  Cluster cluster(c);
+  HttpClient client(cluster.port());
+  Answer first = ask(client, "/");
+  const std::string pin = cookie_pair(first.set_cookie, "corral_affinity");
+  ASSERT_FALSE(pin.empty()) << first.set_cookie;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ask(client, "/", pin).slot, first.slot);
+  kill_worker_and_wait_down(cluster, first.slot);
+  Answer moved = ask(client, "/", pin);
+  EXPECT_NE(moved.slot, first.slot);
+  const std::string repin = cookie_pair(moved.set_cookie, "corral_affinity");
+  ASSERT_FALSE(repin.empty()) << "a re-homed session gets a cookie naming its new slot";
+  EXPECT_EQ(repin.substr(0, repin.find('.')), "corral_affinity=" + std::to_string(moved.slot));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ask(client, "/", repin).slot, moved.slot);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 1);
+}
+
 TEST(StickyHash, SameKeySameUpstream) {
   Apps apps(3);
   CorralConfig c;
