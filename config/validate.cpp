@@ -255,7 +255,7 @@ class Checker {
     }
     if (!config_.sticky) {
       add("balance",
-          "balance: sticky needs a sticky: section, at least { cookie: NAME } (the app's session "
+          "sticky needs a sticky: section, at least { cookie: NAME } (the app's session "
           "cookie) or { mode: insert, key_env: VAR }");
       return;
     }

@@ -60,15 +60,15 @@ AffinityKeeper::AffinityKeeper(asio::io_context& control, session::AffinityTable
 AffinityKeeper::~AffinityKeeper() = default;
 
 std::string AffinityKeeper::file_for_this_process() {
-  return temp_directory() + "/" + std::string(file_prefix) + std::to_string(::getpid()) +
-         std::string(file_suffix);
+  const std::string name =
+      std::string(file_prefix) + std::to_string(::getpid()) + std::string(file_suffix);
+  return (std::filesystem::path(temp_directory()) / name).string();
 }
 
 bool AffinityKeeper::is_snapshot_file(const std::string& file) {
-  const std::filesystem::path p(file);
-  const std::string name = p.filename().string();
-  return p.parent_path().string() == temp_directory() && name.starts_with(file_prefix) &&
-         name.ends_with(file_suffix);
+  const std::string name = std::filesystem::path(file).filename().string();
+  return name.starts_with(file_prefix) && name.ends_with(file_suffix) &&
+         file == (std::filesystem::path(temp_directory()) / name).string();
 }
 
 void AffinityKeeper::start() { asio::co_spawn(control_, loop(), asio::detached); }

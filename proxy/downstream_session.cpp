@@ -242,6 +242,7 @@ awaitable<bool> DownstreamSession::handle_request() {
   std::array<balancer::SlotId, 8> tried{};
   std::size_t ntried = 0;
   bool body_started = false;
+  bool held_for_restart = false;
   std::size_t metrics_row = shared.upstreams.size();
   for (unsigned attempt = 0; !refused; ++attempt) {
     balancer::RequestView view{req.method_string(), req.target(), {},
@@ -287,6 +288,15 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
     t_.balancer->on_request_end(*slot);
     upstream_.reset();
+    if (outcome == Outcome::retry && !body_started && !held_for_restart && sticky &&
+        sticky_outcome == balancer::StickyOutcome::hit &&
+        sticky->on_unavailable() == config::OnUnavailable::hold) {
+      // The pinned worker refused or reset the connection: it may have just died, with the
+      // supervisor restarting it and its word not here yet. Wait for the slot's next worker
+      // rather than re-home the session at once.
+      held_for_restart = true;
+      if (co_await wait_for_restart(*slot)) continue;
+    }
     if (outcome == Outcome::retry && attempt < shared.cfg.retries && ntried + 1 < tried.size() &&
         (!body_started)) {
       tried[ntried++] = *slot;
@@ -356,6 +366,35 @@ awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::Request
   p = sticky.pick_after_hold(view);
   sticky.end_hold(p.outcome == balancer::StickyOutcome::hit);
   co_return p;
+}
+
+awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
+  StickyRouter& sticky = *t_.sticky;
+  if (!sticky.try_hold()) co_return false;
+  // Back means usable again after it was seen unusable (ejected, or the master's word), or
+  // usable at a new address (this thread already has the next worker's endpoint).
+  const tcp::endpoint refused = t_.endpoints[slot];
+  bool seen_down = false;
+  bool back = false;
+  asio::steady_timer timer(t_.ioc);
+  const auto start = clock::now();
+  const auto until = start + sticky.hold_timeout();
+  // A worker that died is out of selection within milliseconds (the master's membership, or the
+  // ejection after a refused connect); one that is still up after this is alive.
+  const auto grace = start + std::min<clock::duration>(sticky.hold_timeout(),
+                                                       std::chrono::milliseconds(500));
+  while (!back && clock::now() < until && !draining_) {
+    timer.expires_after(std::chrono::milliseconds(5));
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) break;
+    const bool usable = t_.shared.slots.usable(slot);
+    const bool moved = t_.endpoints[slot] != refused;
+    seen_down = seen_down || !usable;
+    back = usable && (seen_down || moved);
+    if (!seen_down && !moved && clock::now() >= grace) break;
+  }
+  sticky.end_hold(back);
+  co_return back;
 }
 
 awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,

@@ -41,6 +41,11 @@ class DownstreamSession
   // balance: sticky: the pick for this try; under on_unavailable: hold, waits (bounded) for the
   // pinned slot before failing over.
   awaitable<balancer::StickyPick> sticky_pick(balancer::RequestView& view);
+  // on_unavailable: hold, after the pinned slot failed a try (refused or reset: its worker may
+  // just have died, before the proxy knows): true once the slot is back (a new worker, or
+  // re-admitted); false at once when the slot is not taken down within a short grace (the
+  // worker is alive: the failure was the connection's, not the worker's).
+  awaitable<bool> wait_for_restart(balancer::SlotId slot);
   // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
   awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started, bool fresh = false);
   awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);

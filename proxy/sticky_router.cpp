@@ -65,6 +65,7 @@ void StickyRouter::begin(http::request_header<>& request, std::string_view clien
   key_ = {};
   pin_.reset();
   cookie_expiry_ = 0;
+  now_unix_ = 0;
   switch (config_.mode) {
     case config::StickyMode::learn:
       if (auto v = request_cookie(request, config_.cookie); v && !v->empty()) {

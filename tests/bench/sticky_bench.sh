@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side sticky-session benchmark, one interleaved invocation on loopback:
-#   corral balance: round_robin (the reference), corral sticky learn, corral sticky insert, and
-#   HAProxy `cookie SRV insert indirect nocache`, each a one-thread proxy in front of the same two
-#   nginx backends. /login on a backend sets `connect.sid` (a new value each time), / answers "ok".
+#   corral balance: round_robin (the reference), corral sticky learn, corral sticky insert,
+#   HAProxy `cookie SRV insert indirect nocache` and HAProxy plain roundrobin (its own reference),
+#   each a one-thread proxy in front of the same two nginx backends. /login on a backend sets
+#   `connect.sid` (a new value each time), / answers "ok".
 # Before the runs, SESSIONS logins through each proxy collect the cookies a browser would hold
 # (the app's connect.sid, plus corral_affinity or SRV); wrk then sends every request with one of
 # those sessions' Cookie header, rotating over them, so every sticky request carries a pin.
@@ -179,8 +180,9 @@ EOF
   wait_http "$1" "$LAST_PID" "$2" "$dir/stderr.log"
 }
 
-start_haproxy() {  # NAME PORT
-  local dir=$TMP/$1
+start_haproxy() {  # NAME PORT [plain]: plain = round robin without the cookie (a reference)
+  local dir=$TMP/$1 cookie="    cookie SRV insert indirect nocache"
+  [[ ${3:-} == plain ]] && cookie="    # no cookie: plain round robin"
   mkdir -p "$dir"
   cat >"$dir/haproxy.cfg" <<EOF
 global
@@ -199,7 +201,7 @@ frontend fe
     default_backend be
 backend be
     balance roundrobin
-    cookie SRV insert indirect nocache
+$cookie
     server b1 127.0.0.1:$B1_PORT cookie b1
     server b2 127.0.0.1:$B2_PORT cookie b2
 EOF
@@ -269,7 +271,9 @@ sticky: { mode: insert, key: \"sticky-bench-key-0123456789abcdef\", fallback: ro
 if ((HAVE_HAPROXY)); then
   free_port; PORT_OF[haproxy]=$PORT
   start_haproxy haproxy "${PORT_OF[haproxy]}"
-  TARGETS+=(haproxy)
+  free_port; PORT_OF[haproxy_rr]=$PORT
+  start_haproxy haproxy_rr "${PORT_OF[haproxy_rr]}" plain
+  TARGETS+=(haproxy haproxy_rr)
 fi
 
 for t in "${TARGETS[@]}"; do collect_sessions "${PORT_OF[$t]}" "$TMP/sessions-$t.txt"; done
@@ -314,7 +318,8 @@ report() {
     function med(c, t, col,   n, a, i) { n = cnt[c, t]; if (!n) return 0; for (i = 1; i <= n; i++) a[i] = v[c, t, i, col]; sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
     function name(t) {
       if (t == "rr") return "corral round_robin (reference)"; if (t == "learn") return "corral sticky learn"
-      if (t == "insert") return "corral sticky insert"; if (t == "haproxy") return "HAProxy cookie SRV insert"; return t
+      if (t == "insert") return "corral sticky insert"; if (t == "haproxy") return "HAProxy cookie SRV insert"
+      if (t == "haproxy_rr") return "HAProxy roundrobin (its reference)"; return t
     }
     function ratio(c, a, b) { return cnt[c, a] && cnt[c, b] && med(c, b, 4) > 0 ? sprintf("%.2fx", med(c, a, 4) / med(c, b, 4)) : "n/a" }
     $4 != "NA" { k = ++cnt[$1, $2]; v[$1, $2, k, 4] = $4; v[$1, $2, k, 5] = $5; err[$1, $2] += $6 }
@@ -325,8 +330,10 @@ report() {
       for (key in cnt) { split(key, kk, SUBSEP); cs[kk[1]] = 1 }
       for (c in cs) {
         for (ti = 1; ti <= nt; ti++) printf "| %s | %s | %.0f | %.2f | %d |\n", c, name(T[ti]), med(c, T[ti], 4), med(c, T[ti], 5), err[c, T[ti]]
-        printf "\nc=%s ratios: learn / round_robin %s, insert / round_robin %s, learn / HAProxy %s, insert / HAProxy %s\n\n", c,
+        printf "\nc=%s ratios: learn / round_robin %s, insert / round_robin %s, learn / HAProxy sticky %s, insert / HAProxy sticky %s", c,
           ratio(c, "learn", "rr"), ratio(c, "insert", "rr"), ratio(c, "learn", "haproxy"), ratio(c, "insert", "haproxy")
+        printf " (HAProxy sticky / HAProxy roundrobin %s, corral round_robin / HAProxy roundrobin %s)\n\n",
+          ratio(c, "haproxy", "haproxy_rr"), ratio(c, "rr", "haproxy_rr")
       }
     }' "$RESULTS"
 }

@@ -267,6 +267,29 @@ TEST(StickyLearn, HoldWaitsForTheRestartedSlot) {
   EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 0);
 }
 
+TEST(StickyLearn, HoldServesARequestSentTheMomentThePinnedWorkerDies) {
+  ClusterConfig c =
+      sticky_cluster(std::string(learn_rr) + "  on_unavailable: hold\n  hold_timeout: 15s\n");
+  c.backoff = "500ms";
+  c.max_backoff = "500ms";
+  Cluster cluster(c);
+  HttpClient client(cluster.port());
+  client.set_timeout(20s);
+  User alice = log_in(client, "alice");
+  Answer before = ask(client, "/me", alice.cookie);
+  pid_t pid = cluster.worker_pids().at(static_cast<std::size_t>(alice.slot));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  // No wait: the proxy may still think the worker is up, find its port closed, and must hold
+  // rather than re-home.
+  client.close();
+  Answer a = ask(client, "/me", alice.cookie);
+  EXPECT_EQ(a.slot, alice.slot);
+  EXPECT_GT(a.generation, before.generation);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 0);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_hold_served_total"), 1)
+      << http_get(cluster.admin_port(), "/metrics").body();
+}
+
 TEST(StickyLearn, StrictAnswers503WhileThePinnedWorkerIsDown) {
   ClusterConfig c = sticky_cluster(std::string(learn_rr) + "  on_unavailable: strict\n");
   c.backoff = "3s";
@@ -420,6 +443,27 @@ TEST(StickyInsert, TamperedOrExpiredCookieIsIgnored) {
   int elsewhere = 0;
   for (int i = 0; i < 6; ++i) elsewhere += ask(client, "/", expired).name != "app2";
   EXPECT_GT(elsewhere, 0) << "the expired pin was honoured";
+}
+
+TEST(StickyInsert, FailoverReissuesTheCookieForTheNewSlot) {
+  ClusterConfig c = sticky_cluster(std::string("  mode: insert\n  key: \"") + insert_key +
+                                   "\"\n  fallback: round_robin\n");
+  c.backoff = "3s";
+  c.max_backoff = "3s";
+  Cluster cluster(c);
+  HttpClient client(cluster.port());
+  Answer first = ask(client, "/");
+  const std::string pin = cookie_pair(first.set_cookie, "corral_affinity");
+  ASSERT_FALSE(pin.empty()) << first.set_cookie;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ask(client, "/", pin).slot, first.slot);
+  kill_worker_and_wait_down(cluster, first.slot);
+  Answer moved = ask(client, "/", pin);
+  EXPECT_NE(moved.slot, first.slot);
+  const std::string repin = cookie_pair(moved.set_cookie, "corral_affinity");
+  ASSERT_FALSE(repin.empty()) << "a re-homed session gets a cookie naming its new slot";
+  EXPECT_EQ(repin.substr(0, repin.find('.')), "corral_affinity=" + std::to_string(moved.slot));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ask(client, "/", repin).slot, moved.slot);
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 1);
 }
 
 TEST(StickyHash, SameKeySameUpstream) {

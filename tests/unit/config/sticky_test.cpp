@@ -107,7 +107,7 @@ TEST(StickyConfig, HashKeySources) {
 
 TEST(StickyConfig, StickyWithoutSectionIsAnError) {
   EXPECT_EQ(only_problem("balance: sticky\n"),
-            "c.yaml:3:10: balance: balance: sticky needs a sticky: section, at least { cookie: "
+            "c.yaml:3:10: balance: sticky needs a sticky: section, at least { cookie: "
             "NAME } (the app's session cookie) or { mode: insert, key_env: VAR }");
 }
 
