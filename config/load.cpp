@@ -45,8 +45,9 @@ constexpr std::string_view worker_stop_keys[] = {"signal", "timeout"};
 constexpr std::string_view worker_restart_keys[] = {"backoff", "max_backoff", "reset_after",
                                                     "crash_loop"};
 constexpr std::string_view ready_when_names[] = {"port", "message"};
-constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",  "ttl",
-                                             "header", "on_store_down", "timeouts"};
+constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",   "ttl",
+                                             "header", "on_store_down", "timeouts", "tls"};
+constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
 constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
 constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};
 constexpr std::string_view balance_names[] = {"round_robin", "least_loaded"};
@@ -227,6 +228,9 @@ class Reader {
 
   void read_sessions(const YAML::Node& node, const std::string& path, Sessions& sessions) {
     bool has_redis = false;
+    std::string ca;
+    bool skip_verify = false;
+    bool has_tls = false;
     for_each_key(node, path, session_keys,
                  [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
                    if (key == "store") {
@@ -252,8 +256,36 @@ class Reader {
                                     if (k == "connect") sessions.connect_timeout = *duration;
                                     if (k == "command") sessions.command_timeout = *duration;
                                   });
+                   } else if (key == "tls") {
+                     has_tls = true;
+                     for_each_key(value, key_path, session_tls_keys,
+                                  [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                                    if (k == "ca") {
+                                      if (auto text = read_text(v, p, "a CA file (PEM)")) ca = *text;
+                                      return;
+                                    }
+                                    auto text = read_text(v, p, "true or false");
+                                    if (!text) return;
+                                    if (*text == "true") skip_verify = true;
+                                    else if (*text == "false") skip_verify = false;
+                                    else fail(p, v, "expected true or false, got '" + *text + "'");
+                                  });
                    }
                  });
+    // After the loop: tls may come before redis in the file.
+    if (has_tls) {
+      if (!sessions.redis.tls && has_redis && !failed_.count(child(path, "redis"))) {
+        report(child(path, "tls"), node[std::string("tls")],
+               "only for a rediss:// URL (redis:// is plain TCP)");
+      }
+      // A relative CA path is taken from the config file's directory, as workers.cwd is.
+      if (!ca.empty() && ca.front() != '/') {
+        auto slash = file_.rfind('/');
+        if (slash != std::string::npos) ca = file_.substr(0, slash + 1) + ca;
+      }
+      sessions.redis.tls_ca = ca;
+      sessions.redis.tls_insecure_skip_verify = skip_verify;
+    }
     if (!has_redis && !failed_.count(path))
       fail(path, node, "missing key 'redis' (the store's URL, e.g. redis://127.0.0.1:6379/0)");
   }
@@ -267,11 +299,6 @@ class Reader {
       return;
     }
     target = std::get<RedisTarget>(std::move(parsed));
-    if (target.tls) {
-      fail(path, node,
-           "rediss:// (TLS) is not supported yet; use redis:// on a trusted network, or a local "
-           "TLS tunnel (such as stunnel) in front of the Redis server");
-    }
   }
 
   void read_store_down(const YAML::Node& node, const std::string& path, StoreDown& down) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "session/redis_adapter.hpp"
+#include "session/redis_tls_bridge.hpp"
 
 namespace corral::session {
 
@@ -65,13 +66,32 @@ RedisClient::~RedisClient() {
 }
 
 void RedisClient::start() {
-  if (state_ == State::idle) connect();
+  if (state_ != State::idle) return;
+  if (options_.target.tls && !bridge_) {
+    bridge_ = std::make_unique<RedisTlsBridge>(ioc_, options_.target, options_.connect_host,
+                                               options_.connect_timeout);
+    if (!bridge_->open(bridge_error_)) {
+      spdlog::error("session store: rediss:// cannot work: {}", bridge_error_);
+    }
+  }
+  connect();
 }
 
 void RedisClient::connect() {
   state_ = State::connecting;
   const auto& t = options_.target;
-  redisAsyncContext* c = redisAsyncConnect(options_.connect_host.c_str(), t.port);
+  redisAsyncContext* c = nullptr;
+  if (bridge_) {
+    if (!bridge_error_.empty()) {
+      went_down(bridge_error_);
+      schedule_reconnect();
+      return;
+    }
+    bridge_->expect_connection();
+    c = redisAsyncConnectUnix(bridge_->path().c_str());
+  } else {
+    c = redisAsyncConnect(options_.connect_host.c_str(), t.port);
+  }
   if (c == nullptr || c->err) {
     went_down(c ? c->errstr : "out of memory");
     if (c) redisAsyncFree(c);

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <random>
 #include <span>
 #include <string>
@@ -26,6 +27,8 @@
 #include "session/redis_error.hpp"
 
 namespace corral::session {
+
+class RedisTlsBridge;
 
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;
@@ -145,6 +148,8 @@ class RedisClient {
   bool was_up_ = false;       // for logging transitions once
   bool logged_down_ = false;  // "cannot connect" said once until the next success
   RedisStats stats_;
+  std::unique_ptr<RedisTlsBridge> bridge_;  // rediss://: hiredis talks to Redis through it
+  std::string bridge_error_;                // set when the bridge could not be opened
 };
 
 }  // namespace corral::session

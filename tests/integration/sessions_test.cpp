@@ -384,7 +384,7 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
 
 TEST(SharedSessions, AclUserPasswordAndDatabase) {
   SKIP_WITHOUT_REDIS();
-  RedisServer redis({"--user", "default", "off", "--user", "app", "on", ">s3cr@t", "~*", "+@all"});
+  RedisServer redis(std::vector<std::string>{"--user", "default", "off", "--user", "app", "on", ">s3cr@t", "~*", "+@all"});
   SharedCluster s(redis, 1, "round_robin", "", "redis://app:s3cr%40t@127.0.0.1:" + std::to_string(redis.port()) + "/3");
   ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
   auto sid = login(s.port(), "ned");
@@ -399,11 +399,56 @@ TEST(SharedSessions, AclUserPasswordAndDatabase) {
 
 TEST(SharedSessions, AWrongPasswordKeepsTheProxyNotReady) {
   SKIP_WITHOUT_REDIS();
-  RedisServer redis({"--requirepass", "right"});
+  RedisServer redis(std::vector<std::string>{"--requirepass", "right"});
   SharedCluster s(redis, 1, "round_robin", "", "redis://:wrong@127.0.0.1:" + std::to_string(redis.port()));
   EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 503);
   EXPECT_EQ(call(s.port(), "/login?user=x").status, 503);
   EXPECT_TRUE(s.corral->process().try_wait_for_line(std::regex("handshake failed: WRONGPASS"), 5s));
+}
+
+#define SKIP_WITHOUT_REDIS_TLS()                                                               \
+  SKIP_WITHOUT_REDIS();                                                                        \
+  if (run_command({"openssl", "version"}).exit_code != 0)                                      \
+  GTEST_SKIP() << "needs the openssl command to make a certificate"
+
+TEST(SharedSessions, RedissWithASelfSignedCertificateTrustedThroughTheCaFile) {
+  SKIP_WITHOUT_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  SharedCluster s(redis, 2, "round_robin",
+                  "  tls: { ca: \"" + certs.ca + "\" }\n  timeouts: { connect: 500ms, command: 200ms }\n");
+  ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
+  auto sid = login(s.port(), "ola");
+  EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "ola");
+  EXPECT_EQ(redis.cli({"EXISTS", "corral:session:" + sid}), "1");
+  // A restart of Redis: corral reconnects through TLS again.
+  redis.stop();
+  EXPECT_EQ(call(s.port(), "/whoami", sid).status, 503);
+  redis.start();
+  ASSERT_TRUE(eventually([&] { return call(s.port(), "/login?user=ola").status == 200; }, 5s, 20ms));
+}
+
+TEST(SharedSessions, RedissRefusesACertificateItCannotVerify) {
+  SKIP_WITHOUT_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  SharedCluster s(redis, 1, "round_robin", "");  // the system's CAs do not know the test CA
+  EXPECT_TRUE(s.corral->process().try_wait_for_line(std::regex("certificate verify failed"), 5s));
+  EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 503);
+  EXPECT_EQ(call(s.port(), "/login?user=x").status, 503);
+}
+
+TEST(SharedSessions, RedissWithoutVerificationWhenAskedTo) {
+  SKIP_WITHOUT_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  SharedCluster s(redis, 1, "round_robin", "  tls: { insecure_skip_verify: true }\n");
+  ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
+  auto sid = login(s.port(), "pia");
+  EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "pia");
 }
 
 }  // namespace
