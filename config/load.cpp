@@ -29,10 +29,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",     "upstreams",
-                                          "workers", "balance", "timeouts",  "limits",
-                                          "health",  "retries", "access_log",
-                                          "sessions"};
+constexpr std::string_view root_keys[] = {"listen",  "threads", "admin",      "upstreams",
+                                          "workers", "balance", "timeouts",   "limits",
+                                          "health",  "retries", "access_log", "sessions"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
@@ -231,47 +230,51 @@ class Reader {
     std::string ca;
     bool skip_verify = false;
     bool has_tls = false;
-    for_each_key(node, path, session_keys,
-                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
-                   if (key == "store") {
-                     auto text = read_text(value, key_path, "redis");
-                     if (text && *text != "redis")
-                       fail(key_path, value, "unknown store '" + *text + "' (expected redis)");
-                   } else if (key == "redis") {
-                     has_redis = true;
-                     read_redis_url(value, key_path, sessions.redis);
-                   } else if (key == "cookie") {
-                     if (auto text = read_text(value, key_path, "a cookie name")) sessions.cookie = *text;
-                   } else if (key == "ttl") {
-                     if (auto duration = read_duration(value, key_path)) sessions.ttl = *duration;
-                   } else if (key == "header") {
-                     if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
-                   } else if (key == "on_store_down") {
-                     read_store_down(value, key_path, sessions.on_store_down);
-                   } else if (key == "timeouts") {
-                     for_each_key(value, key_path, session_timeout_keys,
-                                  [&](std::string_view k, const YAML::Node& v, const std::string& p) {
-                                    auto duration = read_duration(v, p);
-                                    if (!duration) return;
-                                    if (k == "connect") sessions.connect_timeout = *duration;
-                                    if (k == "command") sessions.command_timeout = *duration;
-                                  });
-                   } else if (key == "tls") {
-                     has_tls = true;
-                     for_each_key(value, key_path, session_tls_keys,
-                                  [&](std::string_view k, const YAML::Node& v, const std::string& p) {
-                                    if (k == "ca") {
-                                      if (auto text = read_text(v, p, "a CA file (PEM)")) ca = *text;
-                                      return;
-                                    }
-                                    auto text = read_text(v, p, "true or false");
-                                    if (!text) return;
-                                    if (*text == "true") skip_verify = true;
-                                    else if (*text == "false") skip_verify = false;
-                                    else fail(p, v, "expected true or false, got '" + *text + "'");
-                                  });
-                   }
-                 });
+    for_each_key(
+        node, path, session_keys,
+        [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+          if (key == "store") {
+            auto text = read_text(value, key_path, "redis");
+            if (text && *text != "redis")
+              fail(key_path, value, "unknown store '" + *text + "' (expected redis)");
+          } else if (key == "redis") {
+            has_redis = true;
+            read_redis_url(value, key_path, sessions.redis);
+          } else if (key == "cookie") {
+            if (auto text = read_text(value, key_path, "a cookie name")) sessions.cookie = *text;
+          } else if (key == "ttl") {
+            if (auto duration = read_duration(value, key_path)) sessions.ttl = *duration;
+          } else if (key == "header") {
+            if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
+          } else if (key == "on_store_down") {
+            read_store_down(value, key_path, sessions.on_store_down);
+          } else if (key == "timeouts") {
+            for_each_key(value, key_path, session_timeout_keys,
+                         [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                           auto duration = read_duration(v, p);
+                           if (!duration) return;
+                           if (k == "connect") sessions.connect_timeout = *duration;
+                           if (k == "command") sessions.command_timeout = *duration;
+                         });
+          } else if (key == "tls") {
+            has_tls = true;
+            for_each_key(value, key_path, session_tls_keys,
+                         [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                           if (k == "ca") {
+                             if (auto text = read_text(v, p, "a CA file (PEM)")) ca = *text;
+                             return;
+                           }
+                           auto text = read_text(v, p, "true or false");
+                           if (!text) return;
+                           if (*text == "true")
+                             skip_verify = true;
+                           else if (*text == "false")
+                             skip_verify = false;
+                           else
+                             fail(p, v, "expected true or false, got '" + *text + "'");
+                         });
+          }
+        });
     // After the loop: tls may come before redis in the file.
     if (has_tls) {
       if (!sessions.redis.tls && has_redis && !failed_.count(child(path, "redis"))) {

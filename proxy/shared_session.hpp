@@ -19,6 +19,7 @@ namespace corral::proxy {
 struct RequestSession {
   std::optional<session::SessionId> id;  // from the cookie, when it has the shape of an id
   bool loaded = false;                   // the store had a live session under it
+  bool load_failed = false;  // the store did not answer: the session may or may not be live
 };
 
 enum class SessionStep { ok, store_down };

@@ -5,14 +5,13 @@
 // error); reconnects by itself with a doubling backoff with jitter, capped under a second.
 #include <hiredis/async.h>
 
+#include <atomic>
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -43,7 +42,7 @@ struct RedisReply {
 
 // Counters of one client, written by its thread and read by the admin listener.
 struct RedisStats {
-  std::atomic<bool> up{false};            // a connection is ready
+  std::atomic<bool> up{false};             // a connection is ready
   std::atomic<std::uint64_t> commands{0};  // sent
   std::atomic<std::uint64_t> errors{0};    // answered with an error, lost, or refused unconnected
   std::atomic<std::uint64_t> timeouts{0};  // not answered within the command timeout
@@ -95,7 +94,7 @@ class RedisClient {
 
   struct OpBase {
     clock::time_point sent;
-    bool done = false;  // answered already (by the timeout); the late reply is dropped
+    bool done = false;       // answered already (by the timeout); the late reply is dropped
     bool handshake = false;  // bounded by the connect timeout, not the command timeout
     virtual ~OpBase() = default;
     virtual void complete(error_code ec, RedisReply reply) = 0;
@@ -139,7 +138,7 @@ class RedisClient {
   Options options_;
   redisAsyncContext* ctx_ = nullptr;
   State state_ = State::idle;
-  std::deque<OpBase*> in_flight_;  // in the order sent, which is the order answered
+  std::deque<OpBase*> in_flight_;     // in the order sent, which is the order answered
   asio::steady_timer connect_timer_;  // connect + handshake deadline, then the backoff
   asio::steady_timer command_timer_;
   clock::time_point command_timer_at_ = clock::time_point::max();

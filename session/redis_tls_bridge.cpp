@@ -1,8 +1,11 @@
 #include "session/redis_tls_bridge.hpp"
 
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,10 +14,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <openssl/ssl.h>
-#include <spdlog/spdlog.h>
-
-#include <array>
 #include <filesystem>
 
 namespace corral::session {
@@ -84,8 +83,10 @@ bool RedisTlsBridge::open(std::string& error) {
   if (target_.tls_insecure_skip_verify) {
     tls_.set_verify_mode(ssl::verify_none);
   } else {
-    if (!target_.tls_ca.empty()) tls_.load_verify_file(target_.tls_ca, ec);
-    else tls_.set_default_verify_paths(ec);
+    if (!target_.tls_ca.empty())
+      tls_.load_verify_file(target_.tls_ca, ec);
+    else
+      tls_.set_default_verify_paths(ec);
     if (ec) {
       error = "cannot load the CA file '" + target_.tls_ca + "': " + ec.message();
       return false;
@@ -140,7 +141,8 @@ void RedisTlsBridge::expect_connection() {
           relay->close();
           co_return;
         }
-        auto [cec] = co_await relay->remote.next_layer().async_connect(tcp::endpoint(address, target_.port), nothrow);
+        auto [cec] = co_await relay->remote.next_layer().async_connect(
+            tcp::endpoint(address, target_.port), nothrow);
         if (cec || relay->closed) {
           if (!relay->closed) failed("connect failed: " + cec.message());
           relay->close();
@@ -150,7 +152,8 @@ void RedisTlsBridge::expect_connection() {
         if (!target_.tls_insecure_skip_verify) {
           relay->remote.set_verify_callback(ssl::host_name_verification(target_.host));
           asio::ip::make_address(target_.host, ec);
-          if (ec) SSL_set_tlsext_host_name(relay->remote.native_handle(), target_.host.c_str());  // SNI
+          if (ec)
+            SSL_set_tlsext_host_name(relay->remote.native_handle(), target_.host.c_str());  // SNI
         }
         auto [hec] = co_await relay->remote.async_handshake(ssl::stream_base::client, nothrow);
         if (hec || relay->closed) {
@@ -160,7 +163,8 @@ void RedisTlsBridge::expect_connection() {
         }
         relay->timer.cancel();
         last_error_.clear();
-        co_await (relay->pump(relay->local_side, relay->remote) && relay->pump(relay->remote, relay->local_side));
+        co_await (relay->pump(relay->local_side, relay->remote) &&
+                  relay->pump(relay->remote, relay->local_side));
       },
       asio::detached);
 }

@@ -47,8 +47,9 @@ std::size_t open_fds() {
   return n;
 }
 
-#define SKIP_WITHOUT_REDIS() \
-  if (!RedisServer::binary()) GTEST_SKIP() << "redis-server is not installed; these tests need a real one"
+#define SKIP_WITHOUT_REDIS()  \
+  if (!RedisServer::binary()) \
+  GTEST_SKIP() << "redis-server is not installed; these tests need a real one"
 
 TEST(RedisClient, CommandsBeforeTheConnectionIsReadyFailAtOnce) {
   asio::io_context ioc;
@@ -65,7 +66,8 @@ TEST(RedisClient, CommandsBeforeTheConnectionIsReadyFailAtOnce) {
     done = true;
   });
   EXPECT_FALSE(done) << "the handler never runs inside the call";
-  ASSERT_TRUE(run_until(ioc, [&] { return done; }, 1s));
+  ASSERT_TRUE(run_until(
+      ioc, [&] { return done; }, 1s));
   EXPECT_EQ(got, RedisErrc::not_connected);
 }
 
@@ -110,15 +112,18 @@ TEST(RedisClient, ASilentServerTimesCommandsOutThenTheClientReconnects) {
     got = ec;
     done = true;
   });
-  ASSERT_TRUE(run_until(ioc, [&] { return done; }, 2s));
+  ASSERT_TRUE(run_until(
+      ioc, [&] { return done; }, 2s));
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(got, RedisErrc::timed_out);
   EXPECT_GE(took, 180ms);
   EXPECT_LT(took, 600ms);
   // Silent for long enough, the connection is given up.
-  EXPECT_TRUE(run_until(ioc, [&] { return !client.ready(); }, 3s));
+  EXPECT_TRUE(run_until(
+      ioc, [&] { return !client.ready(); }, 3s));
   redis.resume();
-  EXPECT_TRUE(run_until(ioc, [&] { return client.ready(); }, 3s));
+  EXPECT_TRUE(run_until(
+      ioc, [&] { return client.ready(); }, 3s));
   EXPECT_GE(client.stats().reconnects.load(), 1u);
 }
 
@@ -132,9 +137,12 @@ TEST(RedisClient, ReconnectsLeakNoDescriptor) {
   auto fds = open_fds();
   for (int i = 0; i < 3; ++i) {
     redis.stop();
-    ASSERT_TRUE(run_until(ioc, [&] { return !client.ready(); }, 3s));
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return !client.ready(); }, 3s));
     redis.start();
-    ASSERT_TRUE(run_until(ioc, [&] { return client.ready(); }, 3s)) << "round " << i;
+    ASSERT_TRUE(run_until(
+        ioc, [&] { return client.ready(); }, 3s))
+        << "round " << i;
   }
   EXPECT_EQ(open_fds(), fds);
 }

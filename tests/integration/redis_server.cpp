@@ -55,7 +55,8 @@ TestCertificates make_test_certificates(const std::filesystem::path& dir) {
 void RedisServer::start() {
   if (process_) return;
   std::vector<std::string> argv{*binary(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--logfile", ""};
+                                "--save",  "",       "--appendonly",        "no",     "--logfile",
+                                ""};
   if (tls_) {
     argv[2] = "0";
     argv.insert(argv.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", tls_->cert,
@@ -84,11 +85,12 @@ void RedisServer::resume() {
 }
 
 std::string RedisServer::cli(std::vector<std::string> args, unsigned db) {
-  std::vector<std::string> argv{"redis-cli", "-h", "127.0.0.1", "-p", std::to_string(port_), "-n",
-                                std::to_string(db)};
+  std::vector<std::string> argv{"redis-cli",           "-h", "127.0.0.1",       "-p",
+                                std::to_string(port_), "-n", std::to_string(db)};
   if (tls_) argv.insert(argv.end(), {"--tls", "--cacert", tls_->ca});
   for (std::size_t i = 0; i + 1 < extra_.size(); ++i)
-    if (extra_[i] == "--requirepass") argv.insert(argv.end(), {"--no-auth-warning", "-a", extra_[i + 1]});
+    if (extra_[i] == "--requirepass")
+      argv.insert(argv.end(), {"--no-auth-warning", "-a", extra_[i + 1]});
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_command(argv, 10s);
   std::string out = r.out;

@@ -14,7 +14,7 @@ namespace corral::test {
 // A CA and a server certificate for 127.0.0.1 and localhost signed by it, made with the
 // openssl command in `dir`.
 struct TestCertificates {
-  std::string ca;    // PEM files
+  std::string ca;  // PEM files
   std::string cert;
   std::string key;
 };
