@@ -38,9 +38,7 @@ bool header_safe(std::string_view v) {
 
 }  // namespace
 
-awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
-                                    RequestSession& s) {
-  const auto& cfg = store.config();
+void prepare_session(const config::Sessions& cfg, http::fields& req, RequestSession& s) {
   // X-Corral-* is already gone (rewrite_request); a header name of the app's own choosing is not.
   req.erase(cfg.header);
   for (const auto& f : req) {
@@ -50,6 +48,15 @@ awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& 
       if (s.id) break;
     }
   }
+}
+
+bool has_session_answer(const http::fields& res) {
+  return res.find(set_header) != res.end() || res.find(clear_header) != res.end();
+}
+
+awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
+                                    RequestSession& s) {
+  const auto& cfg = store.config();
   if (!s.id) co_return SessionStep::ok;
   auto loaded = co_await store.load(*s.id);
   auto& counters = store.counters();
