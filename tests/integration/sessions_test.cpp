@@ -43,6 +43,7 @@ class SessionApp {
 struct Answer {
   int status = 0;
   std::string app;         // which app answered
+  long pid = 0;            // and its process
   json::value session;     // the session the app saw (null for none)
   json::object headers;    // the request headers the app saw
   std::string set_cookie;  // the Set-Cookie corral added, if any
@@ -66,6 +67,7 @@ Answer call(std::uint16_t port, const std::string& target, const std::string& si
   if (a.status == 200) {
     auto body = parse_json_object(a.res.body());
     a.app = body.at("name").as_string().c_str();
+    a.pid = body.at("pid").to_number<long>();
     a.session = body.at("session");
     a.headers = body.at("headers").as_object();
   }
@@ -169,6 +171,39 @@ TEST(SharedSessions, AWorkerKilledMidSessionLosesNoSession) {
   // Changes keep working on the remaining workers.
   ASSERT_EQ(call(s.port(), "/set?cart=4", sid).status, 200);
   EXPECT_EQ(call(s.port(), "/whoami", sid).session.as_object().at("cart"), "4");
+}
+
+TEST(SharedSessions, InClusterModeAWorkerKilledAndReplacedLosesNoSession) {
+  SKIP_WITHOUT_REDIS();
+  RedisServer redis;
+  Corral corral(
+      "listen: \"127.0.0.1:0\"\nadmin: \"127.0.0.1:0\"\nthreads: 2\naccess_log: off\n"
+      "timeouts: { connect: 1s }\n"
+      "workers:\n  command: [node, \"" +
+      std::string(CORRAL_TEST_DATA) +
+      "/session_app.js\"]\n  count: 2\n  restart: { backoff: 50ms, max_backoff: 1s }\n" +
+      sessions_block(redis.url()));
+  auto sid = login(corral.port(), "una");
+  ASSERT_EQ(call(corral.port(), "/set?cart=5", sid).status, 200);
+  auto first = call(corral.port(), "/whoami", sid);
+  ASSERT_EQ(first.status, 200);
+  ASSERT_GT(first.pid, 0);
+  ::kill(static_cast<pid_t>(first.pid), SIGKILL);
+  // Every request meanwhile is served, with the session, by whichever worker is up...
+  for (int i = 0; i < 6; ++i) {
+    auto a = call(corral.port(), "/whoami", sid);
+    ASSERT_EQ(a.status, 200);
+    EXPECT_EQ(json::serialize(a.session), R"({"user":"una","cart":"5"})");
+  }
+  // ...and the replacement worker in the killed slot knows it too.
+  Answer replaced;
+  ASSERT_TRUE(eventually(
+      [&] {
+        replaced = call(corral.port(), "/whoami", sid);
+        return replaced.app == first.app && replaced.pid != first.pid;
+      },
+      10s, 20ms));
+  EXPECT_EQ(json::serialize(replaced.session), R"({"user":"una","cart":"5"})");
 }
 
 TEST(SharedSessions, FieldsMergeAndNullRemovesOne) {
