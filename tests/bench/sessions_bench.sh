@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared-state mode side by side: the same two Node workers (tests/integration/data/session_app.js)
+# Shared-state mode side by side: the same two Node workers (tests/integration/data/shared_session_app.js)
 # behind corral with plain round-robin (no sessions), with sticky routing (`balance: sticky`,
 # hash mode on the session cookie, when this corral knows it), and in shared-state mode
 # (sessions in a local redis-server), in one invocation, interleaved by round. Every request
@@ -38,7 +38,7 @@ if [[ -z ${CORRAL:-} ]]; then
   CORRAL=$ROOT/build/corral
   [[ -x $CORRAL ]] || CORRAL=$ROOT/build-dev/corral
 fi
-APP=$ROOT/tests/integration/data/session_app.js
+APP=$ROOT/tests/integration/data/shared_session_app.js
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "sessions_bench: $*"; exit 1; }

@@ -1,4 +1,4 @@
-// Shared-state mode end to end: the real corral binary, real Node apps (data/session_app.js)
+// Shared-state mode end to end: the real corral binary, real Node apps (data/shared_session_app.js)
 // and a real redis-server started by the test on a free port.
 #include <gtest/gtest.h>
 
@@ -20,12 +20,12 @@ using clock = std::chrono::steady_clock;
   GTEST_SKIP() << "redis-server is not installed (deploy/scripts/install-deps.sh test installs " \
                   "it); the shared-state tests need a real one"
 
-// One session_app.js process.
+// One shared_session_app.js process.
 class SessionApp {
  public:
   explicit SessionApp(std::string name) : name_(std::move(name)) {
     process_ = std::make_unique<Process>(std::vector<std::string>{
-        "node", std::string(CORRAL_TEST_DATA) + "/session_app.js", name_, "0"});
+        "node", std::string(CORRAL_TEST_DATA) + "/shared_session_app.js", name_, "0"});
     auto m = process_->wait_for_line(std::regex("^listening (\\d+)$"), 15s, Stream::out);
     port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
   }
@@ -181,7 +181,7 @@ TEST(SharedSessions, InClusterModeAWorkerKilledAndReplacedLosesNoSession) {
       "timeouts: { connect: 1s }\n"
       "workers:\n  command: [node, \"" +
       std::string(CORRAL_TEST_DATA) +
-      "/session_app.js\"]\n  count: 2\n  restart: { backoff: 50ms, max_backoff: 1s }\n" +
+      "/shared_session_app.js\"]\n  count: 2\n  restart: { backoff: 50ms, max_backoff: 1s }\n" +
       sessions_block(redis.url()));
   auto sid = login(corral.port(), "una");
   ASSERT_EQ(call(corral.port(), "/set?cart=5", sid).status, 200);

@@ -3,7 +3,7 @@
 // session corral forwards in X-Corral-Session and changes it by answering with
 // X-Corral-Session-Set / X-Corral-Session-Clear, as docs/sessions.md describes.
 //
-// Usage: node session_app.js NAME PORT   (PORT 0 = a free port; prints "listening PORT")
+// Usage: node shared_session_app.js NAME PORT   (PORT 0 = a free port; prints "listening PORT")
 // As a corral worker: no arguments; PORT from the environment, NAME "slot<CORRAL_WORKER_ID>".
 //
 // Routes (any method); every answer is JSON {name, session, headers}: the forwarded session
