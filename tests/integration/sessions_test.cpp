@@ -84,27 +84,6 @@ std::string sessions_block(const std::string& url, const std::string& extra = {}
   return "sessions:\n  store: redis\n  redis: \"" + url + "\"\n" + extra;
 }
 
-// A cluster of session apps behind corral in shared-state mode.
-struct SharedCluster {
-  explicit SharedCluster(
-      RedisServer& redis, unsigned apps = 3, std::string balance = "round_robin",
-      std::string sessions_extra = "  timeouts: { connect: 300ms, command: 200ms }\n",
-      std::string url = {}) {
-    for (unsigned i = 0; i < apps; ++i)
-      this->apps.push_back(std::make_unique<SessionApp>("app" + std::to_string(i)));
-    CorralConfig c;
-    c.threads = "2";
-    c.balance = std::move(balance);
-    for (const auto& a : this->apps) c.add(a->address());
-    c.extra = sessions_block(url.empty() ? redis.url() : url, sessions_extra);
-    corral = std::make_unique<Corral>(c);
-  }
-  std::uint16_t port() const { return corral->port(); }
-
-  std::vector<std::unique_ptr<SessionApp>> apps;
-  std::unique_ptr<Corral> corral;
-};
-
 // Polls `f` until it returns true or the deadline passes; returns whether it did.
 template <class F>
 bool eventually(F f, Millis timeout, Millis step = 50ms) {
@@ -115,6 +94,37 @@ bool eventually(F f, Millis timeout, Millis step = 50ms) {
     std::this_thread::sleep_for(step);
   }
 }
+
+// corral says ready before its Redis connections are: a test that needs the store waits for
+// every proxy thread's connection (the metric), so that fail_open cannot hide a slow start.
+void wait_store_up(Corral& corral, unsigned threads = 2) {
+  bool up = eventually(
+      [&] { return corral.metric("corral_session_store_connections_up").value_or(0) >= threads; },
+      10s);
+  if (!up) throw HarnessError("the session store did not connect");
+}
+
+// A cluster of session apps behind corral in shared-state mode.
+struct SharedCluster {
+  explicit SharedCluster(
+      RedisServer& redis, unsigned apps = 3, std::string balance = "round_robin",
+      std::string sessions_extra = "  timeouts: { connect: 300ms, command: 200ms }\n",
+      std::string url = {}, bool store_up = true) {
+    for (unsigned i = 0; i < apps; ++i)
+      this->apps.push_back(std::make_unique<SessionApp>("app" + std::to_string(i)));
+    CorralConfig c;
+    c.threads = "2";
+    c.balance = std::move(balance);
+    for (const auto& a : this->apps) c.add(a->address());
+    c.extra = sessions_block(url.empty() ? redis.url() : url, sessions_extra);
+    corral = std::make_unique<Corral>(c);
+    if (store_up) wait_store_up(*corral);
+  }
+  std::uint16_t port() const { return corral->port(); }
+
+  std::vector<std::unique_ptr<SessionApp>> apps;
+  std::unique_ptr<Corral> corral;
+};
 
 std::string login(std::uint16_t port, const std::string& user) {
   auto a = call(port, "/login?user=" + user);
@@ -480,10 +490,12 @@ TEST(SharedSessions, AWrongPasswordKeepsTheProxyNotReady) {
   SKIP_WITHOUT_REDIS();
   RedisServer redis(std::vector<std::string>{"--requirepass", "right"});
   SharedCluster s(redis, 1, "round_robin", "",
-                  "redis://:wrong@127.0.0.1:" + std::to_string(redis.port()));
+                  "redis://:wrong@127.0.0.1:" + std::to_string(redis.port()), false);
   EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 503);
   EXPECT_EQ(call(s.port(), "/login?user=x").status, 503);
-  EXPECT_TRUE(s.corral->process().try_wait_for_line(std::regex("handshake failed: WRONGPASS"), 5s));
+  // Logged once, possibly before corral said it was ready: look at every line so far.
+  EXPECT_TRUE(eventually(
+      [&] { return s.corral->process().has_line(std::regex("handshake failed: WRONGPASS")); }, 5s));
 }
 
 #define SKIP_WITHOUT_REDIS_TLS()                          \
@@ -516,8 +528,10 @@ TEST(SharedSessions, RedissRefusesACertificateItCannotVerify) {
   TempDir dir;
   auto certs = make_test_certificates(dir.path());
   RedisServer redis(certs);
-  SharedCluster s(redis, 1, "round_robin", "");  // the system's CAs do not know the test CA
-  EXPECT_TRUE(s.corral->process().try_wait_for_line(std::regex("certificate verify failed"), 5s));
+  SharedCluster s(redis, 1, "round_robin", "", {},
+                  false);  // the system's CAs do not know the test CA
+  EXPECT_TRUE(eventually(
+      [&] { return s.corral->process().has_line(std::regex("certificate verify failed")); }, 5s));
   EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 503);
   EXPECT_EQ(call(s.port(), "/login?user=x").status, 503);
 }
