@@ -423,6 +423,9 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
   EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 200) << "fail_open stays ready";
 
   redis.start();
+  // Each proxy thread reconnects on its own: a request on a thread not yet back goes without
+  // a session, so the check waits for all of them.
+  wait_store_up(*s.corral);
   std::string sid2;
   ASSERT_TRUE(eventually(
       [&] {
