@@ -87,7 +87,12 @@ void RedisClient::connect() {
       schedule_reconnect();
       return;
     }
-    bridge_->expect_connection();
+    std::string error;
+    if (!bridge_->expect_connection(error)) {
+      went_down(error);
+      schedule_reconnect();
+      return;
+    }
     c = redisAsyncConnectUnix(bridge_->path().c_str());
   } else {
     c = redisAsyncConnect(options_.connect_host.c_str(), t.port);

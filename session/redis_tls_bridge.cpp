@@ -70,10 +70,7 @@ RedisTlsBridge::RedisTlsBridge(asio::io_context& ioc, const config::RedisTarget&
 
 RedisTlsBridge::~RedisTlsBridge() {
   if (relay_) relay_->close();
-  error_code ec;
-  acceptor_.close(ec);
-  if (!path_.empty()) ::unlink(path_.c_str());
-  if (!dir_.empty()) ::rmdir(dir_.c_str());
+  remove_socket();
 }
 
 bool RedisTlsBridge::open(std::string& error) {
@@ -94,6 +91,13 @@ bool RedisTlsBridge::open(std::string& error) {
     tls_.set_verify_mode(ssl::verify_peer);
   }
 
+  return true;
+}
+
+// The socket exists only from just before hiredis connects until the bridge accepted: a proxy
+// killed in between leaves nothing behind but in that window.
+bool RedisTlsBridge::listen_once(std::string& error) {
+  remove_socket();
   std::string templ = (std::filesystem::temp_directory_path() / "corral-redis-XXXXXX").string();
   if (!::mkdtemp(templ.data())) {
     error = "cannot create a private directory for the TLS bridge";
@@ -101,14 +105,25 @@ bool RedisTlsBridge::open(std::string& error) {
   }
   dir_ = templ;
   path_ = dir_ + "/redis.sock";
+  error_code ec;
   acceptor_.open(local(), ec);
   if (!ec) acceptor_.bind(local::endpoint(path_), ec);
-  if (!ec) acceptor_.listen(4, ec);
+  if (!ec) acceptor_.listen(1, ec);
   if (ec) {
     error = "cannot listen on " + path_ + ": " + ec.message();
+    remove_socket();
     return false;
   }
   return true;
+}
+
+void RedisTlsBridge::remove_socket() {
+  error_code ignored;
+  acceptor_.close(ignored);  // cancels an accept left over from a connect that timed out
+  if (!path_.empty()) ::unlink(path_.c_str());
+  if (!dir_.empty()) ::rmdir(dir_.c_str());
+  path_.clear();
+  dir_.clear();
 }
 
 void RedisTlsBridge::failed(const std::string& what) {
@@ -117,10 +132,9 @@ void RedisTlsBridge::failed(const std::string& what) {
   spdlog::warn("session store: {}", what);
 }
 
-void RedisTlsBridge::expect_connection() {
+bool RedisTlsBridge::expect_connection(std::string& error) {
   if (relay_) relay_->close();
-  error_code ignored;
-  acceptor_.cancel(ignored);  // an accept left over from a connect that timed out
+  if (!listen_once(error)) return false;
   relay_ = std::make_shared<Relay>(ioc_, tls_);
   auto relay = relay_;
   // Deadline for accept + TCP connect + TLS handshake; the relay itself has none.
@@ -133,7 +147,9 @@ void RedisTlsBridge::expect_connection() {
       [this, relay]() -> asio::awaitable<void> {
         using namespace asio::experimental::awaitable_operators;
         auto [aec, accepted] = co_await acceptor_.async_accept(nothrow);
-        if (aec || relay->closed) co_return;
+        if (aec) co_return;  // cancelled: the socket is someone else's business now
+        remove_socket();
+        if (relay->closed) co_return;
         relay->local_side = std::move(accepted);
         error_code ec;
         auto address = asio::ip::make_address(connect_host_, ec);
@@ -167,6 +183,7 @@ void RedisTlsBridge::expect_connection() {
                   relay->pump(relay->remote, relay->local_side));
       },
       asio::detached);
+  return true;
 }
 
 }  // namespace corral::session

@@ -22,15 +22,15 @@ class RedisTlsBridge {
   RedisTlsBridge(const RedisTlsBridge&) = delete;
   RedisTlsBridge& operator=(const RedisTlsBridge&) = delete;
 
-  // Creates the private directory (0700) and the listening socket; false with `error` set
-  // when that, or loading the CA file, fails.
+  // Sets up the TLS context; false with `error` set when the CA file cannot be loaded.
   bool open(std::string& error);
-  // The unix socket hiredis connects to.
+  // Ends the relay of the previous connection, and listens for the next one on a fresh unix
+  // socket in a private directory (0700), removed once the connection is accepted: call right
+  // before hiredis connects to path(). The TLS connect and handshake to Redis must finish
+  // within the connect timeout; when they fail, the hiredis side is closed and hiredis sees EOF.
+  bool expect_connection(std::string& error);
+  // The unix socket hiredis connects to, between expect_connection() and the accept.
   const std::string& path() const { return path_; }
-  // Ends the relay of the previous connection and waits for the next one: call right before
-  // hiredis connects to path(). The TLS connect and handshake to Redis must finish within
-  // the connect timeout; when they fail, the hiredis side is closed and hiredis sees EOF.
-  void expect_connection();
 
  private:
   struct Relay;
@@ -47,6 +47,8 @@ class RedisTlsBridge {
   std::string last_error_;        // logged once until it changes or a handshake succeeds
 
   void failed(const std::string& what);
+  bool listen_once(std::string& error);
+  void remove_socket();
 };
 
 }  // namespace corral::session
