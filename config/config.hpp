@@ -122,6 +122,10 @@ struct RedisTarget {
   std::string user;      // empty: AUTH with the password alone (or no AUTH)
   std::string password;  // empty: no AUTH
   unsigned db = 0;       // SELECT on connect when not 0
+  // rediss:// only (sessions.tls): the CA file that signs the server's certificate (empty: the
+  // system's CAs), or no verification at all.
+  std::string tls_ca;
+  bool tls_insecure_skip_verify = false;
 };
 
 // What a request gets while the session store cannot answer in time.

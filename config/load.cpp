@@ -53,8 +53,9 @@ constexpr std::string_view sticky_keys[] = {
 constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
-constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",  "ttl",
-                                             "header", "on_store_down", "timeouts"};
+constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",   "ttl",
+                                             "header", "on_store_down", "timeouts", "tls"};
+constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
 constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
 constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};
 
@@ -236,33 +237,68 @@ class Reader {
 
   void read_sessions(const YAML::Node& node, const std::string& path, Sessions& sessions) {
     bool has_redis = false;
-    for_each_key(node, path, session_keys,
-                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
-                   if (key == "store") {
-                     auto text = read_text(value, key_path, "redis");
-                     if (text && *text != "redis")
-                       fail(key_path, value, "unknown store '" + *text + "' (expected redis)");
-                   } else if (key == "redis") {
-                     has_redis = true;
-                     read_redis_url(value, key_path, sessions.redis);
-                   } else if (key == "cookie") {
-                     if (auto text = read_text(value, key_path, "a cookie name")) sessions.cookie = *text;
-                   } else if (key == "ttl") {
-                     if (auto duration = read_duration(value, key_path)) sessions.ttl = *duration;
-                   } else if (key == "header") {
-                     if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
-                   } else if (key == "on_store_down") {
-                     read_store_down(value, key_path, sessions.on_store_down);
-                   } else if (key == "timeouts") {
-                     for_each_key(value, key_path, session_timeout_keys,
-                                  [&](std::string_view k, const YAML::Node& v, const std::string& p) {
-                                    auto duration = read_duration(v, p);
-                                    if (!duration) return;
-                                    if (k == "connect") sessions.connect_timeout = *duration;
-                                    if (k == "command") sessions.command_timeout = *duration;
-                                  });
-                   }
-                 });
+    std::string ca;
+    bool skip_verify = false;
+    bool has_tls = false;
+    for_each_key(
+        node, path, session_keys,
+        [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+          if (key == "store") {
+            auto text = read_text(value, key_path, "redis");
+            if (text && *text != "redis")
+              fail(key_path, value, "unknown store '" + *text + "' (expected redis)");
+          } else if (key == "redis") {
+            has_redis = true;
+            read_redis_url(value, key_path, sessions.redis);
+          } else if (key == "cookie") {
+            if (auto text = read_text(value, key_path, "a cookie name")) sessions.cookie = *text;
+          } else if (key == "ttl") {
+            if (auto duration = read_duration(value, key_path)) sessions.ttl = *duration;
+          } else if (key == "header") {
+            if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
+          } else if (key == "on_store_down") {
+            read_store_down(value, key_path, sessions.on_store_down);
+          } else if (key == "timeouts") {
+            for_each_key(value, key_path, session_timeout_keys,
+                         [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                           auto duration = read_duration(v, p);
+                           if (!duration) return;
+                           if (k == "connect") sessions.connect_timeout = *duration;
+                           if (k == "command") sessions.command_timeout = *duration;
+                         });
+          } else if (key == "tls") {
+            has_tls = true;
+            for_each_key(value, key_path, session_tls_keys,
+                         [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                           if (k == "ca") {
+                             if (auto text = read_text(v, p, "a CA file (PEM)")) ca = *text;
+                             return;
+                           }
+                           auto text = read_text(v, p, "true or false");
+                           if (!text) return;
+                           if (*text == "true")
+                             skip_verify = true;
+                           else if (*text == "false")
+                             skip_verify = false;
+                           else
+                             fail(p, v, "expected true or false, got '" + *text + "'");
+                         });
+          }
+        });
+    // After the loop: tls may come before redis in the file.
+    if (has_tls) {
+      if (!sessions.redis.tls && has_redis && !failed_.count(child(path, "redis"))) {
+        report(child(path, "tls"), node[std::string("tls")],
+               "only for a rediss:// URL (redis:// is plain TCP)");
+      }
+      // A relative CA path is taken from the config file's directory, as workers.cwd is.
+      if (!ca.empty() && ca.front() != '/') {
+        auto slash = file_.rfind('/');
+        if (slash != std::string::npos) ca = file_.substr(0, slash + 1) + ca;
+      }
+      sessions.redis.tls_ca = ca;
+      sessions.redis.tls_insecure_skip_verify = skip_verify;
+    }
     if (!has_redis && !failed_.count(path))
       fail(path, node, "missing key 'redis' (the store's URL, e.g. redis://127.0.0.1:6379/0)");
   }
@@ -276,11 +312,6 @@ class Reader {
       return;
     }
     target = std::get<RedisTarget>(std::move(parsed));
-    if (target.tls) {
-      fail(path, node,
-           "rediss:// (TLS) is not supported yet; use redis:// on a trusted network, or a local "
-           "TLS tunnel (such as stunnel) in front of the Redis server");
-    }
   }
 
   void read_store_down(const YAML::Node& node, const std::string& path, StoreDown& down) {

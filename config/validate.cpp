@@ -332,9 +332,11 @@ class Checker {
     if (!config_.sessions) return;
     const Sessions& s = *config_.sessions;
     if (!is_token(s.cookie))
-      add("sessions.cookie", "not a cookie name: '" + s.cookie + "' (letters, digits and !#$%&'*+-.^_`|~)");
+      add("sessions.cookie",
+          "not a cookie name: '" + s.cookie + "' (letters, digits and !#$%&'*+-.^_`|~)");
     if (!is_token(s.header))
-      add("sessions.header", "not a header name: '" + s.header + "' (letters, digits and !#$%&'*+-.^_`|~)");
+      add("sessions.header",
+          "not a header name: '" + s.header + "' (letters, digits and !#$%&'*+-.^_`|~)");
     std::string header = lower(s.header);
     if (header == "x-corral-session-set" || header == "x-corral-session-clear")
       add("sessions.header", "'" + s.header + "' is the name the app answers with; pick another");

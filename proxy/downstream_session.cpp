@@ -229,7 +229,8 @@ awaitable<bool> DownstreamSession::handle_request() {
   bool refused = false;
   session_ = {};
   // No co_await inside && or ?: here: GCC evaluates such operands out of turn.
-  if (t_.sessions) {
+  if (t_.sessions) prepare_session(t_.sessions->config(), req, session_);
+  if (session_.id) {
     auto step = co_await load_session(*t_.sessions, req, session_);
     if (step == SessionStep::store_down &&
         t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
@@ -512,7 +513,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   auto& res = res_->get();
   bool switching = res.result() == http::status::switching_protocols && upgrade;
   bool upstream_reusable = res.keep_alive() && !switching;
-  if (t_.sessions) {
+  if (t_.sessions && has_session_answer(res)) {
     auto step = co_await apply_session_answer(*t_.sessions, res, session_, false);
     if (step == SessionStep::store_down &&
         t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {

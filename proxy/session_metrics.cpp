@@ -20,7 +20,8 @@ std::uint64_t get(const std::atomic<std::uint64_t>& c) { return c.load(std::memo
 
 }  // namespace
 
-void append_session_metrics(std::string& out, const std::vector<std::unique_ptr<ProxyThread>>& threads) {
+void append_session_metrics(std::string& out,
+                            const std::vector<std::unique_ptr<ProxyThread>>& threads) {
   if (threads.empty() || !threads.front()->sessions) return;
   auto o = std::back_inserter(out);
   using Store = session::SessionStore;
@@ -30,24 +31,30 @@ void append_session_metrics(std::string& out, const std::vector<std::unique_ptr<
   metric("corral_session_store_connections_up", "gauge",
          "Proxy threads whose Redis connection is ready.",
          sum(threads, [](const Store& s) -> std::uint64_t { return s.stats().up.load() ? 1 : 0; }));
-  metric("corral_redis_commands_total", "counter", "Commands sent to Redis (each one round trip, pipelined).",
+  metric("corral_redis_commands_total", "counter",
+         "Commands sent to Redis (each one round trip, pipelined).",
          sum(threads, [](const Store& s) { return get(s.stats().commands); }));
   metric("corral_redis_errors_total", "counter",
-         "Redis commands answered with an error, lost with the connection, or refused while disconnected.",
+         "Redis commands answered with an error, lost with the connection, or refused while "
+         "disconnected.",
          sum(threads, [](const Store& s) { return get(s.stats().errors); }));
-  metric("corral_redis_timeouts_total", "counter", "Redis commands not answered within sessions.timeouts.command.",
+  metric("corral_redis_timeouts_total", "counter",
+         "Redis commands not answered within sessions.timeouts.command.",
          sum(threads, [](const Store& s) { return get(s.stats().timeouts); }));
-  metric("corral_redis_reconnects_total", "counter", "Connection attempts to Redis after the first.",
+  metric("corral_redis_reconnects_total", "counter",
+         "Connection attempts to Redis after the first.",
          sum(threads, [](const Store& s) { return get(s.stats().reconnects); }));
   fmt::format_to(o,
-                 "# HELP corral_redis_command_duration_seconds Time from sending a Redis command to its answer.\n"
+                 "# HELP corral_redis_command_duration_seconds Time from sending a Redis command "
+                 "to its answer.\n"
                  "# TYPE corral_redis_command_duration_seconds summary\n"
                  "corral_redis_command_duration_seconds_sum {:.6f}\n"
                  "corral_redis_command_duration_seconds_count {}\n",
                  sum(threads, [](const Store& s) { return get(s.stats().latency_us_sum); }) / 1e6,
                  sum(threads, [](const Store& s) { return get(s.stats().answered); }));
-  fmt::format_to(o, "# HELP corral_sessions_total What the session store did for requests.\n"
-                    "# TYPE corral_sessions_total counter\n");
+  fmt::format_to(o,
+                 "# HELP corral_sessions_total What the session store did for requests.\n"
+                 "# TYPE corral_sessions_total counter\n");
   auto row = [&](const char* what, auto field) {
     fmt::format_to(o, "corral_sessions_total{{result=\"{}\"}} {}\n", what,
                    sum(threads, [&](const Store& s) { return get(field(s.counters())); }));
@@ -59,7 +66,8 @@ void append_session_metrics(std::string& out, const std::vector<std::unique_ptr<
   row("updated", [](const C& c) -> const std::atomic<std::uint64_t>& { return c.updated; });
   row("cleared", [](const C& c) -> const std::atomic<std::uint64_t>& { return c.cleared; });
   row("gone", [](const C& c) -> const std::atomic<std::uint64_t>& { return c.gone; });
-  row("store_failure", [](const C& c) -> const std::atomic<std::uint64_t>& { return c.store_failures; });
+  row("store_failure",
+      [](const C& c) -> const std::atomic<std::uint64_t>& { return c.store_failures; });
 }
 
 bool session_store_up(const std::vector<std::unique_ptr<ProxyThread>>& threads) {

@@ -15,7 +15,8 @@ namespace {
 constexpr std::string_view set_header = "X-Corral-Session-Set";
 constexpr std::string_view clear_header = "X-Corral-Session-Clear";
 
-void add_cookie(http::fields& res, const config::Sessions& cfg, const session::SessionId* id, bool tls) {
+void add_cookie(http::fields& res, const config::Sessions& cfg, const session::SessionId* id,
+                bool tls) {
   std::array<char, 256> buf;
   auto r = id ? fmt::format_to_n(buf.data(), buf.size(), "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
                                  cfg.cookie, id->view(), tls ? "; Secure" : "")
@@ -27,11 +28,17 @@ void add_cookie(http::fields& res, const config::Sessions& cfg, const session::S
 
 bool is_true(std::string_view v) { return v == "1" || v == "true"; }
 
+// Whether a stored session may go into a header as it is: corral writes only serialized JSON,
+// which escapes control characters, but the hash could have been written by something else.
+bool header_safe(std::string_view v) {
+  for (unsigned char c : v)
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  return true;
+}
+
 }  // namespace
 
-awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
-                                    RequestSession& s) {
-  const auto& cfg = store.config();
+void prepare_session(const config::Sessions& cfg, http::fields& req, RequestSession& s) {
   // X-Corral-* is already gone (rewrite_request); a header name of the app's own choosing is not.
   req.erase(cfg.header);
   for (const auto& f : req) {
@@ -41,12 +48,26 @@ awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& 
       if (s.id) break;
     }
   }
+}
+
+bool has_session_answer(const http::fields& res) {
+  return res.find(set_header) != res.end() || res.find(clear_header) != res.end();
+}
+
+awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
+                                    RequestSession& s) {
+  const auto& cfg = store.config();
   if (!s.id) co_return SessionStep::ok;
   auto loaded = co_await store.load(*s.id);
   auto& counters = store.counters();
   if (loaded.ec) {
     session::SessionCounters::add(counters.store_failures);
+    s.load_failed = true;
     co_return SessionStep::store_down;
+  }
+  if (loaded.found && !header_safe(loaded.json)) {
+    spdlog::warn("session: a stored session holds control characters; ignored");
+    loaded.found = false;
   }
   if (!loaded.found) {
     session::SessionCounters::add(counters.unknown);
@@ -74,27 +95,31 @@ awaitable<SessionStep> apply_session_answer(session::SessionStore& store, http::
   res.erase(set_header);
   res.erase(clear_header);
 
+  // After a failed load (fail_open) the session may exist: change it in place rather than
+  // start a new one over it.
+  bool maybe_live = s.loaded || s.load_failed;
   if (clear && s.id) {
-    if (s.loaded) {
+    if (maybe_live) {
       if (auto ec = co_await store.clear(*s.id)) {
         session::SessionCounters::add(counters.store_failures);
         co_return SessionStep::store_down;
       }
       session::SessionCounters::add(counters.cleared);
       s.loaded = false;
+      maybe_live = false;
     }
     if (!fields) add_cookie(res, cfg, nullptr, tls);
   }
   if (!fields) co_return SessionStep::ok;
 
-  if (s.loaded) {
+  if (maybe_live) {
     auto [ec, updated] = co_await store.update(*s.id, false, *fields);
     if (ec) {
       session::SessionCounters::add(counters.store_failures);
       co_return SessionStep::store_down;
     }
-    session::SessionCounters::add(updated == session::SessionStore::Updated::applied ? counters.updated
-                                                                                     : counters.gone);
+    session::SessionCounters::add(
+        updated == session::SessionStore::Updated::applied ? counters.updated : counters.gone);
     co_return SessionStep::ok;
   }
   // A new session (also after a clear in the same answer: the id changes on login).

@@ -19,16 +19,23 @@ namespace corral::proxy {
 struct RequestSession {
   std::optional<session::SessionId> id;  // from the cookie, when it has the shape of an id
   bool loaded = false;                   // the store had a live session under it
+  bool load_failed = false;  // the store did not answer: the session may or may not be live
 };
 
 enum class SessionStep { ok, store_down };
 
-// Removes the session header a client sent, reads the session cookie, and when it names a
-// live session sets the session (JSON) as the configured header, renewing its TTL: one Redis
-// round trip at most. store_down: the store did not answer within its command timeout; the
-// request then carries no session and the caller applies on_store_down.
+// Removes the session header a client sent and reads the session cookie into `s.id`. No I/O:
+// a request without a well-formed session id goes on without a Redis round trip.
+void prepare_session(const config::Sessions& cfg, http::fields& req, RequestSession& s);
+
+// For a request with `s.id`: loads the session and sets it (JSON) as the configured header,
+// renewing its TTL, in one Redis round trip. store_down: the store did not answer within its
+// command timeout; the request then carries no session and the caller applies on_store_down.
 awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
                                     RequestSession& s);
+
+// Whether the app's response carries X-Corral-Session-Set or X-Corral-Session-Clear.
+bool has_session_answer(const http::fields& res);
 
 // Reads and removes X-Corral-Session-Set / X-Corral-Session-Clear from the app's response,
 // applies them to the store, and adds the Set-Cookie that creates or ends the session

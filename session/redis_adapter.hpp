@@ -7,7 +7,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-
 #include <memory>
 
 namespace corral::session {
@@ -20,10 +19,10 @@ struct RedisAsioEvents : std::enable_shared_from_this<RedisAsioEvents> {
 
   redisAsyncContext* context;  // null once hiredis called cleanup
   boost::asio::posix::stream_descriptor descriptor;
-  bool reading = false;        // hiredis wants read events
-  bool writing = false;        // hiredis wants write events
-  bool read_waiting = false;   // an async_wait for reading is in flight
-  bool write_waiting = false;  // one for writing
+  bool reading = false;                   // hiredis wants read events
+  bool writing = false;                   // hiredis wants write events
+  bool read_waiting = false;              // an async_wait for reading is in flight
+  bool write_waiting = false;             // one for writing
   std::shared_ptr<RedisAsioEvents> self;  // the context's reference, dropped by cleanup
 
   void wait_read() {

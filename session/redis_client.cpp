@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "session/redis_adapter.hpp"
+#include "session/redis_tls_bridge.hpp"
 
 namespace corral::session {
 
@@ -65,13 +66,37 @@ RedisClient::~RedisClient() {
 }
 
 void RedisClient::start() {
-  if (state_ == State::idle) connect();
+  if (state_ != State::idle) return;
+  if (options_.target.tls && !bridge_) {
+    bridge_ = std::make_unique<RedisTlsBridge>(ioc_, options_.target, options_.connect_host,
+                                               options_.connect_timeout);
+    if (!bridge_->open(bridge_error_)) {
+      spdlog::error("session store: rediss:// cannot work: {}", bridge_error_);
+    }
+  }
+  connect();
 }
 
 void RedisClient::connect() {
   state_ = State::connecting;
   const auto& t = options_.target;
-  redisAsyncContext* c = redisAsyncConnect(options_.connect_host.c_str(), t.port);
+  redisAsyncContext* c = nullptr;
+  if (bridge_) {
+    if (!bridge_error_.empty()) {
+      went_down(bridge_error_);
+      schedule_reconnect();
+      return;
+    }
+    std::string error;
+    if (!bridge_->expect_connection(error)) {
+      went_down(error);
+      schedule_reconnect();
+      return;
+    }
+    c = redisAsyncConnectUnix(bridge_->path().c_str());
+  } else {
+    c = redisAsyncConnect(options_.connect_host.c_str(), t.port);
+  }
   if (c == nullptr || c->err) {
     went_down(c ? c->errstr : "out of memory");
     if (c) redisAsyncFree(c);
@@ -93,8 +118,10 @@ void RedisClient::connect() {
   // ready when the last of them is answered.
   std::vector<std::vector<std::string_view>> handshake;
   if (!t.password.empty()) {
-    if (t.user.empty()) handshake.push_back({"AUTH", t.password});
-    else handshake.push_back({"AUTH", t.user, t.password});
+    if (t.user.empty())
+      handshake.push_back({"AUTH", t.password});
+    else
+      handshake.push_back({"AUTH", t.user, t.password});
   }
   std::string db = std::to_string(t.db);
   if (t.db != 0) handshake.push_back({"SELECT", db});
@@ -127,7 +154,8 @@ void RedisClient::on_disconnect(const redisAsyncContext* ac, int status) {
   auto* self = static_cast<RedisClient*>(ac->data);
   if (self->state_ == State::stopped) return;
   self->ctx_ = nullptr;  // hiredis frees it after this callback
-  self->went_down(status == REDIS_OK ? "connection closed" : (ac->errstr ? ac->errstr : "connection lost"));
+  self->went_down(status == REDIS_OK ? "connection closed"
+                                     : (ac->errstr ? ac->errstr : "connection lost"));
   self->schedule_reconnect();
 }
 
@@ -158,7 +186,8 @@ void RedisClient::handshake_done(bool ok, const std::string& why) {
   logged_down_ = false;
   if (!was_up_) {
     was_up_ = true;
-    spdlog::info("session store: connected to Redis at {}:{}", options_.target.host, options_.target.port);
+    spdlog::info("session store: connected to Redis at {}:{}", options_.target.host,
+                 options_.target.port);
   }
 }
 
@@ -222,7 +251,8 @@ bool RedisClient::send(std::span<const std::string_view> args, OpBase* op) {
   }
   op->sent = clock::now();
   if (args.size() > max_args ||
-      redisAsyncCommandArgv(ctx_, &RedisClient::on_reply, op, static_cast<int>(n), argv, argvlen) != REDIS_OK) {
+      redisAsyncCommandArgv(ctx_, &RedisClient::on_reply, op, static_cast<int>(n), argv, argvlen) !=
+          REDIS_OK) {
     RedisStats::add(stats_.errors);
     op->complete(args.size() > max_args ? RedisErrc::bad_reply : RedisErrc::not_connected, {});
     delete op;
@@ -239,8 +269,10 @@ void RedisClient::on_reply(redisAsyncContext* ac, void* r, void* privdata) {
   auto* op = static_cast<OpBase*>(privdata);
   auto& q = self->in_flight_;
   // Answers come in the order sent: `op` is the front, unless the client is being destroyed.
-  if (!q.empty() && q.front() == op) q.pop_front();
-  else if (auto it = std::find(q.begin(), q.end(), op); it != q.end()) q.erase(it);
+  if (!q.empty() && q.front() == op)
+    q.pop_front();
+  else if (auto it = std::find(q.begin(), q.end(), op); it != q.end())
+    q.erase(it);
   auto* reply = static_cast<redisReply*>(r);
   if (!op->done) {
     if (reply == nullptr) {
@@ -288,8 +320,10 @@ void RedisClient::on_command_timer() {
   // A connection that has answered nothing for several command timeouts (Redis stopped,
   // a network gone quiet) is given up and made again.
   if (!in_flight_.empty() && ctx_ && state_ == State::ready &&
-      in_flight_.front()->sent + std::max<std::chrono::milliseconds>(options_.command_timeout * 4,
-                                                                     std::chrono::milliseconds(1000)) <= now) {
+      in_flight_.front()->sent +
+              std::max<std::chrono::milliseconds>(options_.command_timeout * 4,
+                                                  std::chrono::milliseconds(1000)) <=
+          now) {
     drop("no answer from Redis");
     return;
   }

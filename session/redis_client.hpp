@@ -5,17 +5,17 @@
 // error); reconnects by itself with a doubling backoff with jitter, capped under a second.
 #include <hiredis/async.h>
 
+#include <atomic>
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <random>
 #include <span>
 #include <string>
@@ -26,6 +26,8 @@
 #include "session/redis_error.hpp"
 
 namespace corral::session {
+
+class RedisTlsBridge;
 
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;
@@ -40,7 +42,7 @@ struct RedisReply {
 
 // Counters of one client, written by its thread and read by the admin listener.
 struct RedisStats {
-  std::atomic<bool> up{false};            // a connection is ready
+  std::atomic<bool> up{false};             // a connection is ready
   std::atomic<std::uint64_t> commands{0};  // sent
   std::atomic<std::uint64_t> errors{0};    // answered with an error, lost, or refused unconnected
   std::atomic<std::uint64_t> timeouts{0};  // not answered within the command timeout
@@ -92,7 +94,7 @@ class RedisClient {
 
   struct OpBase {
     clock::time_point sent;
-    bool done = false;  // answered already (by the timeout); the late reply is dropped
+    bool done = false;       // answered already (by the timeout); the late reply is dropped
     bool handshake = false;  // bounded by the connect timeout, not the command timeout
     virtual ~OpBase() = default;
     virtual void complete(error_code ec, RedisReply reply) = 0;
@@ -136,7 +138,7 @@ class RedisClient {
   Options options_;
   redisAsyncContext* ctx_ = nullptr;
   State state_ = State::idle;
-  std::deque<OpBase*> in_flight_;  // in the order sent, which is the order answered
+  std::deque<OpBase*> in_flight_;     // in the order sent, which is the order answered
   asio::steady_timer connect_timer_;  // connect + handshake deadline, then the backoff
   asio::steady_timer command_timer_;
   clock::time_point command_timer_at_ = clock::time_point::max();
@@ -145,6 +147,8 @@ class RedisClient {
   bool was_up_ = false;       // for logging transitions once
   bool logged_down_ = false;  // "cannot connect" said once until the next success
   RedisStats stats_;
+  std::unique_ptr<RedisTlsBridge> bridge_;  // rediss://: hiredis talks to Redis through it
+  std::string bridge_error_;                // set when the bridge could not be opened
 };
 
 }  // namespace corral::session

@@ -1,7 +1,6 @@
 #pragma once
 // Why a Redis command got no usable answer.
 #include <boost/system/error_code.hpp>
-
 #include <type_traits>
 
 namespace corral::session {

@@ -2,10 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <array>
 #include <vector>
 
 namespace corral::session {
@@ -85,10 +84,13 @@ struct Key {
 
 }  // namespace
 
-SessionStore::SessionStore(asio::io_context& ioc, const config::Sessions& cfg, std::string connect_host)
+SessionStore::SessionStore(asio::io_context& ioc, const config::Sessions& cfg,
+                           std::string connect_host)
     : cfg_(cfg),
       ttl_ms_(std::to_string(cfg.ttl.count())),
-      client_(ioc, RedisClient::Options{cfg.redis, std::move(connect_host), cfg.connect_timeout,
+      client_(ioc, RedisClient::Options{cfg.redis,
+                                        std::move(connect_host),
+                                        cfg.connect_timeout,
                                         cfg.command_timeout,
                                         {session_load_script, session_update_script}}) {}
 
@@ -111,8 +113,8 @@ asio::awaitable<SessionStore::Loaded> SessionStore::load(const SessionId& id) {
 asio::awaitable<std::pair<error_code, SessionStore::Updated>> SessionStore::update(
     const SessionId& id, bool create, std::span<const SessionField> fields) {
   Key key(id);
-  std::vector<std::string_view> args{"EVALSHA", update_sha(), "1", key.view(), ttl_ms_,
-                                     create ? "1" : "0"};
+  std::vector<std::string_view> args{"EVALSHA",  update_sha(), "1",
+                                     key.view(), ttl_ms_,      create ? "1" : "0"};
   args.reserve(args.size() + 2 * fields.size());
   for (const auto& f : fields) {
     args.push_back(f.name);
@@ -120,7 +122,8 @@ asio::awaitable<std::pair<error_code, SessionStore::Updated>> SessionStore::upda
   }
   auto [ec, reply] = co_await client_.async_command(args, nothrow);
   if (ec) co_return std::pair{ec, Updated::gone};
-  if (reply.kind != RedisReply::Kind::integer) co_return std::pair{error_code(RedisErrc::bad_reply), Updated::gone};
+  if (reply.kind != RedisReply::Kind::integer)
+    co_return std::pair{error_code(RedisErrc::bad_reply), Updated::gone};
   if (reply.integer == -1) co_return std::pair{error_code{}, Updated::gone};
   if (reply.integer == -2) co_return std::pair{error_code{}, Updated::taken};
   co_return std::pair{error_code{}, Updated::applied};

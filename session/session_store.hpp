@@ -2,7 +2,6 @@
 // The shared session store: sessions as Redis hashes, one field per top-level JSON field, read
 // and changed only through two Lua scripts so that each step is one atomic round trip.
 #include <boost/asio/awaitable.hpp>
-
 #include <span>
 #include <string>
 
@@ -20,7 +19,7 @@ struct SessionCounters {
   std::atomic<std::uint64_t> created{0};
   std::atomic<std::uint64_t> updated{0};
   std::atomic<std::uint64_t> cleared{0};
-  std::atomic<std::uint64_t> gone{0};     // an update to a session cleared or expired meanwhile
+  std::atomic<std::uint64_t> gone{0};  // an update to a session cleared or expired meanwhile
   std::atomic<std::uint64_t> store_failures{0};  // a request met a store that did not answer
 
   static void add(std::atomic<std::uint64_t>& c) { RedisStats::add(c); }
@@ -39,7 +38,7 @@ class SessionStore {
   const config::Sessions& config() const { return cfg_; }
 
   struct Loaded {
-    error_code ec;     // the store did not answer in time, or failed
+    error_code ec;  // the store did not answer in time, or failed
     bool found = false;
     std::string json;  // the session as a JSON object, when found
   };

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Shared-state mode side by side: the same two Node workers (tests/integration/data/shared_session_app.js)
-# behind corral with plain round-robin (no sessions), with sticky routing (when this corral
-# knows `balance: sticky`), and in shared-state mode (sessions in a local redis-server, every
-# request carrying a logged-in session cookie), in one invocation, interleaved by round.
+# behind corral with plain round-robin (no sessions), with sticky routing (`balance: sticky`,
+# hash mode on the session cookie, when this corral knows it), and in shared-state mode
+# (sessions in a local redis-server), in one invocation, interleaved by round. Every request
+# carries one of SESSIONS logged-in session cookies, in turn, in every mode.
 # Prints requests/s, p50/p99 latency and Redis round trips per request (from corral's metrics).
 #
 #   tests/bench/sessions_bench.sh            # 3 rounds x 8 s at c=32
@@ -10,7 +11,10 @@
 #
 # Knobs (environment):
 #   ROUNDS=3 DURATION=8 CONNS=32 THREADS=1   rounds, seconds per wrk run, wrk connections, corral threads
+#   SESSIONS=64    distinct sessions the requests rotate through
 #   CORRAL=path    the corral binary (default: build/corral, else build-dev/corral)
+#   STICKY_CORRAL=path   the binary for the sticky mode (default: CORRAL), e.g. one built from a
+#                  branch that has `balance: sticky` while this one has shared-state mode
 #   KEEP=1         keep the temporary directory (configs, logs, raw wrk output)
 set -euo pipefail
 
@@ -28,6 +32,7 @@ DURATION=${DURATION:-8}
 DURATION=${DURATION%s}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-1}
+SESSIONS=${SESSIONS:-64}
 KEEP=${KEEP:-0}
 if [[ -z ${CORRAL:-} ]]; then
   CORRAL=$ROOT/build/corral
@@ -92,7 +97,8 @@ done
 # --- one corral per mode --------------------------------------------------------------------
 declare -A PORT ADMIN
 start_corral() {  # start_corral MODE
-  local mode=$1 port admin
+  local mode=$1 port admin bin=$CORRAL
+  [[ $mode == sticky ]] && bin=${STICKY_CORRAL:-$CORRAL}
   port=$(free_port)
   admin=$(free_port)
   {
@@ -104,15 +110,15 @@ start_corral() {  # start_corral MODE
     printf '%s' "$UPSTREAMS"
     case $mode in
       round_robin) echo "balance: round_robin" ;;
-      sticky) printf 'balance: sticky\nsticky: { mode: insert }\n' ;;
+      sticky) printf 'balance: sticky\nsticky: { cookie: corral_sid, mode: hash }\n' ;;
       shared) printf 'balance: round_robin\nsessions: { redis: "redis://127.0.0.1:%s/0" }\n' "$REDIS_PORT" ;;
     esac
   } >"$TMP/$mode.yaml"
-  if ! "$CORRAL" check -c "$TMP/$mode.yaml" >"$TMP/$mode.check" 2>&1; then
+  if ! "$bin" check -c "$TMP/$mode.yaml" >"$TMP/$mode.check" 2>&1; then
     log "sessions_bench: $mode skipped: this corral does not accept its config ($(head -1 "$TMP/$mode.check"))"
     return 1
   fi
-  "$CORRAL" run -c "$TMP/$mode.yaml" >"$TMP/$mode.log" 2>&1 &
+  "$bin" run -c "$TMP/$mode.yaml" >"$TMP/$mode.log" 2>&1 &
   PIDS+=($!)
   wait_for 15 curl -sf "http://127.0.0.1:$admin/readyz" || die "corral ($mode) did not get ready (see $TMP/$mode.log)"
   PORT[$mode]=$port
@@ -124,11 +130,28 @@ for mode in round_robin sticky shared; do
   start_corral "$mode" && MODES+=("$mode")
 done
 
-# A logged-in session for the shared mode: every benchmark request then loads it.
-COOKIE=$(curl -si "http://127.0.0.1:${PORT[shared]}/login?user=bench" | tr -d '\r' |
-  awk -F'[=;]' 'tolower($0) ~ /^set-cookie: corral_sid=/ {print $2; exit}')
-[[ ${#COOKIE} == 22 ]] || die "no session cookie from the shared-mode login"
-curl -s -H "Cookie: corral_sid=$COOKIE" "http://127.0.0.1:${PORT[shared]}/whoami" | grep -q '"user":"bench"' ||
+# Logged-in sessions (made in shared mode); wrk sends them in turn to every mode.
+login() {
+  curl -si "http://127.0.0.1:${PORT[shared]}/login?user=bench$1" | tr -d '\r' |
+    awk -F'[=;]' 'tolower($0) ~ /^set-cookie: corral_sid=/ {print $2; exit}'
+}
+{
+  echo "local cookies = {"
+  for i in $(seq "$SESSIONS"); do
+    c=$(login "$i")
+    [[ ${#c} == 22 ]] || die "no session cookie from the shared-mode login"
+    echo "  \"corral_sid=$c\","
+  done
+  echo "}"
+  echo "local n = 0"
+  echo "request = function()"
+  echo "  n = n + 1"
+  echo "  wrk.headers[\"Cookie\"] = cookies[(n % #cookies) + 1]"
+  echo "  return wrk.format(\"GET\", \"/whoami\")"
+  echo "end"
+} >"$TMP/sessions.lua"
+COOKIE=$(login check)
+curl -s -H "Cookie: corral_sid=$COOKIE" "http://127.0.0.1:${PORT[shared]}/whoami" | grep -q '"user":"benchcheck"' ||
   die "the shared-mode session does not reach the app"
 
 metric() {  # metric MODE NAME: sum of the samples of NAME
@@ -148,7 +171,7 @@ for round in $(seq "$ROUNDS"); do
     out=$TMP/wrk-$mode-$round.txt
     c0=$(metric "$mode" corral_redis_commands_total)
     r0=$(metric "$mode" corral_requests_total)
-    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "Cookie: corral_sid=$COOKIE" \
+    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$TMP/sessions.lua" \
       "http://127.0.0.1:${PORT[$mode]}/whoami" >"$out"
     c1=$(metric "$mode" corral_redis_commands_total)
     r1=$(metric "$mode" corral_requests_total)
@@ -163,7 +186,7 @@ done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 echo
-echo "sessions_bench: $(date -u +%FT%TZ), $(nproc) CPU(s), corral threads=$THREADS, 2 Node workers, wrk -t1 -c$CONNS -d${DURATION}s x $ROUNDS round(s)"
+echo "sessions_bench: $(date -u +%FT%TZ), $(nproc) CPU(s), corral threads=$THREADS, 2 Node workers, wrk -t1 -c$CONNS -d${DURATION}s x $ROUNDS round(s), $SESSIONS sessions"
 echo
 echo "| mode | req/s (median) | p50 ms | p99 ms | Redis round trips / request |"
 echo "|---|---|---|---|---|"

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <regex>
 
 namespace corral::test {
@@ -19,12 +20,49 @@ RedisServer::RedisServer(std::vector<std::string> extra) : extra_(std::move(extr
   start();
 }
 
+RedisServer::RedisServer(const TestCertificates& tls) : tls_(tls) {
+  ClosedPort free_port;
+  port_ = free_port.port();
+  free_port.release();
+  start();
+}
+
 RedisServer::~RedisServer() { stop(); }
+
+TestCertificates make_test_certificates(const std::filesystem::path& dir) {
+  TestCertificates t{(dir / "ca.crt").string(), (dir / "server.crt").string(),
+                     (dir / "server.key").string()};
+  auto csr = (dir / "server.csr").string();
+  auto ext = (dir / "ext.cnf").string();
+  auto ca_key = (dir / "ca.key").string();
+  {
+    std::ofstream f(ext);
+    f << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  }
+  auto must = [](std::vector<std::string> argv) {
+    auto r = run_command(argv, 30s);
+    if (r.exit_code != 0) throw HarnessError("openssl failed: " + r.err);
+  };
+  must({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", t.ca,
+        "-days", "2", "-subj", "/CN=corral test CA"});
+  must({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", t.key, "-out", csr, "-subj",
+        "/CN=localhost"});
+  must({"openssl", "x509", "-req", "-in", csr, "-CA", t.ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", t.cert, "-days", "2", "-extfile", ext});
+  return t;
+}
 
 void RedisServer::start() {
   if (process_) return;
   std::vector<std::string> argv{*binary(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--logfile", ""};
+                                "--save",  "",       "--appendonly",        "no",     "--logfile",
+                                ""};
+  if (tls_) {
+    argv[2] = "0";
+    argv.insert(argv.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", tls_->cert,
+                             "--tls-key-file", tls_->key, "--tls-ca-cert-file", tls_->ca,
+                             "--tls-auth-clients", "no"});
+  }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<Process>(argv);
   process_->wait_for_line(std::regex("Ready to accept connections"), 10s);
@@ -47,10 +85,12 @@ void RedisServer::resume() {
 }
 
 std::string RedisServer::cli(std::vector<std::string> args, unsigned db) {
-  std::vector<std::string> argv{"redis-cli", "-h", "127.0.0.1", "-p", std::to_string(port_), "-n",
-                                std::to_string(db)};
+  std::vector<std::string> argv{"redis-cli",           "-h", "127.0.0.1",       "-p",
+                                std::to_string(port_), "-n", std::to_string(db)};
+  if (tls_) argv.insert(argv.end(), {"--tls", "--cacert", tls_->ca});
   for (std::size_t i = 0; i + 1 < extra_.size(); ++i)
-    if (extra_[i] == "--requirepass") argv.insert(argv.end(), {"--no-auth-warning", "-a", extra_[i + 1]});
+    if (extra_[i] == "--requirepass")
+      argv.insert(argv.end(), {"--no-auth-warning", "-a", extra_[i + 1]});
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_command(argv, 10s);
   std::string out = r.out;

@@ -11,6 +11,15 @@
 
 namespace corral::test {
 
+// A CA and a server certificate for 127.0.0.1 and localhost signed by it, made with the
+// openssl command in `dir`.
+struct TestCertificates {
+  std::string ca;  // PEM files
+  std::string cert;
+  std::string key;
+};
+TestCertificates make_test_certificates(const std::filesystem::path& dir);
+
 class RedisServer {
  public:
   // The redis-server binary, or nothing when it is not installed.
@@ -18,11 +27,14 @@ class RedisServer {
 
   // Starts it with `extra` arguments (e.g. {"--requirepass", "pw"}); ready when constructed.
   explicit RedisServer(std::vector<std::string> extra = {});
+  // TLS only (rediss://), with these certificates; clients are not asked for one.
+  explicit RedisServer(const TestCertificates& tls);
   ~RedisServer();
 
   std::uint16_t port() const { return port_; }
   std::string url(unsigned db = 0) const {
-    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+    return std::string(tls_ ? "rediss" : "redis") + "://127.0.0.1:" + std::to_string(port_) + "/" +
+           std::to_string(db);
   }
 
   void stop();    // SIGKILL and reap: gone at once, connections reset
@@ -36,6 +48,7 @@ class RedisServer {
 
  private:
   std::vector<std::string> extra_;
+  std::optional<TestCertificates> tls_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Process> process_;
 };

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <set>
 #include <thread>
 
@@ -16,8 +15,8 @@ namespace {
 namespace json = boost::json;
 using clock = std::chrono::steady_clock;
 
-#define SKIP_WITHOUT_REDIS()                                                                \
-  if (!RedisServer::binary())                                                               \
+#define SKIP_WITHOUT_REDIS()                                                                     \
+  if (!RedisServer::binary())                                                                    \
   GTEST_SKIP() << "redis-server is not installed (deploy/scripts/install-deps.sh test installs " \
                   "it); the shared-state tests need a real one"
 
@@ -43,10 +42,11 @@ class SessionApp {
 // What one request through corral came back with.
 struct Answer {
   int status = 0;
-  std::string app;          // which app answered
-  json::value session;      // the session the app saw (null for none)
-  json::object headers;     // the request headers the app saw
-  std::string set_cookie;   // the Set-Cookie corral added, if any
+  std::string app;         // which app answered
+  long pid = 0;            // and its process
+  json::value session;     // the session the app saw (null for none)
+  json::object headers;    // the request headers the app saw
+  std::string set_cookie;  // the Set-Cookie corral added, if any
   http::response<http::string_body> res;
 };
 
@@ -67,6 +67,7 @@ Answer call(std::uint16_t port, const std::string& target, const std::string& si
   if (a.status == 200) {
     auto body = parse_json_object(a.res.body());
     a.app = body.at("name").as_string().c_str();
+    a.pid = body.at("pid").to_number<long>();
     a.session = body.at("session");
     a.headers = body.at("headers").as_object();
   }
@@ -83,25 +84,6 @@ std::string sessions_block(const std::string& url, const std::string& extra = {}
   return "sessions:\n  store: redis\n  redis: \"" + url + "\"\n" + extra;
 }
 
-// A cluster of session apps behind corral in shared-state mode.
-struct SharedCluster {
-  explicit SharedCluster(RedisServer& redis, unsigned apps = 3, std::string balance = "round_robin",
-                 std::string sessions_extra = "  timeouts: { connect: 300ms, command: 200ms }\n",
-                 std::string url = {}) {
-    for (unsigned i = 0; i < apps; ++i) this->apps.push_back(std::make_unique<SessionApp>("app" + std::to_string(i)));
-    CorralConfig c;
-    c.threads = "2";
-    c.balance = std::move(balance);
-    for (const auto& a : this->apps) c.add(a->address());
-    c.extra = sessions_block(url.empty() ? redis.url() : url, sessions_extra);
-    corral = std::make_unique<Corral>(c);
-  }
-  std::uint16_t port() const { return corral->port(); }
-
-  std::vector<std::unique_ptr<SessionApp>> apps;
-  std::unique_ptr<Corral> corral;
-};
-
 // Polls `f` until it returns true or the deadline passes; returns whether it did.
 template <class F>
 bool eventually(F f, Millis timeout, Millis step = 50ms) {
@@ -112,6 +94,37 @@ bool eventually(F f, Millis timeout, Millis step = 50ms) {
     std::this_thread::sleep_for(step);
   }
 }
+
+// corral says ready before its Redis connections are: a test that needs the store waits for
+// every proxy thread's connection (the metric), so that fail_open cannot hide a slow start.
+void wait_store_up(Corral& corral, unsigned threads = 2) {
+  bool up = eventually(
+      [&] { return corral.metric("corral_session_store_connections_up").value_or(0) >= threads; },
+      10s);
+  if (!up) throw HarnessError("the session store did not connect");
+}
+
+// A cluster of session apps behind corral in shared-state mode.
+struct SharedCluster {
+  explicit SharedCluster(
+      RedisServer& redis, unsigned apps = 3, std::string balance = "round_robin",
+      std::string sessions_extra = "  timeouts: { connect: 300ms, command: 200ms }\n",
+      std::string url = {}, bool store_up = true) {
+    for (unsigned i = 0; i < apps; ++i)
+      this->apps.push_back(std::make_unique<SessionApp>("app" + std::to_string(i)));
+    CorralConfig c;
+    c.threads = "2";
+    c.balance = std::move(balance);
+    for (const auto& a : this->apps) c.add(a->address());
+    c.extra = sessions_block(url.empty() ? redis.url() : url, sessions_extra);
+    corral = std::make_unique<Corral>(c);
+    if (store_up) wait_store_up(*corral);
+  }
+  std::uint16_t port() const { return corral->port(); }
+
+  std::vector<std::unique_ptr<SessionApp>> apps;
+  std::unique_ptr<Corral> corral;
+};
 
 std::string login(std::uint16_t port, const std::string& user) {
   auto a = call(port, "/login?user=" + user);
@@ -170,6 +183,39 @@ TEST(SharedSessions, AWorkerKilledMidSessionLosesNoSession) {
   EXPECT_EQ(call(s.port(), "/whoami", sid).session.as_object().at("cart"), "4");
 }
 
+TEST(SharedSessions, InClusterModeAWorkerKilledAndReplacedLosesNoSession) {
+  SKIP_WITHOUT_REDIS();
+  RedisServer redis;
+  Corral corral(
+      "listen: \"127.0.0.1:0\"\nadmin: \"127.0.0.1:0\"\nthreads: 2\naccess_log: off\n"
+      "timeouts: { connect: 1s }\n"
+      "workers:\n  command: [node, \"" +
+      std::string(CORRAL_TEST_DATA) +
+      "/shared_session_app.js\"]\n  count: 2\n  restart: { backoff: 50ms, max_backoff: 1s }\n" +
+      sessions_block(redis.url()));
+  auto sid = login(corral.port(), "una");
+  ASSERT_EQ(call(corral.port(), "/set?cart=5", sid).status, 200);
+  auto first = call(corral.port(), "/whoami", sid);
+  ASSERT_EQ(first.status, 200);
+  ASSERT_GT(first.pid, 0);
+  ::kill(static_cast<pid_t>(first.pid), SIGKILL);
+  // Every request meanwhile is served, with the session, by whichever worker is up...
+  for (int i = 0; i < 6; ++i) {
+    auto a = call(corral.port(), "/whoami", sid);
+    ASSERT_EQ(a.status, 200);
+    EXPECT_EQ(json::serialize(a.session), R"({"user":"una","cart":"5"})");
+  }
+  // ...and the replacement worker in the killed slot knows it too.
+  Answer replaced;
+  ASSERT_TRUE(eventually(
+      [&] {
+        replaced = call(corral.port(), "/whoami", sid);
+        return replaced.app == first.app && replaced.pid != first.pid;
+      },
+      10s, 20ms));
+  EXPECT_EQ(json::serialize(replaced.session), R"({"user":"una","cart":"5"})");
+}
+
 TEST(SharedSessions, FieldsMergeAndNullRemovesOne) {
   SKIP_WITHOUT_REDIS();
   RedisServer redis;
@@ -222,7 +268,11 @@ TEST(SharedSessions, TheSessionExpiresAfterTheSlidingTtl) {
   }
   auto last_use = clock::now();
   // Then left alone: gone about a TTL later (Redis expires keys within ~100 ms of their time).
-  bool expired = eventually([&] { return redis.cli({"EXISTS", "corral:session:" + sid}) == "0"; }, 5s);
+  bool expired = eventually(
+      [&] {
+        return redis.cli({"EXISTS", "corral:session:" + sid}) == "0";
+      },
+      5s);
   auto idle = clock::now() - last_use;
   ASSERT_TRUE(expired);
   EXPECT_GE(idle, 900ms);
@@ -350,14 +400,16 @@ TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
   }
   redis.resume();
   // The data survived the pause: the same session comes back.
-  ASSERT_TRUE(eventually([&] { return user_of(call(s.port(), "/whoami", sid)) == "lou"; }, 5s, 20ms));
+  ASSERT_TRUE(
+      eventually([&] { return user_of(call(s.port(), "/whoami", sid)) == "lou"; }, 5s, 20ms));
   EXPECT_GE(s.corral->metric("corral_redis_timeouts_total").value_or(0), 1);
 }
 
 TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
   SKIP_WITHOUT_REDIS();
   RedisServer redis;
-  SharedCluster s(redis, 2, "round_robin", "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
+  SharedCluster s(redis, 2, "round_robin",
+                  "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
   auto sid = login(s.port(), "max");
   redis.stop();
   auto t0 = clock::now();
@@ -371,6 +423,9 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
   EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 200) << "fail_open stays ready";
 
   redis.start();
+  // Each proxy thread reconnects on its own: a request on a thread not yet back goes without
+  // a session, so the check waits for all of them.
+  wait_store_up(*s.corral);
   std::string sid2;
   ASSERT_TRUE(eventually(
       [&] {
@@ -382,16 +437,53 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid2)), "max");
 }
 
+TEST(SharedSessions, FailOpenAChangeAfterAFailedLoadLandsOnTheSameSession) {
+  SKIP_WITHOUT_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1, "round_robin",
+                  "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
+  auto sid = login(s.port(), "quin");
+  auto& app = s.apps[0]->process();
+  redis.pause();
+  Answer a;
+  std::thread t([&] { a = call(s.port(), "/set?cart=7&delay=1500", sid); });
+  // The load timed out (forwarded without a session); Redis is back before the answer.
+  ASSERT_TRUE(app.try_wait_for_line(std::regex("^begin /set$"), 5s, Stream::out));
+  redis.resume();
+  t.join();
+  ASSERT_EQ(a.status, 200);
+  EXPECT_TRUE(a.session.is_null()) << "forwarded without the session";
+  EXPECT_TRUE(a.set_cookie.empty()) << "no new session over the user's own";
+  EXPECT_EQ(json::serialize(call(s.port(), "/whoami", sid).session),
+            R"({"user":"quin","cart":"7"})");
+}
+
+TEST(SharedSessions, AStoredSessionWithControlCharactersIsNotForwarded) {
+  SKIP_WITHOUT_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1);
+  auto sid = login(s.port(), "ray");
+  // Written behind corral's back: a raw CR LF would split the header sent to the app.
+  redis.cli({"HSET", "corral:session:" + sid, "\"x\"", "1\r\nX-Injected: 1"});
+  auto a = call(s.port(), "/whoami", sid);
+  ASSERT_EQ(a.status, 200);
+  EXPECT_TRUE(a.session.is_null());
+  EXPECT_FALSE(a.headers.contains("x-injected"));
+}
+
 TEST(SharedSessions, AclUserPasswordAndDatabase) {
   SKIP_WITHOUT_REDIS();
-  RedisServer redis({"--user", "default", "off", "--user", "app", "on", ">s3cr@t", "~*", "+@all"});
-  SharedCluster s(redis, 1, "round_robin", "", "redis://app:s3cr%40t@127.0.0.1:" + std::to_string(redis.port()) + "/3");
+  RedisServer redis(std::vector<std::string>{"--user", "default", "off", "--user", "app", "on",
+                                             ">s3cr@t", "~*", "+@all"});
+  SharedCluster s(redis, 1, "round_robin", "",
+                  "redis://app:s3cr%40t@127.0.0.1:" + std::to_string(redis.port()) + "/3");
   ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
   auto sid = login(s.port(), "ned");
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "ned");
   auto exists = [&](unsigned db) {
     return redis.cli({"--user", "app", "--pass", "s3cr@t", "--no-auth-warning", "EXISTS",
-                      "corral:session:" + sid}, db);
+                      "corral:session:" + sid},
+                     db);
   };
   EXPECT_EQ(exists(3), "1");
   EXPECT_EQ(exists(0), "0");
@@ -399,11 +491,63 @@ TEST(SharedSessions, AclUserPasswordAndDatabase) {
 
 TEST(SharedSessions, AWrongPasswordKeepsTheProxyNotReady) {
   SKIP_WITHOUT_REDIS();
-  RedisServer redis({"--requirepass", "right"});
-  SharedCluster s(redis, 1, "round_robin", "", "redis://:wrong@127.0.0.1:" + std::to_string(redis.port()));
+  RedisServer redis(std::vector<std::string>{"--requirepass", "right"});
+  SharedCluster s(redis, 1, "round_robin", "",
+                  "redis://:wrong@127.0.0.1:" + std::to_string(redis.port()), false);
   EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 503);
   EXPECT_EQ(call(s.port(), "/login?user=x").status, 503);
-  EXPECT_TRUE(s.corral->process().try_wait_for_line(std::regex("handshake failed: WRONGPASS"), 5s));
+  // Logged once, possibly before corral said it was ready: look at every line so far.
+  EXPECT_TRUE(eventually(
+      [&] { return s.corral->process().has_line(std::regex("handshake failed: WRONGPASS")); }, 5s));
+}
+
+#define SKIP_WITHOUT_REDIS_TLS()                          \
+  SKIP_WITHOUT_REDIS();                                   \
+  if (run_command({"openssl", "version"}).exit_code != 0) \
+  GTEST_SKIP() << "needs the openssl command to make a certificate"
+
+TEST(SharedSessions, RedissWithASelfSignedCertificateTrustedThroughTheCaFile) {
+  SKIP_WITHOUT_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  SharedCluster s(
+      redis, 2, "round_robin",
+      "  tls: { ca: \"" + certs.ca + "\" }\n  timeouts: { connect: 500ms, command: 200ms }\n");
+  ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
+  auto sid = login(s.port(), "ola");
+  EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "ola");
+  EXPECT_EQ(redis.cli({"EXISTS", "corral:session:" + sid}), "1");
+  // A restart of Redis: corral reconnects through TLS again.
+  redis.stop();
+  EXPECT_EQ(call(s.port(), "/whoami", sid).status, 503);
+  redis.start();
+  ASSERT_TRUE(
+      eventually([&] { return call(s.port(), "/login?user=ola").status == 200; }, 5s, 20ms));
+}
+
+TEST(SharedSessions, RedissRefusesACertificateItCannotVerify) {
+  SKIP_WITHOUT_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  SharedCluster s(redis, 1, "round_robin", "", {},
+                  false);  // the system's CAs do not know the test CA
+  EXPECT_TRUE(eventually(
+      [&] { return s.corral->process().has_line(std::regex("certificate verify failed")); }, 5s));
+  EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 503);
+  EXPECT_EQ(call(s.port(), "/login?user=x").status, 503);
+}
+
+TEST(SharedSessions, RedissWithoutVerificationWhenAskedTo) {
+  SKIP_WITHOUT_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  SharedCluster s(redis, 1, "round_robin", "  tls: { insecure_skip_verify: true }\n");
+  ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
+  auto sid = login(s.port(), "pia");
+  EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "pia");
 }
 
 }  // namespace

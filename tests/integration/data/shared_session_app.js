@@ -4,9 +4,11 @@
 // X-Corral-Session-Set / X-Corral-Session-Clear, as docs/sessions.md describes.
 //
 // Usage: node shared_session_app.js NAME PORT   (PORT 0 = a free port; prints "listening PORT")
+// As a corral worker: no arguments; PORT from the environment, NAME "slot<CORRAL_WORKER_ID>".
 //
 // Routes (any method); every answer is JSON {name, session, headers}: the forwarded session
 // (parsed) or null, and every request header as received.
+// The answer also carries the process's pid.
 //   /whoami                    nothing changes
 //   /login?user=U              Set {"user": U}
 //   /set?k=v&k2=v2[&delay=ms]  Set {"k": "v", ...}, answered after `delay` ms
@@ -19,7 +21,7 @@
 
 const http = require('http');
 
-const name = process.argv[2] || process.env.NAME || 'app';
+const name = process.argv[2] || process.env.NAME || 'slot' + (process.env.CORRAL_WORKER_ID || '');
 const port = Number(process.argv[3] || process.env.PORT || 0);
 
 const server = http.createServer((req, res) => {
@@ -61,7 +63,7 @@ const server = http.createServer((req, res) => {
       session = { unparsable: raw };
     }
   }
-  const body = JSON.stringify({ name, session, headers: req.headers });
+  const body = JSON.stringify({ name, pid: process.pid, session, headers: req.headers });
   const answer = () => {
     res.writeHead(200, headers);
     res.end(body);

@@ -13,9 +13,9 @@ std::vector<std::string> lines_of(const LoadResult& result) {
 }
 
 LoadResult load(std::string_view sessions_section) {
-  return load_string("listen: 127.0.0.1:8080\nupstreams: [127.0.0.1:3000]\n" +
-                         std::string(sessions_section),
-                     "c.yaml");
+  return load_string(
+      "listen: 127.0.0.1:8080\nupstreams: [127.0.0.1:3000]\n" + std::string(sessions_section),
+      "c.yaml");
 }
 
 TEST(Sessions, AbsentByDefault) {
@@ -62,10 +62,10 @@ TEST(Sessions, Defaults) {
 }
 
 TEST(Sessions, RedisIsRequired) {
-  EXPECT_EQ(lines_of(load("sessions:\n  ttl: 1m\n")),
-            (std::vector<std::string>{
-                "c.yaml:4:3: sessions: missing key 'redis' (the store's URL, e.g. "
-                "redis://127.0.0.1:6379/0)"}));
+  EXPECT_EQ(
+      lines_of(load("sessions:\n  ttl: 1m\n")),
+      (std::vector<std::string>{"c.yaml:4:3: sessions: missing key 'redis' (the store's URL, e.g. "
+                                "redis://127.0.0.1:6379/0)"}));
 }
 
 TEST(Sessions, BadValuesAreEachReportedWithTheirPlace) {
@@ -94,15 +94,36 @@ TEST(Sessions, BadValuesAreEachReportedWithTheirPlace) {
             }));
 }
 
-TEST(Sessions, TlsIsRefusedWithAReason) {
-  auto lines = lines_of(load("sessions: { redis: \"rediss://h:6380\" }\n"));
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("sessions.redis: rediss:// (TLS) is not supported yet"), std::string::npos)
-      << lines[0];
+TEST(Sessions, TlsWithACaFileRelativeToTheConfig) {
+  auto result = load_string(
+      "listen: 127.0.0.1:8080\nupstreams: [127.0.0.1:3000]\nsessions:\n  tls: { ca: certs/ca.pem "
+      "}\n"
+      "  redis: \"rediss://cache:6380\"\n",
+      "/etc/corral/c.yaml");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(lines_of(result));
+  const RedisTarget& t = result.config->sessions->redis;
+  EXPECT_TRUE(t.tls);
+  EXPECT_EQ(t.tls_ca, "/etc/corral/certs/ca.pem");
+  EXPECT_FALSE(t.tls_insecure_skip_verify);
+  auto skip = load("sessions: { redis: \"rediss://h\", tls: { insecure_skip_verify: true } }\n");
+  ASSERT_TRUE(skip.config) << ::testing::PrintToString(lines_of(skip));
+  EXPECT_TRUE(skip.config->sessions->redis.tls_insecure_skip_verify);
+  EXPECT_TRUE(skip.config->sessions->redis.tls_ca.empty());
+}
+
+TEST(Sessions, TlsKeysOnlyWithRediss) {
+  EXPECT_EQ(lines_of(load("sessions: { redis: \"redis://h\", tls: { ca: ca.pem } }\n")),
+            (std::vector<std::string>{
+                "c.yaml:3:38: sessions.tls: only for a rediss:// URL (redis:// is plain TCP)"}));
+  EXPECT_EQ(
+      lines_of(load("sessions: { redis: \"rediss://h\", tls: { insecure_skip_verify: yes } }\n")),
+      (std::vector<std::string>{
+          "c.yaml:3:63: sessions.tls.insecure_skip_verify: expected true or false, got 'yes'"}));
 }
 
 TEST(Sessions, ShortTtlAndReservedHeader) {
-  EXPECT_EQ(lines_of(load("sessions: { redis: \"redis://h\", ttl: 500ms, header: X-Corral-Session-Set }\n")),
+  EXPECT_EQ(lines_of(load(
+                "sessions: { redis: \"redis://h\", ttl: 500ms, header: X-Corral-Session-Set }\n")),
             (std::vector<std::string>{
                 "c.yaml:3:38: sessions.ttl: must be at least 1s",
                 "c.yaml:3:53: sessions.header: 'X-Corral-Session-Set' is the name the app answers "
