@@ -6,6 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 deploy/scripts/install-deps.sh test
+# Installed just above: a Redis test that cannot find redis-server or openssl fails, never skips.
+export CORRAL_REQUIRE_REDIS=1
 jobs=$(nproc)
 
 if [ "${SANITIZE:-1}" = 1 ]; then

@@ -47,10 +47,6 @@ std::size_t open_fds() {
   return n;
 }
 
-#define SKIP_WITHOUT_REDIS()  \
-  if (!RedisServer::binary()) \
-  GTEST_SKIP() << "redis-server is not installed; these tests need a real one"
-
 TEST(RedisClient, CommandsBeforeTheConnectionIsReadyFailAtOnce) {
   asio::io_context ioc;
   RedisClient::Options o;
@@ -72,7 +68,7 @@ TEST(RedisClient, CommandsBeforeTheConnectionIsReadyFailAtOnce) {
 }
 
 TEST(RedisClient, PipelinesOnOneConnectionAndAnswersInOrder) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   asio::io_context ioc;
   RedisClient client(ioc, options_for(redis));
@@ -96,7 +92,7 @@ TEST(RedisClient, PipelinesOnOneConnectionAndAnswersInOrder) {
 }
 
 TEST(RedisClient, ASilentServerTimesCommandsOutThenTheClientReconnects) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   asio::io_context ioc;
   RedisClient client(ioc, options_for(redis));
@@ -128,7 +124,7 @@ TEST(RedisClient, ASilentServerTimesCommandsOutThenTheClientReconnects) {
 }
 
 TEST(RedisClient, ReconnectsLeakNoDescriptor) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   asio::io_context ioc;
   RedisClient client(ioc, options_for(redis));

@@ -1,11 +1,28 @@
 #include "tests/integration/redis_server.hpp"
 
+#include <cstdlib>
+#include <string_view>
+
 #include <unistd.h>
 
 #include <fstream>
 #include <regex>
 
 namespace corral::test {
+
+std::optional<std::string> redis_missing(bool tls) {
+  if (!RedisServer::binary())
+    return "redis-server is not installed (deploy/scripts/install-deps.sh test installs it); "
+           "these tests need a real one";
+  if (tls && run_command({"openssl", "version"}).exit_code != 0)
+    return "the openssl command is not installed; it makes the test's certificates";
+  return std::nullopt;
+}
+
+bool redis_required() {
+  const char* v = std::getenv("CORRAL_REQUIRE_REDIS");
+  return v && std::string_view(v) == "1";
+}
 
 std::optional<std::string> RedisServer::binary() {
   for (const char* path : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"})

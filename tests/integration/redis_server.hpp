@@ -1,6 +1,9 @@
 #pragma once
 // A redis-server of the test's own: a free loopback port, no persistence, stopped by pid.
-// Tests that need one call GTEST_SKIP when none is installed (CI installs it).
+// Tests that need one start with REQUIRE_REDIS() or REQUIRE_REDIS_TLS(): the test is skipped,
+// with the reason, when redis-server (or openssl, for TLS) is not installed, and fails instead
+// when CORRAL_REQUIRE_REDIS=1 (tests/run-all.sh sets it after installing both), so a missing
+// dependency in CI is never a silent skip.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,6 +22,20 @@ struct TestCertificates {
   std::string key;
 };
 TestCertificates make_test_certificates(const std::filesystem::path& dir);
+
+// Why the Redis tests cannot run here (redis-server, or with `tls` openssl, not installed);
+// nothing when they can.
+std::optional<std::string> redis_missing(bool tls = false);
+// Whether a missing Redis fails the test rather than skipping it (CORRAL_REQUIRE_REDIS=1).
+bool redis_required();
+
+#define CORRAL_REQUIRE_REDIS_IMPL(tls)                                     \
+  if (auto corral_redis_why = ::corral::test::redis_missing(tls)) {        \
+    if (::corral::test::redis_required()) FAIL() << *corral_redis_why;     \
+    GTEST_SKIP() << *corral_redis_why;                                     \
+  }
+#define REQUIRE_REDIS() CORRAL_REQUIRE_REDIS_IMPL(false)
+#define REQUIRE_REDIS_TLS() CORRAL_REQUIRE_REDIS_IMPL(true)
 
 class RedisServer {
  public:

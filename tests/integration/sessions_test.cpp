@@ -15,11 +15,6 @@ namespace {
 namespace json = boost::json;
 using clock = std::chrono::steady_clock;
 
-#define SKIP_WITHOUT_REDIS()                                                                     \
-  if (!RedisServer::binary())                                                                    \
-  GTEST_SKIP() << "redis-server is not installed (deploy/scripts/install-deps.sh test installs " \
-                  "it); the shared-state tests need a real one"
-
 // One shared_session_app.js process.
 class SessionApp {
  public:
@@ -141,7 +136,7 @@ std::string login(std::uint16_t port, const std::string& user) {
 class Sessions : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Sessions, ALoginOnOneWorkerIsRecognisedByEveryWorker) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 3, GetParam());
   auto sid = login(s.port(), "ann");
@@ -164,7 +159,7 @@ TEST_P(Sessions, ALoginOnOneWorkerIsRecognisedByEveryWorker) {
 INSTANTIATE_TEST_SUITE_P(Balance, Sessions, ::testing::Values("round_robin", "least_loaded"));
 
 TEST(SharedSessions, AWorkerKilledMidSessionLosesNoSession) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis);
   auto sid = login(s.port(), "bea");
@@ -184,7 +179,7 @@ TEST(SharedSessions, AWorkerKilledMidSessionLosesNoSession) {
 }
 
 TEST(SharedSessions, InClusterModeAWorkerKilledAndReplacedLosesNoSession) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   Corral corral(
       "listen: \"127.0.0.1:0\"\nadmin: \"127.0.0.1:0\"\nthreads: 2\naccess_log: off\n"
@@ -217,7 +212,7 @@ TEST(SharedSessions, InClusterModeAWorkerKilledAndReplacedLosesNoSession) {
 }
 
 TEST(SharedSessions, FieldsMergeAndNullRemovesOne) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 2);
   auto sid = login(s.port(), "cy");
@@ -236,7 +231,7 @@ TEST(SharedSessions, FieldsMergeAndNullRemovesOne) {
 }
 
 TEST(SharedSessions, LogoutClearsTheCookieAndTheSession) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 2);
   auto sid = login(s.port(), "dee");
@@ -257,7 +252,7 @@ TEST(SharedSessions, LogoutClearsTheCookieAndTheSession) {
 }
 
 TEST(SharedSessions, TheSessionExpiresAfterTheSlidingTtl) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 2, "round_robin", "  ttl: 1s\n");
   auto sid = login(s.port(), "fay");
@@ -280,7 +275,7 @@ TEST(SharedSessions, TheSessionExpiresAfterTheSlidingTtl) {
 }
 
 TEST(SharedSessions, ConcurrentUpdatesOfDifferentFieldsBothSurvive) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 1);
   auto sid = login(s.port(), "gil");
@@ -300,7 +295,7 @@ TEST(SharedSessions, ConcurrentUpdatesOfDifferentFieldsBothSurvive) {
 }
 
 TEST(SharedSessions, ALogoutIsNotUndoneByAConcurrentRequest) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 1);
   auto sid = login(s.port(), "hal");
@@ -320,7 +315,7 @@ TEST(SharedSessions, ALogoutIsNotUndoneByAConcurrentRequest) {
 }
 
 TEST(SharedSessions, ClientSentSessionHeadersNeverReachTheApp) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 1);
   std::vector<std::pair<std::string, std::string>> forged{
@@ -351,7 +346,7 @@ TEST(SharedSessions, ClientSentSessionHeadersNeverReachTheApp) {
 }
 
 TEST(SharedSessions, RedisDownFailClosedAnswers503WithoutHangingAndRecovers) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 2);
   auto sid = login(s.port(), "kim");
@@ -381,7 +376,7 @@ TEST(SharedSessions, RedisDownFailClosedAnswers503WithoutHangingAndRecovers) {
 }
 
 TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 2);
   auto sid = login(s.port(), "lou");
@@ -406,7 +401,7 @@ TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
 }
 
 TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 2, "round_robin",
                   "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
@@ -438,7 +433,7 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
 }
 
 TEST(SharedSessions, FailOpenAChangeAfterAFailedLoadLandsOnTheSameSession) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 1, "round_robin",
                   "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
@@ -459,7 +454,7 @@ TEST(SharedSessions, FailOpenAChangeAfterAFailedLoadLandsOnTheSameSession) {
 }
 
 TEST(SharedSessions, AStoredSessionWithControlCharactersIsNotForwarded) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis;
   SharedCluster s(redis, 1);
   auto sid = login(s.port(), "ray");
@@ -472,7 +467,7 @@ TEST(SharedSessions, AStoredSessionWithControlCharactersIsNotForwarded) {
 }
 
 TEST(SharedSessions, AclUserPasswordAndDatabase) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis(std::vector<std::string>{"--user", "default", "off", "--user", "app", "on",
                                              ">s3cr@t", "~*", "+@all"});
   SharedCluster s(redis, 1, "round_robin", "",
@@ -490,7 +485,7 @@ TEST(SharedSessions, AclUserPasswordAndDatabase) {
 }
 
 TEST(SharedSessions, AWrongPasswordKeepsTheProxyNotReady) {
-  SKIP_WITHOUT_REDIS();
+  REQUIRE_REDIS();
   RedisServer redis(std::vector<std::string>{"--requirepass", "right"});
   SharedCluster s(redis, 1, "round_robin", "",
                   "redis://:wrong@127.0.0.1:" + std::to_string(redis.port()), false);
@@ -501,13 +496,8 @@ TEST(SharedSessions, AWrongPasswordKeepsTheProxyNotReady) {
       [&] { return s.corral->process().has_line(std::regex("handshake failed: WRONGPASS")); }, 5s));
 }
 
-#define SKIP_WITHOUT_REDIS_TLS()                          \
-  SKIP_WITHOUT_REDIS();                                   \
-  if (run_command({"openssl", "version"}).exit_code != 0) \
-  GTEST_SKIP() << "needs the openssl command to make a certificate"
-
 TEST(SharedSessions, RedissWithASelfSignedCertificateTrustedThroughTheCaFile) {
-  SKIP_WITHOUT_REDIS_TLS();
+  REQUIRE_REDIS_TLS();
   TempDir dir;
   auto certs = make_test_certificates(dir.path());
   RedisServer redis(certs);
@@ -527,7 +517,7 @@ TEST(SharedSessions, RedissWithASelfSignedCertificateTrustedThroughTheCaFile) {
 }
 
 TEST(SharedSessions, RedissRefusesACertificateItCannotVerify) {
-  SKIP_WITHOUT_REDIS_TLS();
+  REQUIRE_REDIS_TLS();
   TempDir dir;
   auto certs = make_test_certificates(dir.path());
   RedisServer redis(certs);
@@ -540,7 +530,7 @@ TEST(SharedSessions, RedissRefusesACertificateItCannotVerify) {
 }
 
 TEST(SharedSessions, RedissWithoutVerificationWhenAskedTo) {
-  SKIP_WITHOUT_REDIS_TLS();
+  REQUIRE_REDIS_TLS();
   TempDir dir;
   auto certs = make_test_certificates(dir.path());
   RedisServer redis(certs);
