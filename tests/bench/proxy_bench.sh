@@ -23,12 +23,9 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-  exit 0
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_help "$@"
 
 if [[ ${QUICK:-0} == 1 ]]; then
   : "${ROUNDS:=1}" "${DURATION:=2}" "${WARMUP:=1}"
@@ -48,12 +45,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 SAVE=${SAVE:-$ROOT/tests/bench/out}
 KEEP=${KEEP:-0}
 
-log() { printf '%s\n' "$*" >&2; }
-die() { log "proxy_bench: $*"; exit 1; }
-
-for tool in wrk taskset curl ss node awk; do
-  command -v "$tool" >/dev/null || die "$tool is required (apt-get install wrk util-linux curl iproute2 nodejs)"
-done
+need_tools "apt-get install wrk util-linux curl iproute2 nodejs" wrk taskset curl ss node awk
 command -v nginx >/dev/null || die "nginx is required for the backends (apt-get install nginx-light)"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
@@ -62,120 +54,9 @@ command -v nginx >/dev/null || die "nginx is required for the backends (apt-get 
 for c in $CONNS; do [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNS must be numbers: '$CONNS'"; done
 MAX_CONNS=$(printf '%s\n' $CONNS | sort -n | tail -1)
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/proxy_bench.XXXXXX")
-STATUS=fail
+bench_init
 
 # ---------------------------------------------------------------------------------------------
-# Processes: everything this script starts is recorded here and stopped by pid, never by name.
-PIDS=()
-LAST_PID=
-
-descendants() {  # pid -> every descendant pid, depth first
-  local child
-  for child in $(pgrep -P "$1" 2>/dev/null || true); do
-    echo "$child"
-    descendants "$child"
-  done
-}
-
-# stop_pid PID [grace seconds]: SIGTERM, wait, then SIGKILL the process and any descendant left.
-# Prints the exit status when the process was our child and exited by itself.
-STOP_RC=
-stop_pid() {
-  local pid=$1 grace=${2:-10} kids i
-  STOP_RC=
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?; return 0; }
-  kids=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    # a zombie child counts as gone
-    [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) == Z ]] && break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null && [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) != Z ]]; then
-    log "proxy_bench: pid $pid did not stop within ${grace}s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?
-  for i in $kids; do
-    kill -0 "$i" 2>/dev/null && kill -KILL "$i" 2>/dev/null || true
-  done
-  local keep=()
-  for i in "${PIDS[@]}"; do [[ $i == "$pid" ]] || keep+=("$i"); done
-  PIDS=("${keep[@]}")
-}
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 5 || true; done
-  if [[ $KEEP == 1 || $STATUS != ok ]]; then
-    log "proxy_bench: configs, logs and raw output kept in $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start_bg LOGFILE CMD...: starts CMD in the background, pinned by the caller; sets LAST_PID.
-start_bg() {
-  local logfile=$1
-  shift
-  "$@" >"$logfile" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-# ---------------------------------------------------------------------------------------------
-# Free loopback ports, picked below the ephemeral range so that no outgoing connection (ours or
-# another build's) can take the port between the pick and the server's bind.
-USED_PORTS=" "
-PORT=
-free_port() {
-  local lo p i base span
-  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-  base=10000
-  span=$((lo - base))
-  for ((i = 0; i < 500; i++)); do
-    if ((span > 1000)); then
-      p=$((base + (RANDOM * 32768 + RANDOM) % span))
-    else
-      p=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-    fi
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    if [[ -z $(ss -Htan "sport = :$p" 2>/dev/null) ]]; then
-      USED_PORTS+="$p "
-      PORT=$p
-      return 0
-    fi
-  done
-  die "no free loopback port found"
-}
-
-# wait_http NAME PID PORT LOGFILE [READY_PATTERN]: waits until the server answers 200 "ok" on /.
-wait_http() {
-  local name=$1 pid=$2 port=$3 logfile=$4 pattern=${5:-} i body
-  for ((i = 0; i < 200; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log "proxy_bench: $name exited during start-up; last lines of $logfile:"
-      tail -n 20 "$logfile" >&2 || true
-      return 1
-    fi
-    if [[ -z $pattern ]] || grep -Eq "$pattern" "$logfile" 2>/dev/null; then
-      body=$(curl -s --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || true)
-      if [[ $body == ok ]]; then return 0; fi
-    fi
-    sleep 0.1
-  done
-  log "proxy_bench: $name not serving 200 \"ok\" on 127.0.0.1:$port after 20 s (last answer: '${body:-none}'); log $logfile:"
-  tail -n 20 "$logfile" >&2 || true
-  return 1
-}
-
 # Resident memory of a process and all its descendants, in KiB.
 tree_rss_kb() {
   local total=0 p kb
@@ -197,9 +78,7 @@ tree_fds() {
 
 # ---------------------------------------------------------------------------------------------
 # Machine set-up: file descriptors and pinning.
-HARD_NOFILE=$(ulimit -Hn)
-[[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
-ulimit -n "$HARD_NOFILE"
+raise_nofile
 IDLE_NOTE=
 # the proxy holds IDLE_CONNS client sockets plus upstream and listening sockets; the idle client
 # holds IDLE_CONNS sockets in its own process.
@@ -210,16 +89,11 @@ if ((IDLE_CONNS > 0 && IDLE_CONNS + 1000 > HARD_NOFILE)); then
   IDLE_NOTE="(asked for $want idle connections; the file descriptor limit here is $HARD_NOFILE, so $IDLE_CONNS)"
 fi
 
-NCPU=$(nproc)
-if ((NCPU < 2)); then
-  SERVER_CPU=0
-  CLIENT_CPU=0
-  PIN_NOTE="only one CPU: servers and load generator share core 0 (figures are not comparable with pinned runs)"
-else
+if pin_cpus; then
   PIN_NOTE="backends + proxy on core $SERVER_CPU (taskset -c $SERVER_CPU), wrk -t1 and the idle client on core $CLIENT_CPU"
+else
+  PIN_NOTE="only one CPU: servers and load generator share core 0 (figures are not comparable with pinned runs)"
 fi
-SRV=(taskset -c "$SERVER_CPU")
-CLI=(taskset -c "$CLIENT_CPU")
 
 # Per-proxy capacity: the benchmark's connections plus the idle test's, with room to spare.
 PROXY_MAXCONN=$((IDLE_CONNS + MAX_CONNS + 256))
@@ -249,36 +123,15 @@ if ((HAVE_HAPROXY)) && ! command -v haproxy >/dev/null; then
 fi
 
 if ((HAVE_CORRAL)) && [[ ! -x $CORRAL ]]; then
-  if [[ $BUILD == 1 && $CORRAL == "$ROOT/build/corral" ]] && command -v cmake >/dev/null && command -v ninja >/dev/null; then
-    # An existing build directory keeps its configuration (it may be someone's working build);
-    # a new one is configured for Release.
-    if [[ -f $ROOT/build/build.ninja ]]; then
-      log "proxy_bench: $CORRAL missing, building it in the existing build/; log in $TMP/build.log"
-      build_cmd=(ninja -C build corral)
-    else
-      log "proxy_bench: $CORRAL missing, building it (Release); log in $TMP/build.log"
-      build_cmd=(sh -c 'cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build corral')
-    fi
-    if ! (cd "$ROOT" && "${build_cmd[@]}") >"$TMP/build.log" 2>&1; then
-      tail -n 15 "$TMP/build.log" >&2 || true
-    fi
-  fi
+  build_corral_if_missing
   if [[ ! -x $CORRAL ]]; then
     log "proxy_bench: no corral binary at $CORRAL: skipping corral (HAProxy and nginx still run)"
     HAVE_CORRAL=0
     CORRAL_NOTE="corral skipped: no binary at $CORRAL"
   fi
 fi
-if ((HAVE_CORRAL)); then
-  cache=$(dirname "$CORRAL")/CMakeCache.txt
-  if [[ -f $cache ]]; then
-    btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
-    sanit=$(sed -n 's/^CORRAL_SANITIZE:BOOL=//p' "$cache")
-    CORRAL_NOTE="corral build: ${btype:-unknown build type}${sanit:+, CORRAL_SANITIZE=$sanit}"
-    if [[ $btype != Release && $btype != RelWithDebInfo ]] || [[ $sanit == ON ]]; then
-      log "proxy_bench: WARNING: $CORRAL is a ${btype:-?} build (sanitizers: ${sanit:-?}); its figures mean little"
-    fi
-  fi
+if ((HAVE_CORRAL)) && corral_build_info "$CORRAL"; then
+  CORRAL_NOTE="corral build: ${CORRAL_BTYPE:-unknown build type}${CORRAL_SANIT:+, CORRAL_SANITIZE=$CORRAL_SANIT}"
 fi
 ((HAVE_NGINX || HAVE_HAPROXY || HAVE_CORRAL)) || die "no proxy to benchmark"
 
@@ -439,33 +292,11 @@ CORRAL_VERSION=none
 RESULTS=$TMP/results.tsv   # conc target round rps p50_ms p99_ms non2xx socket_errors
 : >"$RESULTS"
 
-run_wrk() {  # PORT CONNS SECONDS OUTFILE
-  "${CLI[@]}" wrk -t1 -c"$2" -d"$3"s --latency --timeout 10s "http://127.0.0.1:$1/" >"$4" 2>&1 || true
-}
-
-parse_wrk() {  # OUTFILE -> "rps p50_ms p99_ms non2xx socket_errors"
-  awk '
-    function ms(v,   n, u) {
-      n = v; sub(/[a-z]+$/, "", n); u = substr(v, length(n) + 1)
-      if (u == "us") return n / 1000; if (u == "ms") return n + 0
-      if (u == "s") return n * 1000; if (u == "m") return n * 60000; return -1
-    }
-    /^ +50%/ { p50 = ms($2) }
-    /^ +99%/ { p99 = ms($2) }
-    /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { non = $NF }
-    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
-    END {
-      if (rps == "") { print "NA NA NA NA NA"; exit }
-      printf "%.2f %.3f %.3f %d %d\n", rps, p50, p99, non + 0, sock + 0
-    }' "$1"
-}
-
 # ---------------------------------------------------------------------------------------------
 log "proxy_bench: rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s conns='$CONNS' idle_conns=$IDLE_CONNS"
 log "proxy_bench: $PIN_NOTE"
 log "proxy_bench: temporary files in $TMP"
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_avg)
 
 free_port; B1_PORT=$PORT
 free_port; B2_PORT=$PORT
@@ -491,28 +322,30 @@ for name in corral haproxy nginx; do
 done
 log "proxy_bench: targets: ${TARGETS[*]} (backends on :$B1_PORT and :$B2_PORT)"
 
+# bench_run ROUND TARGET: one recorded wrk run at concurrency $c
+bench_run() {
+  local r=$1 t=$2 out rps p50 p99 non sock
+  out=$TMP/wrk-$t-c$c-r$r.txt
+  run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$out"
+  read -r rps p50 p99 non sock < <(parse_wrk "$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$non" "$sock" >>"$RESULTS"
+  log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  socket errors %s' \
+    "$c" "$r" "$ROUNDS" "$t" "$rps" "$p50" "$p99" "$non" "$sock")"
+  if [[ $rps == NA ]]; then
+    log "proxy_bench: wrk failed against $t:"
+    tail -n 5 "$out" >&2 || true
+  fi
+  if [[ -n ${PID_OF[$t]:-} ]] && ! kill -0 "${PID_OF[$t]}" 2>/dev/null; then
+    log "proxy_bench: $t (pid ${PID_OF[$t]}) is gone; its log ends with:"
+    tail -n 10 "${LOG_OF[$t]}" >&2 || true
+  fi
+}
+
 for c in $CONNS; do
   if ((WARMUP > 0)); then
     for t in "${TARGETS[@]}"; do run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$t-c$c.txt"; done
   fi
-  for ((r = 1; r <= ROUNDS; r++)); do
-    for t in "${TARGETS[@]}"; do
-      out=$TMP/wrk-$t-c$c-r$r.txt
-      run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$out"
-      read -r rps p50 p99 non sock < <(parse_wrk "$out")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$non" "$sock" >>"$RESULTS"
-      log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  socket errors %s' \
-        "$c" "$r" "$ROUNDS" "$t" "$rps" "$p50" "$p99" "$non" "$sock")"
-      if [[ $rps == NA ]]; then
-        log "proxy_bench: wrk failed against $t:"
-        tail -n 5 "$out" >&2 || true
-      fi
-      if [[ -n ${PID_OF[$t]:-} ]] && ! kill -0 "${PID_OF[$t]}" 2>/dev/null; then
-        log "proxy_bench: $t (pid ${PID_OF[$t]}) is gone; its log ends with:"
-        tail -n 10 "${LOG_OF[$t]}" >&2 || true
-      fi
-    done
-  done
+  interleave bench_run "${TARGETS[@]}"
 done
 
 # The benchmark proxies are done; the idle test starts each one afresh.
@@ -563,14 +396,14 @@ if ((IDLE_CONNS > 0)); then
     stop_pid "$PROXY_PID" 15
   done
 fi
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_AFTER=$(load_avg)
 
 # ---------------------------------------------------------------------------------------------
 # Report.
 report() {
   echo "## proxy_bench $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
+  echo "- machine: $(machine_desc)"
   echo "- load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
   echo "- pinning: $PIN_NOTE"
   echo "- $ROUNDS interleaved round(s) x ${DURATION}s per target and concurrency (order: ${TARGETS[*]}), ${WARMUP}s unrecorded warm-up each"
@@ -578,16 +411,7 @@ report() {
   echo "- corral: ${CORRAL_VERSION}${CORRAL_NOTE:+ ($CORRAL_NOTE)}"
   echo "- p50/p99: median over the rounds of each run's wrk --latency percentile"
   echo
-  awk -F'\t' -v targets="${TARGETS[*]}" -v conns="$CONNS" -v hv="$HAPROXY_VERSION" -v nv="$NGINX_VERSION" '
-    function commas(x,   s, r) {
-      s = sprintf("%d", x + 0.5); r = ""
-      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-      return s r
-    }
-    function sortn(a, n,   i, j, v) {
-      for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
-    }
-    function median(a, n) { sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  awk -F'\t' -v targets="${TARGETS[*]}" -v conns="$CONNS" -v hv="$HAPROXY_VERSION" -v nv="$NGINX_VERSION" "$AWK_STATS"'
     function stat(c, t, col, what,   k, n, a, i) {   # what: med min max
       n = cnt[c, t]; if (n == 0) return ""
       for (i = 1; i <= n; i++) a[i] = val[c, t, i, col]
@@ -601,10 +425,9 @@ report() {
       if (t == "nginx") return "nginx " nv ", 1 worker"
       return t
     }
-    function ratio(c, a, b, col,   x, y) {
+    function ratio(c, a, b, col) {
       if (!cnt[c, a] || !cnt[c, b]) return "n/a"
-      x = stat(c, a, col, "med"); y = stat(c, b, col, "med")
-      return y > 0 ? sprintf("%.2fx", x / y) : "n/a"
+      return times(stat(c, a, col, "med"), stat(c, b, col, "med"))
     }
     $4 != "NA" { k = ++cnt[$1, $2]; val[$1, $2, k, 4] = $4; val[$1, $2, k, 5] = $5; val[$1, $2, k, 6] = $6; err[$1, $2] += $7 + $8 }
     $4 == "NA" { failedruns[$1, $2]++ }
@@ -634,12 +457,7 @@ report() {
     echo
     echo "| proxy | connections held | RSS before | RSS after | per connection | fds after |"
     echo "|---|---|---|---|---|---|"
-    awk -F'\t' -v hv="$HAPROXY_VERSION" -v nv="$NGINX_VERSION" '
-      function commas(x,   s, r) {
-        s = sprintf("%d", x + 0.5); r = ""
-        while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-        return s r
-      }
+    awk -F'\t' -v hv="$HAPROXY_VERSION" -v nv="$NGINX_VERSION" "$AWK_STATS"'
       {
         name = $1 == "haproxy" ? "HAProxy " hv : $1 == "nginx" ? "nginx " nv : $1
         held = $4 < $3 ? $4 : $3
@@ -650,15 +468,6 @@ report() {
   fi
 }
 
-REPORT=$TMP/report.md
-report >"$REPORT"
-echo
-cat "$REPORT"
-
-mkdir -p "$SAVE"
-stamp=$(date -u +%Y%m%d-%H%M%S)
-cp "$REPORT" "$SAVE/proxy-$stamp.md"
-cp "$RESULTS" "$SAVE/proxy-$stamp.tsv"
-[[ -s $IDLE ]] && cp "$IDLE" "$SAVE/proxy-$stamp-idle.tsv"
-log "proxy_bench: table saved to $SAVE/proxy-$stamp.md"
+publish_report proxy md
+[[ -s $IDLE ]] && cp "$IDLE" "$SAVED-idle.tsv"
 STATUS=ok
