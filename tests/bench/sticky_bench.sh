@@ -19,16 +19,13 @@
 #   SERVER_CPU=0 CLIENT_CPU=1   backends and proxy on SERVER_CPU, wrk on CLIENT_CPU
 #   SAVE=dir          where the table and raw figures are written (default tests/bench/out)
 #   KEEP=1            keep the temporary directory
-# The process, port and wrk helpers follow tests/bench/proxy_bench.sh (see its README entry).
+# The process, port and wrk helpers are tests/bench/lib.sh's, shared with proxy_bench.sh.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-  exit 0
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_help "$@"
 if [[ ${QUICK:-0} == 1 ]]; then
   : "${ROUNDS:=1}" "${DURATION:=3}" "${WARMUP:=1}"
 fi
@@ -45,96 +42,14 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 SAVE=${SAVE:-$ROOT/tests/bench/out}
 KEEP=${KEEP:-0}
 
-log() { printf '%s\n' "$*" >&2; }
-die() { log "sticky_bench: $*"; exit 1; }
-
-for tool in wrk taskset curl ss awk nginx; do
-  command -v "$tool" >/dev/null || die "$tool is required (apt-get install wrk util-linux curl iproute2 nginx-light)"
-done
+need_tools "apt-get install wrk util-linux curl iproute2 nginx-light" wrk taskset curl ss awk nginx
 [[ -x $CORRAL ]] || die "no corral binary at $CORRAL (build it, or set CORRAL=path)"
 HAVE_HAPROXY=1
 command -v haproxy >/dev/null || { log "sticky_bench: haproxy not installed, skipping it"; HAVE_HAPROXY=0; }
 ((SESSIONS >= 1)) || die "SESSIONS must be at least 1"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sticky_bench.XXXXXX")
-STATUS=fail
-PIDS=()
-LAST_PID=
-
-descendants() {
-  local child
-  for child in $(pgrep -P "$1" 2>/dev/null || true); do
-    echo "$child"
-    descendants "$child"
-  done
-}
-
-# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL it and any descendant left. By pid only.
-stop_pid() {
-  local pid=$1 kids i
-  kids=$(descendants "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) == Z ]] && break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
-}
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" || true; done
-  if [[ $KEEP == 1 || $STATUS != ok ]]; then log "sticky_bench: files kept in $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-start_bg() {  # LOGFILE CMD...
-  local logfile=$1
-  shift
-  "$@" >"$logfile" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-USED_PORTS=" "
-PORT=
-free_port() {  # below the ephemeral range, not in use, not handed out before
-  local lo p i
-  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-  for ((i = 0; i < 500; i++)); do
-    p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    if [[ -z $(ss -Htan "sport = :$p" 2>/dev/null) ]]; then
-      USED_PORTS+="$p "
-      PORT=$p
-      return 0
-    fi
-  done
-  die "no free loopback port found"
-}
-
-wait_http() {  # NAME PID PORT LOGFILE: until / answers "ok"
-  local i body
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$2" 2>/dev/null || { tail -n 20 "$4" >&2; die "$1 exited during start-up"; }
-    body=$(curl -s --max-time 1 "http://127.0.0.1:$3/" 2>/dev/null || true)
-    [[ $body == ok ]] && return 0
-    sleep 0.1
-  done
-  tail -n 20 "$4" >&2
-  die "$1 does not answer on 127.0.0.1:$3"
-}
-
-if (($(nproc) < 2)); then SERVER_CPU=0; CLIENT_CPU=0; fi
-SRV=(taskset -c "$SERVER_CPU")
-CLI=(taskset -c "$CLIENT_CPU")
+bench_init
+pin_cpus || true
 
 start_backend() {  # NAME PORT
   local dir=$TMP/$1
@@ -233,30 +148,17 @@ request = function()
 end
 EOF
 
-run_wrk() {  # PORT CONNS SECONDS SESSIONS_FILE OUTFILE
-  SESSIONS_FILE=$4 "${CLI[@]}" wrk -t1 -c"$2" -d"$3"s --latency --timeout 10s -s "$TMP/sessions.lua" \
-    "http://127.0.0.1:$1/" >"$5" 2>&1 || true
+sticky_wrk() {  # PORT CONNS SECONDS SESSIONS_FILE OUTFILE
+  SESSIONS_FILE=$4 run_wrk "$1" "$2" "$3" "$5" -s "$TMP/sessions.lua"
 }
 
-parse_wrk() {  # OUTFILE -> "rps p99_ms errors"
-  awk '
-    function ms(v,   n, u) {
-      n = v; sub(/[a-z]+$/, "", n); u = substr(v, length(n) + 1)
-      if (u == "us") return n / 1000; if (u == "ms") return n + 0; if (u == "s") return n * 1000; return -1
-    }
-    /^ +99%/ { p99 = ms($2) }
-    /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { non = $NF }
-    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
-    END { if (rps == "") { print "NA NA NA"; exit } printf "%.2f %.3f %d\n", rps, p99, non + sock }' "$1"
-}
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_avg)
 free_port; B1_PORT=$PORT
 free_port; B2_PORT=$PORT
 start_backend backend1 "$B1_PORT"
+wait_http backend1 "$LAST_PID" "$B1_PORT" "$TMP/backend1/stderr.log"
 start_backend backend2 "$B2_PORT"
-sleep 0.5
+wait_http backend2 "$LAST_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
 
 declare -A PORT_OF
 TARGETS=(rr learn insert)
@@ -281,19 +183,22 @@ log "sticky_bench: $SESSIONS sessions per target; e.g. learn: $(head -n 1 "$TMP/
 
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
+# bench_run ROUND TARGET: one recorded wrk run at concurrency $c
+bench_run() {
+  local r=$1 t=$2 out rps p99 non sock errors=NA
+  out=$TMP/wrk-$t-c$c-r$r.txt
+  sticky_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$TMP/sessions-$t.txt" "$out"
+  read -r rps _ p99 non sock < <(parse_wrk "$out")
+  [[ $rps == NA ]] || errors=$((non + sock))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p99" "$errors" >>"$RESULTS"
+  log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p99 %7s ms  errors %s' "$c" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$errors")"
+}
+
 for c in $CONNS; do
   for t in "${TARGETS[@]}"; do
-    ((WARMUP > 0)) && run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/sessions-$t.txt" "$TMP/warmup-$t.txt"
+    ((WARMUP > 0)) && sticky_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/sessions-$t.txt" "$TMP/warmup-$t.txt"
   done
-  for ((r = 1; r <= ROUNDS; r++)); do
-    for t in "${TARGETS[@]}"; do
-      out=$TMP/wrk-$t-c$c-r$r.txt
-      run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$TMP/sessions-$t.txt" "$out"
-      read -r rps p99 errors < <(parse_wrk "$out")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p99" "$errors" >>"$RESULTS"
-      log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p99 %7s ms  errors %s' "$c" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$errors")"
-    done
-  done
+  interleave bench_run "${TARGETS[@]}"
 done
 
 # The learn proxy's own account of its table after the runs.
@@ -302,26 +207,25 @@ TABLE=$(curl -s "http://127.0.0.1:$learn_admin/metrics" | awk '
   /^corral_sticky_table_entries / { e = $2 } /^corral_sticky_table_bytes / { b = $2 }
   /^corral_sticky_hits_total / { h = $2 } /^corral_sticky_misses_total / { m = $2 }
   END { printf "%d entries, %d bytes, %d hits, %d misses", e, b, h, m }')
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_AFTER=$(load_avg)
 
 report() {
   echo "## sticky_bench $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
+  echo "- machine: $(machine_desc)"
   echo "- load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
   echo "- backends + proxy on core $SERVER_CPU, wrk -t1 on core $CLIENT_CPU; $ROUNDS interleaved round(s) x ${DURATION}s, c=$CONNS"
   echo "- $SESSIONS sessions per target, each request with one session's cookies (rotating)"
   echo "- corral learn table after the runs: $TABLE"
   echo
-  awk -F'\t' -v targets="${TARGETS[*]}" '
-    function sortn(a, n,   i, j, v) { for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v } }
-    function med(c, t, col,   n, a, i) { n = cnt[c, t]; if (!n) return 0; for (i = 1; i <= n; i++) a[i] = v[c, t, i, col]; sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  awk -F'\t' -v targets="${TARGETS[*]}" "$AWK_STATS"'
+    function med(c, t, col,   n, a, i) { n = cnt[c, t]; if (!n) return 0; for (i = 1; i <= n; i++) a[i] = v[c, t, i, col]; return median(a, n) }
     function name(t) {
       if (t == "rr") return "corral round_robin (reference)"; if (t == "learn") return "corral sticky learn"
       if (t == "insert") return "corral sticky insert"; if (t == "haproxy") return "HAProxy cookie SRV insert"
       if (t == "haproxy_rr") return "HAProxy roundrobin (its reference)"; return t
     }
-    function ratio(c, a, b) { return cnt[c, a] && cnt[c, b] && med(c, b, 4) > 0 ? sprintf("%.2fx", med(c, a, 4) / med(c, b, 4)) : "n/a" }
+    function ratio(c, a, b) { return cnt[c, a] && cnt[c, b] ? times(med(c, a, 4), med(c, b, 4)) : "n/a" }
     $4 != "NA" { k = ++cnt[$1, $2]; v[$1, $2, k, 4] = $4; v[$1, $2, k, 5] = $5; err[$1, $2] += $6 }
     END {
       nt = split(targets, T, " ")
@@ -338,12 +242,5 @@ report() {
     }' "$RESULTS"
 }
 
-REPORT=$TMP/report.md
-report >"$REPORT"
-echo
-cat "$REPORT"
-mkdir -p "$SAVE"
-stamp=$(date -u +%Y%m%d-%H%M%S)
-cp "$REPORT" "$SAVE/sticky-$stamp.md"
-cp "$RESULTS" "$SAVE/sticky-$stamp.tsv"
+publish_report sticky md
 STATUS=ok
