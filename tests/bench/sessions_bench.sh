@@ -15,16 +15,13 @@
 #   CORRAL=path    the corral binary (default: build/corral, else build-dev/corral)
 #   STICKY_CORRAL=path   the binary for the sticky mode (default: CORRAL), e.g. one built from a
 #                  branch that has `balance: sticky` while this one has shared-state mode
-#   KEEP=1         keep the temporary directory (configs, logs, raw wrk output)
+#   KEEP=1         keep the temporary directory (configs, logs, raw wrk output); a failed run keeps it anyway
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-  exit 0
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_help "$@"
 
 if [[ ${QUICK:-0} == 1 ]]; then : "${ROUNDS:=1}" "${DURATION:=3}"; fi
 ROUNDS=${ROUNDS:-3}
@@ -40,67 +37,36 @@ if [[ -z ${CORRAL:-} ]]; then
 fi
 APP=$ROOT/tests/integration/data/shared_session_app.js
 
-log() { printf '%s\n' "$*" >&2; }
-die() { log "sessions_bench: $*"; exit 1; }
-
-for tool in wrk curl node redis-server awk python3; do
-  command -v "$tool" >/dev/null || die "$tool is required (deploy/scripts/install-deps.sh bench test)"
-done
+need_tools "deploy/scripts/install-deps.sh bench test" wrk curl node redis-server redis-cli awk ss
 [[ -x $CORRAL ]] || die "no corral binary at $CORRAL (build it, or set CORRAL=)"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $DURATION =~ ^[1-9][0-9]*$ && $CONNS =~ ^[1-9][0-9]*$ ]] ||
   die "ROUNDS, DURATION and CONNS must be positive whole numbers"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sessions_bench.XXXXXX")
-PIDS=()
-
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
+bench_init
 
 # --- Redis and the workers ------------------------------------------------------------------
-REDIS_PORT=$(free_port)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --logfile "$TMP/redis.log" &
-PIDS+=($!)
+free_port
+REDIS_PORT=$PORT
+start_bg "$TMP/redis.out" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --logfile "$TMP/redis.log"
 wait_for 10 redis-cli -p "$REDIS_PORT" ping || die "redis-server did not start (see $TMP/redis.log)"
 
 UPSTREAMS=""
 for i in 0 1; do
-  node "$APP" "app$i" 0 >"$TMP/app$i.log" 2>&1 &
-  PIDS+=($!)
+  start_bg "$TMP/app$i.log" node "$APP" "app$i" 0
   wait_for 10 grep -q '^listening' "$TMP/app$i.log" || die "app$i did not start"
   port=$(awk '/^listening/ {print $2; exit}' "$TMP/app$i.log")
   UPSTREAMS+="  - 127.0.0.1:$port"$'\n'
 done
 
 # --- one corral per mode --------------------------------------------------------------------
-declare -A PORT ADMIN
+declare -A PORT_OF ADMIN
 start_corral() {  # start_corral MODE
   local mode=$1 port admin bin=$CORRAL
   [[ $mode == sticky ]] && bin=${STICKY_CORRAL:-$CORRAL}
-  port=$(free_port)
-  admin=$(free_port)
+  free_port
+  port=$PORT
+  free_port
+  admin=$PORT
   {
     echo "listen: 127.0.0.1:$port"
     echo "admin: 127.0.0.1:$admin"
@@ -118,10 +84,9 @@ start_corral() {  # start_corral MODE
     log "sessions_bench: $mode skipped: this corral does not accept its config ($(head -1 "$TMP/$mode.check"))"
     return 1
   fi
-  "$bin" run -c "$TMP/$mode.yaml" >"$TMP/$mode.log" 2>&1 &
-  PIDS+=($!)
+  start_bg "$TMP/$mode.log" "$bin" run -c "$TMP/$mode.yaml"
   wait_for 15 curl -sf "http://127.0.0.1:$admin/readyz" || die "corral ($mode) did not get ready (see $TMP/$mode.log)"
-  PORT[$mode]=$port
+  PORT_OF[$mode]=$port
   ADMIN[$mode]=$admin
 }
 
@@ -132,7 +97,7 @@ done
 
 # Logged-in sessions (made in shared mode); wrk sends them in turn to every mode.
 login() {
-  curl -si "http://127.0.0.1:${PORT[shared]}/login?user=bench$1" | tr -d '\r' |
+  curl -si "http://127.0.0.1:${PORT_OF[shared]}/login?user=bench$1" | tr -d '\r' |
     awk -F'[=;]' 'tolower($0) ~ /^set-cookie: corral_sid=/ {print $2; exit}'
 }
 {
@@ -151,7 +116,7 @@ login() {
   echo "end"
 } >"$TMP/sessions.lua"
 COOKIE=$(login check)
-curl -s -H "Cookie: corral_sid=$COOKIE" "http://127.0.0.1:${PORT[shared]}/whoami" | grep -q '"user":"benchcheck"' ||
+curl -s -H "Cookie: corral_sid=$COOKIE" "http://127.0.0.1:${PORT_OF[shared]}/whoami" | grep -q '"user":"benchcheck"' ||
   die "the shared-mode session does not reach the app"
 
 metric() {  # metric MODE NAME: sum of the samples of NAME
@@ -159,31 +124,26 @@ metric() {  # metric MODE NAME: sum of the samples of NAME
     awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $2} END {printf "%d", s}'
 }
 
-to_ms() {  # wrk latency ("812.00us", "1.20ms", "1.01s") -> ms
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0;
-    else if (v ~ /s$/) printf "%.3f", v * 1000; else print "nan" }'
-}
-
 declare -A RPS P50 P99 TRIPS
-for round in $(seq "$ROUNDS"); do
-  for mode in "${MODES[@]}"; do
-    out=$TMP/wrk-$mode-$round.txt
-    c0=$(metric "$mode" corral_redis_commands_total)
-    r0=$(metric "$mode" corral_requests_total)
-    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$TMP/sessions.lua" \
-      "http://127.0.0.1:${PORT[$mode]}/whoami" >"$out"
-    c1=$(metric "$mode" corral_redis_commands_total)
-    r1=$(metric "$mode" corral_requests_total)
-    RPS[$mode]+="$(awk '/^Requests\/sec/ {print $2}' "$out") "
-    P50[$mode]+="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")") "
-    P99[$mode]+="$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")") "
-    TRIPS[$mode]+="$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN {printf "%.3f", r ? c / r : 0}') "
-    log "round $round $mode: $(awk '/^Requests\/sec/ {print $2}' "$out") req/s"
-  done
-done
+bench_run() {  # ROUND MODE: one wrk run, with corral's count of Redis commands around it
+  local round=$1 mode=$2 out c0 c1 r0 r1 rps p50 p99
+  out=$TMP/wrk-$mode-$round.txt
+  c0=$(metric "$mode" corral_redis_commands_total)
+  r0=$(metric "$mode" corral_requests_total)
+  wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$TMP/sessions.lua" \
+    "http://127.0.0.1:${PORT_OF[$mode]}/whoami" >"$out"
+  c1=$(metric "$mode" corral_redis_commands_total)
+  r1=$(metric "$mode" corral_requests_total)
+  read -r rps p50 p99 _ _ < <(parse_wrk "$out")
+  RPS[$mode]+="$rps "
+  P50[$mode]+="$p50 "
+  P99[$mode]+="$p99 "
+  TRIPS[$mode]+="$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN {printf "%.3f", r ? c / r : 0}') "
+  log "round $round $mode: $rps req/s"
+}
+interleave bench_run "${MODES[@]}"
 
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { printf '%s\n' $1 | awk "$AWK_STATS"'{a[NR] = $1} END {print median(a, NR)}'; }
 
 echo
 echo "sessions_bench: $(date -u +%FT%TZ), $(nproc) CPU(s), corral threads=$THREADS, 2 Node workers, wrk -t1 -c$CONNS -d${DURATION}s x $ROUNDS round(s), $SESSIONS sessions"
@@ -196,9 +156,10 @@ done
 base=$(median "${RPS[round_robin]}")
 shared=$(median "${RPS[shared]}")
 echo
-echo "shared / round_robin: $(awk -v a="$shared" -v b="$base" 'BEGIN {printf "%.2fx", a / b}')"
+echo "shared / round_robin: $(ratio "$shared" "$base")"
 if [[ -n ${RPS[sticky]:-} ]]; then
-  echo "shared / sticky: $(awk -v a="$shared" -v b="$(median "${RPS[sticky]}")" 'BEGIN {printf "%.2fx", a / b}')"
+  echo "shared / sticky: $(ratio "$shared" "$(median "${RPS[sticky]}")")"
 else
   echo "sticky: not measured (this corral has no balance: sticky)"
 fi
+STATUS=ok
