@@ -39,13 +39,10 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_help "$@"
 APPS=$HERE/cluster
-
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-  exit 0
-fi
 
 if [[ ${QUICK:-0} == 1 ]]; then
   : "${ROUNDS:=1}" "${DURATION:=5}" "${WARMUP:=1}" "${CRASH_DURATION:=8}" "${RESTART_DURATION:=8}"
@@ -78,12 +75,7 @@ PM2=${PM2:-}
 SAVE=${SAVE:-$ROOT/tests/bench/out}
 KEEP=${KEEP:-0}
 
-log() { printf '%s\n' "$*" >&2; }
-die() { log "cluster_bench: $*"; exit 1; }
-
-for tool in node curl ss awk timeout pgrep; do
-  command -v "$tool" >/dev/null || die "$tool is required (apt-get install nodejs curl iproute2 coreutils procps)"
-done
+need_tools "apt-get install nodejs curl iproute2 coreutils procps" node curl ss awk timeout pgrep
 for s in $SCENARIOS; do
   [[ $s == throughput || $s == crash || $s == restart ]] || die "SCENARIOS: unknown scenario '$s' (throughput crash restart)"
 done
@@ -105,78 +97,19 @@ for v in SPIN SMALL_SPIN; do
   [[ ${!v} =~ ^[0-9.]+(e[0-9]+)?$ ]] || die "$v must be a number such as 1e7"
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cluster_bench.XXXXXX")
-STATUS=fail
+bench_init
 
 # ---------------------------------------------------------------------------------------------
-# Processes: everything this script starts is recorded here and stopped by pid, never by name.
-# PM2's daemon is the one exception to "our child": it is stopped with `pm2 kill` on our own
-# PM2_HOME (and by its pid from that PM2_HOME if it is still there).
-PIDS=()
-LAST_PID=
-
-descendants() {  # pid -> every descendant pid, depth first
-  local child
-  for child in $(pgrep -P "$1" 2>/dev/null || true); do
-    echo "$child"
-    descendants "$child"
-  done
-}
-
-# proc_start PID: its start time (clock ticks after boot), empty when there is no such process
-proc_start() {
-  { sed 's/.*) //' "/proc/$1/stat" | awk '{print $20}'; } 2>/dev/null || true
-}
-
-# alive PID: the process exists and is not a zombie (one that exited and awaits its wait, or that
-# was reaped a moment ago, counts as gone)
-alive() {
-  local st
-  kill -0 "$1" 2>/dev/null || return 1
-  st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null || true)
-  [[ -n $st && $st != Z ]]
-}
-
-# stop_pid PID [grace seconds]: SIGTERM, wait, then SIGKILL the process and any descendant left.
-# Sets STOP_RC to the exit status when the process was our child.
-STOP_RC=
-stop_pid() {
-  local pid=$1 grace=${2:-10} kids i
-  STOP_RC=
-  if kill -0 "$pid" 2>/dev/null; then
-    # each descendant as pid:start time, so that a pid reused meanwhile is left alone
-    kids=$(for i in $(descendants "$pid"); do echo "$i:$(proc_start "$i")"; done)
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < grace * 10; i++)); do
-      alive "$pid" || break
-      sleep 0.1
-    done
-    if alive "$pid"; then
-      log "cluster_bench: pid $pid ($({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | cut -c1-80)) did not stop within ${grace}s, killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?
-    for i in $kids; do
-      [[ $(proc_start "${i%%:*}") == "${i#*:}" && -n ${i#*:} ]] && kill -KILL "${i%%:*}" 2>/dev/null || true
-    done
-  else
-    wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?
-  fi
-  local keep=()
-  for i in "${PIDS[@]}"; do [[ $i == "$pid" ]] || keep+=("$i"); done
-  PIDS=("${keep[@]}")
-}
-
+# PM2's daemon is the one process here that is not our child: it is stopped with `pm2 kill` on
+# our own PM2_HOME (and by its pid from that PM2_HOME if it is still there).
 PM2_HOME_DIR=$TMP/pm2home
 PM2_DAEMON_PID=
 pm2q() {  # pm2 with our own PM2_HOME, bounded in time
   PM2_HOME=$PM2_HOME_DIR timeout 120 "$PM2_BIN" "$@"
 }
 
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 5 || true; done
+bench_cleanup_hook() {  # run on exit, after our own processes stopped
+  local i
   if [[ -n $PM2_DAEMON_PID ]]; then
     pm2q kill >>"$TMP/pm2-cli.log" 2>&1 || true
     if kill -0 "$PM2_DAEMON_PID" 2>/dev/null && grep -q PM2 "/proc/$PM2_DAEMON_PID/cmdline" 2>/dev/null; then
@@ -184,50 +117,6 @@ cleanup() {
       for i in $(descendants "$PM2_DAEMON_PID") "$PM2_DAEMON_PID"; do kill -KILL "$i" 2>/dev/null || true; done
     fi
   fi
-  if [[ $KEEP == 1 || $STATUS != ok ]]; then
-    log "cluster_bench: configs, logs and raw output kept in $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start_bg LOGFILE CMD...: starts CMD in the background; sets LAST_PID.
-start_bg() {
-  local logfile=$1
-  shift
-  "$@" >"$logfile" 2>&1 </dev/null &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-# ---------------------------------------------------------------------------------------------
-# Free loopback ports, picked below the ephemeral range so that no outgoing connection (ours or
-# another build's) can take the port between the pick and the server's bind.
-USED_PORTS=" "
-PORT=
-free_port() {
-  local lo p i base span
-  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-  base=10000
-  span=$((lo - base))
-  for ((i = 0; i < 500; i++)); do
-    if ((span > 1000)); then
-      p=$((base + (RANDOM * 32768 + RANDOM) % span))
-    else
-      p=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-    fi
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    if [[ -z $(ss -Htan "sport = :$p" 2>/dev/null) ]]; then
-      USED_PORTS+="$p "
-      PORT=$p
-      return 0
-    fi
-  done
-  die "no free loopback port found"
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -241,9 +130,7 @@ count_lines() {
 
 # ---------------------------------------------------------------------------------------------
 # Machine set-up.
-HARD_NOFILE=$(ulimit -Hn)
-[[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
-ulimit -n "$HARD_NOFILE"
+raise_nofile
 NCPU=$(nproc)
 NODE_VERSION=$(node --version)
 AB_VERSION=$(ab -V 2>&1 | sed -n '1s/.*Version \([^ ]*\).*/\1/p')
@@ -260,18 +147,7 @@ HAVE_CLUSTER=0 HAVE_PM2=0 HAVE_CORRAL=0
 CORRAL_NOTE=
 CORRAL_BIN=
 if ((HAVE_CORRAL)); then
-  if [[ ! -x $CORRAL && $BUILD == 1 && $CORRAL == "$ROOT/build/corral" ]] && command -v cmake >/dev/null && command -v ninja >/dev/null; then
-    if [[ -f $ROOT/build/build.ninja ]]; then
-      log "cluster_bench: $CORRAL missing, building it in the existing build/; log in $TMP/build.log"
-      build_cmd=(ninja -C build corral)
-    else
-      log "cluster_bench: $CORRAL missing, building it (Release); log in $TMP/build.log"
-      build_cmd=(sh -c 'cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build corral')
-    fi
-    if ! (cd "$ROOT" && "${build_cmd[@]}") >"$TMP/build.log" 2>&1; then
-      tail -n 15 "$TMP/build.log" >&2 || true
-    fi
-  fi
+  build_corral_if_missing
   if [[ -x $CORRAL ]] && ! "$CORRAL" --help 2>&1 | grep -q '^ *reload '; then
     log "cluster_bench: $CORRAL has no 'reload' command: it predates cluster mode (workers:); rebuild it (ninja -C build corral) or point CORRAL at a newer binary. Skipping corral"
     HAVE_CORRAL=0
@@ -281,18 +157,10 @@ if ((HAVE_CORRAL)); then
     cp "$CORRAL" "$TMP/bin/corral"
     CORRAL_BIN=$TMP/bin/corral
     CORRAL_VERSION=$("$CORRAL_BIN" version 2>&1 | head -n 1 || echo unknown)
-    cache=$(dirname "$CORRAL")/CMakeCache.txt
-    btype= sanit= src=
-    if [[ -f $cache ]]; then
-      btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
-      sanit=$(sed -n 's/^CORRAL_SANITIZE:BOOL=//p' "$cache")
-      src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$cache")
-      if [[ $btype != Release && $btype != RelWithDebInfo ]] || [[ $sanit == ON ]]; then
-        log "cluster_bench: WARNING: $CORRAL is a ${btype:-?} build (sanitizers: ${sanit:-?}); its figures mean little"
-      fi
-    fi
+    corral_build_info "$CORRAL" || true
+    btype=$CORRAL_BTYPE sanit=$CORRAL_SANIT
     # the source tree the binary was configured from, and its commit when it is a git tree
-    src=${src:-$ROOT}
+    src=${CORRAL_SRC:-$ROOT}
     commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo "not a git tree")
     dirty=$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null | head -c1 || true)
     CORRAL_NOTE="$CORRAL_VERSION, ${btype:-unknown} build${sanit:+, CORRAL_SANITIZE=$sanit}, binary built $(date -u -r "$CORRAL" '+%Y-%m-%d %H:%M UTC') from $src ($commit${dirty:+, with uncommitted changes})"
@@ -524,9 +392,8 @@ run_ab() {  # PORT CONC SECONDS OUTFILE
   timeout $(($3 + 90)) ab -r -c "$2" -t "$3" -n 5000000 "http://127.0.0.1:$1/" >"$4" 2>&1 || true
 }
 
-run_wrk() {  # PORT CONC SECONDS OUTFILE
-  timeout $(($3 + 60)) wrk -t2 -c"$2" -d"$3"s --timeout 10s --latency "http://127.0.0.1:$1/" >"$4" 2>&1 || true
-}
+# wrk: lib.sh's run_wrk, with two threads (the report's "wrk -t2")
+WRK_THREADS=2
 
 # parse_ab OUTFILE -> "rps complete failed length exceptions connect receive non2xx raw_failed aborted"
 # ab's "Failed requests" counts one lost request several times: a connection closed without a
@@ -552,23 +419,6 @@ parse_ab() {
     }' "$1"
 }
 
-parse_wrk() {  # OUTFILE -> "rps p99_ms non2xx socket_errors"
-  awk '
-    function ms(v,   n, u) {
-      n = v; sub(/[a-z]+$/, "", n); u = substr(v, length(n) + 1)
-      if (u == "us") return n / 1000; if (u == "ms") return n + 0
-      if (u == "s") return n * 1000; if (u == "m") return n * 60000; return -1
-    }
-    /^ +99%/ { p99 = ms($2) }
-    /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { non = $NF }
-    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
-    END {
-      if (rps == "") { print "NA NA NA NA"; exit }
-      printf "%.2f %.1f %d %d\n", rps, p99, non + 0, sock + 0
-    }' "$1"
-}
-
 RESULTS=$TMP/results.tsv
 # scenario tool round loadgen rps p99_ms complete failed length exceptions connect receive non2xx raw_failed aborted note
 : >"$RESULTS"
@@ -577,10 +427,32 @@ record() { local IFS=$'\t'; echo "$*" >>"$RESULTS"; }
 # ---------------------------------------------------------------------------------------------
 log "cluster_bench: scenarios '$SCENARIOS', tools '${ACTIVE[*]}', $ROUNDS round(s), $NCPU CPUs"
 log "cluster_bench: temporary files in $TMP"
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_avg)
 START_TIME=$(date +%s)
 
 # 1. Throughput -------------------------------------------------------------------------------
+throughput_run() {  # ROUND TOOL: a run of each load generator
+  local r=$1 t=$2 g out
+  for g in $LOADGEN; do
+    out=$TMP/tp-$t-$g-r$r.txt
+    "run_$g" "${PORT_OF[$t]}" "$CONC" "$DURATION" "$out"
+    wait_idle "${IDLE_OF[$t]}"
+    if [[ $g == ab ]]; then
+      read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
+      record throughput "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" -
+      log "$(printf 'throughput round %d/%d  %-8s ab  %8s req/s  complete %s  failed %s' "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed")"
+    else
+      read -r rps _ p99 non sock < <(parse_wrk "$out" 1)
+      record throughput "$t" "$r" wrk "$rps" "$p99" NA NA NA NA NA NA "$non" "$sock" 0 -
+      log "$(printf 'throughput round %d/%d  %-8s wrk %8s req/s  p99 %s ms  non-2xx %s  socket errors %s' "$r" "$ROUNDS" "$t" "$rps" "$p99" "$non" "$sock")"
+    fi
+    if [[ $rps == NA ]]; then
+      log "cluster_bench: $g failed against $t:"
+      tail -n 5 "$out" >&2 || true
+    fi
+  done
+}
+
 if [[ " $SCENARIOS " == *" throughput "* ]]; then
   T1=()
   declare -A PORT_OF PID_OF NAME_OF LOG_OF
@@ -606,25 +478,7 @@ if [[ " $SCENARIOS " == *" throughput "* ]]; then
       done
     done
   fi
-  for ((r = 1; r <= ROUNDS; r++)); do
-    for t in "${T1[@]}"; do
-      for g in $LOADGEN; do
-        out=$TMP/tp-$t-$g-r$r.txt
-        "run_$g" "${PORT_OF[$t]}" "$CONC" "$DURATION" "$out"
-        wait_idle "${IDLE_OF[$t]}"
-        if [[ $g == ab ]]; then
-          read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
-          record throughput "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" -
-          log "$(printf 'throughput round %d/%d  %-8s ab  %8s req/s  complete %s  failed %s' "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed")"
-        else
-          read -r rps p99 non sock < <(parse_wrk "$out")
-          record throughput "$t" "$r" wrk "$rps" "$p99" NA NA NA NA NA NA "$non" "$sock" 0 -
-          log "$(printf 'throughput round %d/%d  %-8s wrk %8s req/s  p99 %s ms  non-2xx %s  socket errors %s' "$r" "$ROUNDS" "$t" "$rps" "$p99" "$non" "$sock")"
-        fi
-        [[ $rps == NA ]] && { log "cluster_bench: $g failed against $t:"; tail -n 5 "$out" >&2 || true; }
-      done
-    done
-  done
+  interleave throughput_run "${T1[@]}"
   for t in "${T1[@]}"; do
     APP_PORT=${PORT_OF[$t]} APP_PID=${PID_OF[$t]} APP_NAME=${NAME_OF[$t]} APP_LOG=${LOG_OF[$t]} APP_CONF=$TMP/${NAME_OF[$t]}/corral.yaml
     stop_app "$t"
@@ -650,26 +504,27 @@ corral_log_summary() {
     END { if (any) { printf " corral_log:"; for (k in n) printf " [%s x%d]", k, n[k] } }' "$1" 2>/dev/null || true
 }
 
+crash_run() {  # ROUND TOOL
+  local r=$1 t=$2 out crashes note
+  start_app "$t" "crash-$t-r$r" "$SMALL_SPIN" 1 || { record crash "$t" "$r" ab NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; return 0; }
+  out=$TMP/crash-$t-ab-r$r.txt
+  run_ab "$APP_PORT" "$CRASH_CONC" "$CRASH_DURATION" "$out"
+  read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
+  crashes=$(crash_count "$t")
+  note="crashes=${crashes:-?}"
+  if [[ $t == corral ]]; then
+    # corral_info prints restarts/errored slots
+    note="crashes=${crashes%%/*} errored_slots=${crashes##*/}$(corral_log_summary "$APP_LOG")"
+    cp "$APP_LOG" "$TMP/crash-$t-r$r.corral.log" 2>/dev/null || true
+  fi
+  record crash "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
+  log "$(printf 'crash round %d/%d  %-8s %8s req/s  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
+    "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
+  stop_app "$t"
+}
+
 if [[ " $SCENARIOS " == *" crash "* && ${#ACTIVE[@]} -gt 0 ]]; then
-  for ((r = 1; r <= ROUNDS; r++)); do
-    for t in "${ACTIVE[@]}"; do
-      start_app "$t" "crash-$t-r$r" "$SMALL_SPIN" 1 || { record crash "$t" "$r" ab NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; continue; }
-      out=$TMP/crash-$t-ab-r$r.txt
-      run_ab "$APP_PORT" "$CRASH_CONC" "$CRASH_DURATION" "$out"
-      read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
-      crashes=$(crash_count "$t")
-      note="crashes=${crashes:-?}"
-      if [[ $t == corral ]]; then
-        # corral_info prints restarts/errored slots
-        note="crashes=${crashes%%/*} errored_slots=${crashes##*/}$(corral_log_summary "$APP_LOG")"
-        cp "$APP_LOG" "$TMP/crash-$t-r$r.corral.log" 2>/dev/null || true
-      fi
-      record crash "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
-      log "$(printf 'crash round %d/%d  %-8s %8s req/s  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
-        "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
-      stop_app "$t"
-    done
-  done
+  interleave crash_run "${ACTIVE[@]}"
 fi
 
 # 3. Rolling restart under load --------------------------------------------------------------
@@ -698,42 +553,43 @@ trigger_restart() {
   ((RESTART_RC == 0)) || RESTART_MS=-1
 }
 
+restart_run() {  # ROUND TOOL
+  local r=$1 t=$2 before after out abpid replaced took note
+  start_app "$t" "restart-$t-r$r" "$SMALL_SPIN" 0 || { record restart "$t" "$r" ab NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; return 0; }
+  before=$(app_pids "$t")
+  out=$TMP/restart-$t-ab-r$r.txt
+  run_ab "$APP_PORT" "$RESTART_CONC" "$RESTART_DURATION" "$out" &
+  abpid=$!
+  PIDS+=("$abpid")
+  sleep "$RESTART_AT"
+  trigger_restart "$t" "$TMP/restart-$t-r$r.cmd.txt"
+  wait "$abpid" || true
+  stop_pid "$abpid" 1
+  after=$(app_pids "$t")
+  replaced=$(comm -23 <(tr , '\n' <<<"$before" | grep -v '^-$' | sort) <(tr , '\n' <<<"$after" | sort) | grep -c . || true)
+  read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
+  if ((RESTART_MS >= 0)); then took="${RESTART_MS}ms"; else took="not-finished(rc=$RESTART_RC)"; fi
+  note="took=$took replaced=$replaced/$(tr , '\n' <<<"$before" | grep -vc '^-$' || true)"
+  [[ $t == cluster ]] && note+=" cluster_says=$(sed -n 's/.*rolling restart done in \([0-9]*\) ms.*/\1ms/p' "$APP_LOG" | tail -n 1)"
+  if [[ $t == corral ]]; then
+    note+=$(corral_log_summary "$APP_LOG")
+    cp "$APP_LOG" "$TMP/restart-$t-r$r.corral.log" 2>/dev/null || true
+  fi
+  record restart "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
+  log "$(printf 'restart round %d/%d  %-8s %8s req/s  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
+    "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
+  if ((RESTART_RC != 0)); then
+    log "cluster_bench: $t's restart did not finish cleanly (status $RESTART_RC):"
+    tail -n 10 "$TMP/restart-$t-r$r.cmd.txt" >&2 || true
+  fi
+  stop_app "$t"
+}
+
 if [[ " $SCENARIOS " == *" restart "* && ${#ACTIVE[@]} -gt 0 ]]; then
-  for ((r = 1; r <= ROUNDS; r++)); do
-    for t in "${ACTIVE[@]}"; do
-      start_app "$t" "restart-$t-r$r" "$SMALL_SPIN" 0 || { record restart "$t" "$r" ab NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; continue; }
-      before=$(app_pids "$t")
-      out=$TMP/restart-$t-ab-r$r.txt
-      run_ab "$APP_PORT" "$RESTART_CONC" "$RESTART_DURATION" "$out" &
-      abpid=$!
-      PIDS+=("$abpid")
-      sleep "$RESTART_AT"
-      trigger_restart "$t" "$TMP/restart-$t-r$r.cmd.txt"
-      wait "$abpid" || true
-      stop_pid "$abpid" 1
-      after=$(app_pids "$t")
-      replaced=$(comm -23 <(tr , '\n' <<<"$before" | grep -v '^-$' | sort) <(tr , '\n' <<<"$after" | sort) | grep -c . || true)
-      read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
-      if ((RESTART_MS >= 0)); then took="${RESTART_MS}ms"; else took="not-finished(rc=$RESTART_RC)"; fi
-      note="took=$took replaced=$replaced/$(tr , '\n' <<<"$before" | grep -vc '^-$' || true)"
-      [[ $t == cluster ]] && note+=" cluster_says=$(sed -n 's/.*rolling restart done in \([0-9]*\) ms.*/\1ms/p' "$APP_LOG" | tail -n 1)"
-      if [[ $t == corral ]]; then
-        note+=$(corral_log_summary "$APP_LOG")
-        cp "$APP_LOG" "$TMP/restart-$t-r$r.corral.log" 2>/dev/null || true
-      fi
-      record restart "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
-      log "$(printf 'restart round %d/%d  %-8s %8s req/s  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
-        "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
-      if ((RESTART_RC != 0)); then
-        log "cluster_bench: $t's restart did not finish cleanly (status $RESTART_RC):"
-        tail -n 10 "$TMP/restart-$t-r$r.cmd.txt" >&2 || true
-      fi
-      stop_app "$t"
-    done
-  done
+  interleave restart_run "${ACTIVE[@]}"
 fi
 
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_AFTER=$(load_avg)
 ELAPSED=$(($(date +%s) - START_TIME))
 
 # ---------------------------------------------------------------------------------------------
@@ -741,7 +597,7 @@ ELAPSED=$(($(date +%s) - START_TIME))
 report() {
   echo "## cluster_bench $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "- machine: $NCPU CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
+  echo "- machine: $(machine_desc)"
   echo "- load average before / after: $LOAD_BEFORE / $LOAD_AFTER (run took ${ELAPSED}s)"
   echo "- no pinning: the apps use every core; ab/wrk share the cores with them"
   echo "- Node $NODE_VERSION, PM2 $PM2_VERSION, ab $AB_VERSION; corral: ${CORRAL_NOTE:-not run}"
@@ -751,17 +607,8 @@ report() {
   awk -F'\t' -v tools="${ACTIVE[*]}" -v loadgen="$LOADGEN" -v ncpu="$NCPU" -v pm2v="$PM2_VERSION" \
       -v spin="$SPIN" -v small="$SMALL_SPIN" -v conc="$CONC" -v dur="$DURATION" -v warm="$WARMUP" \
       -v cconc="$CRASH_CONC" -v cdur="$CRASH_DURATION" -v cmax="$CRASH_MAX_MS" \
-      -v rconc="$RESTART_CONC" -v rdur="$RESTART_DURATION" -v rat="$RESTART_AT" '
-    function commas(x,   s, r) {
-      s = sprintf("%d", x + 0.5); r = ""
-      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-      return s r
-    }
+      -v rconc="$RESTART_CONC" -v rdur="$RESTART_DURATION" -v rat="$RESTART_AT" "$AWK_STATS"'
     function fmt(x) { return x >= 1000 ? commas(x) : sprintf("%.1f", x) }
-    function sortn(a, n,   i, j, v) {
-      for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
-    }
-    function median(a, n) { sortn(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
     function stat(k, col, what,   n, a, i) {   # k = scenario SUBSEP tool SUBSEP loadgen
       n = cnt[k]; if (n == 0) return ""
       for (i = 1; i <= n; i++) a[i] = val[k, i, col]
@@ -779,10 +626,9 @@ report() {
       if (t == "corral") return "corral, count: max (" ncpu ")"
       return t
     }
-    function ratio(a, b, g,   x, y) {
+    function ratio(a, b, g) {
       if (!cnt["throughput", a, g] || !cnt["throughput", b, g]) return "n/a"
-      x = stat(("throughput" SUBSEP a SUBSEP g), 5, "med"); y = stat(("throughput" SUBSEP b SUBSEP g), 5, "med")
-      return y > 0 ? sprintf("%.2fx", x / y) : "n/a"
+      return times(stat(("throughput" SUBSEP a SUBSEP g), 5, "med"), stat(("throughput" SUBSEP b SUBSEP g), 5, "med"))
     }
     {
       k = $1 SUBSEP $2 SUBSEP $4
@@ -853,14 +699,5 @@ report() {
   echo "failures\": a connect failed once more than 10 requests had failed); its counts stop there."
 }
 
-REPORT=$TMP/report.txt
-report >"$REPORT"
-echo
-cat "$REPORT"
-
-mkdir -p "$SAVE"
-stamp=$(date -u +%Y%m%d-%H%M%S)
-cp "$REPORT" "$SAVE/cluster-$stamp.txt"
-cp "$RESULTS" "$SAVE/cluster-$stamp.tsv"
-log "cluster_bench: table saved to $SAVE/cluster-$stamp.txt"
+publish_report cluster txt
 STATUS=ok
