@@ -40,6 +40,23 @@ enum class OnUnavailable { failover, hold, strict };
 // Where hash mode (and learn mode, always the cookie) takes a request's session key from.
 enum class StickyKeySource { cookie, header, query, client_ip };
 
+// Where learn mode keeps its pins: the proxy's own table, or that table as a cache of Redis.
+enum class StickyStore { local, redis };
+
+// A Redis server corral talks to: sessions.redis, or sticky.redis with sticky.store: redis.
+struct RedisTarget {
+  bool tls = false;  // rediss://
+  std::string host;  // without brackets for IPv6
+  std::uint16_t port = 6379;
+  std::string user;      // empty: AUTH with the password alone (or no AUTH)
+  std::string password;  // empty: no AUTH
+  unsigned db = 0;       // SELECT on connect when not 0
+  // rediss:// only (sessions.tls, sticky.tls): the CA file that signs the server's certificate (empty: the
+  // system's CAs), or no verification at all.
+  std::string tls_ca;
+  bool tls_insecure_skip_verify = false;
+};
+
 struct Sticky {
   std::string cookie;  // the app's session cookie (learn; hash by default)
   StickyMode mode = StickyMode::learn;
@@ -54,6 +71,13 @@ struct Sticky {
   std::string key_env;                    // insert: or the variable that holds it
   Duration max_age{24 * 60 * 60 * 1000};  // insert: the cookie's lifetime
   unsigned balance_factor = 0;            // hash: bounded loads in percent; 0 = off
+  // learn with store: redis: the pins also live in Redis (keys `store_prefix` + the key's
+  // fingerprint), shared by every corral instance that uses the same server and prefix.
+  StickyStore store = StickyStore::local;
+  RedisTarget redis;
+  std::string store_prefix = "corral:affinity:";
+  Duration connect_timeout{500};
+  Duration command_timeout{200};
 };
 
 struct Timeouts {
@@ -112,20 +136,6 @@ struct Workers {
   WorkerReady ready;
   WorkerStop stop;
   WorkerRestart restart;
-};
-
-// Where the shared session store lives, from sessions.redis.
-struct RedisTarget {
-  bool tls = false;  // rediss://
-  std::string host;  // without brackets for IPv6
-  std::uint16_t port = 6379;
-  std::string user;      // empty: AUTH with the password alone (or no AUTH)
-  std::string password;  // empty: no AUTH
-  unsigned db = 0;       // SELECT on connect when not 0
-  // rediss:// only (sessions.tls): the CA file that signs the server's certificate (empty: the
-  // system's CAs), or no verification at all.
-  std::string tls_ca;
-  bool tls_insecure_skip_verify = false;
 };
 
 // What a request gets while the session store cannot answer in time.

@@ -49,10 +49,12 @@ constexpr std::string_view balance_names[] = {"round_robin", "least_loaded", "st
 constexpr std::string_view sticky_keys[] = {
     "cookie",   "mode",        "fallback", "on_unavailable", "hold_timeout",
     "idle_ttl", "max_entries", "header",   "query",          "client_ip",
-    "key",      "key_env",     "max_age",  "balance_factor"};
+    "key",      "key_env",     "max_age",  "balance_factor", "store",
+    "redis",    "tls",         "timeouts", "prefix"};
 constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
+constexpr std::string_view sticky_store_names[] = {"local", "redis"};
 constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",   "ttl",
                                              "header", "on_store_down", "timeouts", "tls"};
 constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
@@ -235,21 +237,81 @@ class Reader {
     }
   }
 
-  void read_sessions(const YAML::Node& node, const std::string& path, Sessions& sessions) {
+  // The keys of a section that talks to Redis: redis (the URL), tls and timeouts. Collected
+  // while the section is read, settled by finish_redis_keys (tls may come before redis).
+  struct RedisKeys {
     bool has_redis = false;
+    bool has_tls = false;
     std::string ca;
     bool skip_verify = false;
-    bool has_tls = false;
+  };
+
+  // Reads `key` when it is one of them; false when it is not.
+  bool read_redis_key(std::string_view key, const YAML::Node& value, const std::string& key_path,
+                      RedisTarget& target, Duration& connect, Duration& command,
+                      RedisKeys& seen) {
+    if (key == "redis") {
+      seen.has_redis = true;
+      read_redis_url(value, key_path, target);
+    } else if (key == "timeouts") {
+      for_each_key(value, key_path, session_timeout_keys,
+                   [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                     auto duration = read_duration(v, p);
+                     if (!duration) return;
+                     if (k == "connect") connect = *duration;
+                     if (k == "command") command = *duration;
+                   });
+    } else if (key == "tls") {
+      seen.has_tls = true;
+      for_each_key(value, key_path, session_tls_keys,
+                   [&](std::string_view k, const YAML::Node& v, const std::string& p) {
+                     if (k == "ca") {
+                       if (auto text = read_text(v, p, "a CA file (PEM)")) seen.ca = *text;
+                       return;
+                     }
+                     auto text = read_text(v, p, "true or false");
+                     if (!text) return;
+                     if (*text == "true")
+                       seen.skip_verify = true;
+                     else if (*text == "false")
+                       seen.skip_verify = false;
+                     else
+                       fail(p, v, "expected true or false, got '" + *text + "'");
+                   });
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  void finish_redis_keys(const YAML::Node& node, const std::string& path, RedisKeys& seen,
+                         RedisTarget& target) {
+    if (!seen.has_tls) return;
+    if (!target.tls && seen.has_redis && !failed_.count(child(path, "redis"))) {
+      report(child(path, "tls"), node[std::string("tls")],
+             "only for a rediss:// URL (redis:// is plain TCP)");
+    }
+    // A relative CA path is taken from the config file's directory, as workers.cwd is.
+    if (!seen.ca.empty() && seen.ca.front() != '/') {
+      auto slash = file_.rfind('/');
+      if (slash != std::string::npos) seen.ca = file_.substr(0, slash + 1) + seen.ca;
+    }
+    target.tls_ca = seen.ca;
+    target.tls_insecure_skip_verify = seen.skip_verify;
+  }
+
+  void read_sessions(const YAML::Node& node, const std::string& path, Sessions& sessions) {
+    RedisKeys seen;
     for_each_key(
         node, path, session_keys,
         [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+          if (read_redis_key(key, value, key_path, sessions.redis, sessions.connect_timeout,
+                             sessions.command_timeout, seen))
+            return;
           if (key == "store") {
             auto text = read_text(value, key_path, "redis");
             if (text && *text != "redis")
               fail(key_path, value, "unknown store '" + *text + "' (expected redis)");
-          } else if (key == "redis") {
-            has_redis = true;
-            read_redis_url(value, key_path, sessions.redis);
           } else if (key == "cookie") {
             if (auto text = read_text(value, key_path, "a cookie name")) sessions.cookie = *text;
           } else if (key == "ttl") {
@@ -258,48 +320,10 @@ class Reader {
             if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
           } else if (key == "on_store_down") {
             read_store_down(value, key_path, sessions.on_store_down);
-          } else if (key == "timeouts") {
-            for_each_key(value, key_path, session_timeout_keys,
-                         [&](std::string_view k, const YAML::Node& v, const std::string& p) {
-                           auto duration = read_duration(v, p);
-                           if (!duration) return;
-                           if (k == "connect") sessions.connect_timeout = *duration;
-                           if (k == "command") sessions.command_timeout = *duration;
-                         });
-          } else if (key == "tls") {
-            has_tls = true;
-            for_each_key(value, key_path, session_tls_keys,
-                         [&](std::string_view k, const YAML::Node& v, const std::string& p) {
-                           if (k == "ca") {
-                             if (auto text = read_text(v, p, "a CA file (PEM)")) ca = *text;
-                             return;
-                           }
-                           auto text = read_text(v, p, "true or false");
-                           if (!text) return;
-                           if (*text == "true")
-                             skip_verify = true;
-                           else if (*text == "false")
-                             skip_verify = false;
-                           else
-                             fail(p, v, "expected true or false, got '" + *text + "'");
-                         });
           }
         });
-    // After the loop: tls may come before redis in the file.
-    if (has_tls) {
-      if (!sessions.redis.tls && has_redis && !failed_.count(child(path, "redis"))) {
-        report(child(path, "tls"), node[std::string("tls")],
-               "only for a rediss:// URL (redis:// is plain TCP)");
-      }
-      // A relative CA path is taken from the config file's directory, as workers.cwd is.
-      if (!ca.empty() && ca.front() != '/') {
-        auto slash = file_.rfind('/');
-        if (slash != std::string::npos) ca = file_.substr(0, slash + 1) + ca;
-      }
-      sessions.redis.tls_ca = ca;
-      sessions.redis.tls_insecure_skip_verify = skip_verify;
-    }
-    if (!has_redis && !failed_.count(path))
+    finish_redis_keys(node, path, seen, sessions.redis);
+    if (!seen.has_redis && !failed_.count(path))
       fail(path, node, "missing key 'redis' (the store's URL, e.g. redis://127.0.0.1:6379/0)");
   }
 
@@ -628,10 +652,22 @@ class Reader {
 
   void read_sticky(const YAML::Node& node, const std::string& path, Sticky& sticky) {
     unsigned sources = 0;
+    RedisKeys seen;
     for_each_key(node, path, sticky_keys,
                  [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
-                   read_sticky_key(key, value, key_path, sticky, sources);
+                   if (!read_redis_key(key, value, key_path, sticky.redis,
+                                       sticky.connect_timeout, sticky.command_timeout, seen))
+                     read_sticky_key(key, value, key_path, sticky, sources);
                  });
+    finish_redis_keys(node, path, seen, sticky.redis);
+    if (failed_.count(path) || failed_.count(child(path, "store"))) return;
+    if (sticky.store == StickyStore::redis && !seen.has_redis) {
+      report(child(path, "store"), node[std::string("store")],
+             "store: redis needs sticky.redis, the server's URL (e.g. redis://127.0.0.1:6379/0)");
+    } else if (sticky.store != StickyStore::redis && seen.has_redis) {
+      report(child(path, "redis"), node[std::string("redis")],
+             "only with store: redis (the pins are kept in the proxy otherwise)");
+    }
   }
 
   void read_sticky_key(std::string_view key, const YAML::Node& value, const std::string& path,
@@ -653,6 +689,11 @@ class Reader {
       if (key == "max_age") sticky.max_age = *duration;
     } else if (key == "max_entries") {
       if (auto count = read_count(value, path)) sticky.max_entries = *count;
+    } else if (key == "store") {
+      if (auto i = read_choice(value, path, sticky_store_names))
+        sticky.store = static_cast<StickyStore>(*i);
+    } else if (key == "prefix") {
+      if (auto text = read_text(value, path, "a Redis key prefix")) sticky.store_prefix = *text;
     } else if (key == "balance_factor") {
       if (auto factor = read_unsigned(value, path)) sticky.balance_factor = *factor;
     } else if (key == "cookie" || key == "key" || key == "key_env") {

@@ -289,6 +289,22 @@ class Checker {
                                        std::to_string(s.balance_factor));
     }
     if (s.mode == StickyMode::insert) check_insert_key(s);
+    if (s.store == StickyStore::redis) check_sticky_store(s);
+  }
+
+  void check_sticky_store(const Sticky& s) {
+    if (s.mode != StickyMode::learn) {
+      add("sticky.store",
+          std::string("store: redis keeps learned pins; ") +
+              (s.mode == StickyMode::insert ? "insert" : "hash") +
+              " mode keeps none (it is stateless and already shared by every instance)");
+    }
+    if (s.store_prefix.empty())
+      add("sticky.prefix", "must not be empty (it keeps corral's keys apart from others)");
+    if (s.store_prefix.size() > 64)  // session::max_affinity_prefix
+      add("sticky.prefix", "at most 64 bytes, got " + std::to_string(s.store_prefix.size()));
+    check_positive("sticky.timeouts.connect", s.connect_timeout);
+    check_positive("sticky.timeouts.command", s.command_timeout);
   }
 
   void check_insert_key(const Sticky& s) {

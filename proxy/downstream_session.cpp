@@ -348,6 +348,7 @@ awaitable<std::optional<balancer::SlotId>> DownstreamSession::wait_for_slot(
 
 awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
   StickyRouter& sticky = *t_.sticky;
+  if (sticky.store_lookup_due(view)) co_await sticky.lookup_store();
   auto p = sticky.pick(view);
   if (p.outcome != balancer::StickyOutcome::unavailable ||
       sticky.on_unavailable() != config::OnUnavailable::hold)

@@ -16,9 +16,15 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
-  if (s.cfg.balance == config::Balance::sticky && s.cfg.sticky)
-    sticky = std::make_unique<StickyRouter>(*s.cfg.sticky, s.affinity.get(), *balancer,
+  if (s.cfg.balance == config::Balance::sticky && s.cfg.sticky) {
+    const auto& st = *s.cfg.sticky;
+    if (st.mode == config::StickyMode::learn && st.store == config::StickyStore::redis) {
+      affinity_store = std::make_unique<session::AffinityStore>(
+          ioc, st, redis_connect_host(st.redis), s.upstreams.size());
+    }
+    sticky = std::make_unique<StickyRouter>(st, s.affinity.get(), affinity_store.get(), *balancer,
                                             s.cfg.limits.max_header_bytes);
+  }
   if (s.cfg.sessions) {
     sessions = std::make_unique<session::SessionStore>(ioc, *s.cfg.sessions,
                                                        redis_connect_host(s.cfg.sessions->redis));
@@ -43,6 +49,8 @@ ProxyThread::~ProxyThread() {
   acceptors_.clear();
   pool.clear();
   sessions.reset();  // its sockets and timers belong to the io_context
+  sticky.reset();
+  affinity_store.reset();
   ioc_holder_.reset();
 }
 
@@ -55,6 +63,7 @@ void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::
 void ProxyThread::start() {
   if (access_log.enabled()) asio::co_spawn(ioc, flush_loop(), asio::detached);
   if (sessions) asio::post(ioc, [this] { sessions->start(); });
+  if (affinity_store) asio::post(ioc, [this] { affinity_store->start(); });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(ioc);
     ioc.run();

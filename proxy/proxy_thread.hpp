@@ -51,6 +51,7 @@ class ProxyThread {
   SharedState& shared;
   const unsigned index;
   std::unique_ptr<balancer::Balancer> balancer;
+  std::unique_ptr<session::AffinityStore> affinity_store;  // sticky.store: redis
   std::unique_ptr<StickyRouter> sticky;  // with balance: sticky
   UpstreamPool pool;
   BlockPool blocks;  // before the sessions that borrow from it

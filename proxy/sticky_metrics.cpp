@@ -8,6 +8,53 @@
 
 namespace corral::proxy {
 
+namespace {
+
+// sticky.store: redis: what the threads' stores did.
+void render_store_metrics(std::string& out,
+                          const std::vector<std::unique_ptr<ProxyThread>>& threads) {
+  if (!threads.front()->affinity_store) return;
+  auto o = std::back_inserter(out);
+  auto sum = [&](auto field) {
+    std::uint64_t n = 0;
+    for (const auto& t : threads)
+      if (t->affinity_store) n += field(*t->affinity_store);
+    return n;
+  };
+  auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  using Store = session::AffinityStore;
+  fmt::format_to(o,
+                 "# HELP corral_sticky_store_connections_up Proxy threads whose connection to "
+                 "the sticky store (Redis) is ready.\n"
+                 "# TYPE corral_sticky_store_connections_up gauge\n"
+                 "corral_sticky_store_connections_up {}\n",
+                 sum([](const Store& s) -> std::uint64_t { return s.up() ? 1 : 0; }));
+  fmt::format_to(o,
+                 "# HELP corral_sticky_store_operations_total What the sticky store was asked, "
+                 "by result.\n"
+                 "# TYPE corral_sticky_store_operations_total counter\n");
+  auto row = [&](const char* op, const char* result, auto field) {
+    fmt::format_to(o, "corral_sticky_store_operations_total{{op=\"{}\",result=\"{}\"}} {}\n", op,
+                   result, sum([&](const Store& s) { return get(field(s.counters())); }));
+  };
+  using C = session::AffinityStoreCounters;
+  using A = const std::atomic<std::uint64_t>&;
+  row("lookup", "found", [](const C& c) -> A { return c.found; });
+  row("lookup", "absent", [](const C& c) -> A { return c.absent; });
+  row("save", "ok", [](const C& c) -> A { return c.written; });
+  row("erase", "ok", [](const C& c) -> A { return c.erased; });
+  row("renew", "ok", [](const C& c) -> A { return c.renewed; });
+  row("any", "failed", [](const C& c) -> A { return c.failed; });
+  fmt::format_to(o,
+                 "# HELP corral_sticky_store_timeouts_total Sticky store commands not answered "
+                 "within sticky.timeouts.command.\n"
+                 "# TYPE corral_sticky_store_timeouts_total counter\n"
+                 "corral_sticky_store_timeouts_total {}\n",
+                 sum([&](const Store& s) { return get(s.stats().timeouts); }));
+}
+
+}  // namespace
+
 void render_sticky_metrics(std::string& out, const SharedState& shared,
                            const std::vector<std::unique_ptr<ProxyThread>>& threads) {
   if (threads.empty() || !threads.front()->sticky) return;
@@ -46,6 +93,7 @@ void render_sticky_metrics(std::string& out, const SharedState& shared,
        "Insert mode: corral_affinity cookies ignored as forged or malformed.",
        sum([](C c) -> const Counter& { return c.cookies_rejected; }));
 
+  render_store_metrics(out, threads);
   if (!shared.affinity) return;
   const auto& table = *shared.affinity;
   const auto counters = table.counters();

@@ -48,9 +48,11 @@ std::string_view query_parameter(std::string_view target, std::string_view name)
 }  // namespace
 
 StickyRouter::StickyRouter(const config::Sticky& config, session::AffinityTable* table,
-                           balancer::Balancer& balancer, std::size_t max_header_bytes)
+                           session::AffinityStore* store, balancer::Balancer& balancer,
+                           std::size_t max_header_bytes)
     : config_(config),
       table_(table),
+      store_(store),
       balancer_(balancer),
       sticky_(dynamic_cast<balancer::Sticky*>(&balancer)) {
   if (config_.mode == config::StickyMode::insert) {
@@ -66,11 +68,17 @@ void StickyRouter::begin(http::request_header<>& request, std::string_view clien
   pin_.reset();
   cookie_expiry_ = 0;
   now_unix_ = 0;
+  store_asked_ = false;
   switch (config_.mode) {
     case config::StickyMode::learn:
       if (auto v = request_cookie(request, config_.cookie); v && !v->empty()) {
         key_ = *v;
-        if (table_) pin_ = table_->lookup(key_, Clock::now());
+        const auto now = Clock::now();
+        if (table_) pin_ = table_->lookup(key_, now);
+        if (store_) {
+          fingerprint_ = session::AffinityTable::fingerprint(key_);
+          if (pin_) store_->renew(fingerprint_, now);
+        }
       }
       break;
     case config::StickyMode::insert:
@@ -131,6 +139,21 @@ void StickyRouter::strip_affinity_cookie(http::request_header<>& request) {
   }
   request.erase(http::field::cookie);
   for (const auto& v : kept) request.insert(http::field::cookie, v);
+}
+
+bool StickyRouter::store_lookup_due(const balancer::RequestView& view) const {
+  return store_ && sticky_ && !store_asked_ && !key_.empty() &&
+         (!pin_ || !sticky_->can_serve(view, *pin_));
+}
+
+awaitable<void> StickyRouter::lookup_store() {
+  store_asked_ = true;
+  auto found = co_await store_->lookup(fingerprint_);
+  if (found.slot && found.slot != pin_) {
+    // Learned by another instance (or by this one before a restart), or re-homed by one since.
+    pin_ = found.slot;
+    if (table_) table_->learn(key_, *pin_, Clock::now());
+  }
 }
 
 StickyPick StickyRouter::pick(balancer::RequestView& view) {
@@ -226,15 +249,21 @@ void StickyRouter::learn_from(const http::response_header<>& response, balancer:
     named = true;
     if (c->deletes) {
       // Logout or expiry: the session the request named is over.
-      if (!key_.empty()) table_->forget(key_);
+      if (!key_.empty()) {
+        table_->forget(key_);
+        if (store_) store_->erase(fingerprint_);
+      }
     } else if (!c->value.empty()) {
       table_->learn(c->value, slot, Clock::now());
+      if (store_) store_->save(session::AffinityTable::fingerprint(c->value), slot);
     }
   }
   // A session placed anew keeps its cookie: pin it where it landed. Only keys that were in the
-  // table are re-learned, so clients cannot grow it with invented values.
-  if (!named && outcome == StickyOutcome::rehomed && !key_.empty())
+  // table (or the store) are re-learned, so clients cannot grow it with invented values.
+  if (!named && outcome == StickyOutcome::rehomed && !key_.empty()) {
     table_->learn(key_, slot, Clock::now());
+    if (store_) store_->save(fingerprint_, slot);
+  }
 }
 
 }  // namespace corral::proxy

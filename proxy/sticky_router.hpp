@@ -13,6 +13,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/counter.hpp"
 #include "session/affinity_cookie.hpp"
+#include "session/affinity_store.hpp"
 #include "session/affinity_table.hpp"
 
 namespace corral::proxy {
@@ -35,19 +36,29 @@ struct StickyRouterCounters {
 // users. Nothing here allocates on the common path; the views it keeps point into the request
 // header, which outlives the request's exchange.
 //
-// Learn mode reads the AffinityTable that all threads share; insert mode signs with a per-thread
-// AffinityCookie; hash mode only hands the key to the ConsistentHash balancer.
+// Learn mode reads the AffinityTable that all threads share (and, with sticky.store: redis, the
+// thread's AffinityStore behind it); insert mode signs with a per-thread AffinityCookie; hash
+// mode only hands the key to the ConsistentHash balancer.
 class StickyRouter {
  public:
-  // `table` is the proxy's affinity table (learn mode), `balancer` the thread's own (a Sticky in
+  // `table` is the proxy's affinity table (learn mode), `store` this thread's Redis store of
+  // pins (learn mode with store: redis, else null), `balancer` the thread's own (a Sticky in
   // learn and insert modes, a ConsistentHash in hash mode). Throws std::invalid_argument when
   // insert mode has no usable key (config::validate reports that first).
   StickyRouter(const config::Sticky& config, session::AffinityTable* table,
-               balancer::Balancer& balancer, std::size_t max_header_bytes);
+               session::AffinityStore* store, balancer::Balancer& balancer,
+               std::size_t max_header_bytes);
 
   // Reads the request's key and pin; in insert mode removes corral_affinity from the Cookie
   // header(s), so the app never sees it. Once per request, after rewrite_request.
   void begin(http::request_header<>& request, std::string_view client_ip);
+
+  // With a store: whether to ask it before pick(), because the table has no pin for the
+  // request's key or one that cannot serve. At most once per request.
+  bool store_lookup_due(const balancer::RequestView& view) const;
+  // Asks the store; a pin it has replaces the table's, and is cached in the table. A store that
+  // does not answer leaves the pin as it was.
+  awaitable<void> lookup_store();
 
   // The slot for one try: fills the view's key and pin and asks the balancer. Counts the
   // outcome; `unavailable` (hold or strict) leaves the choice to the caller.
@@ -81,6 +92,7 @@ class StickyRouter {
 
   const config::Sticky& config_;
   session::AffinityTable* table_;
+  session::AffinityStore* store_;
   balancer::Balancer& balancer_;
   balancer::Sticky* sticky_;  // null in hash mode
   std::optional<session::AffinityCookie> cookie_;
@@ -91,6 +103,8 @@ class StickyRouter {
   // The current request.
   std::string_view key_;
   std::optional<balancer::SlotId> pin_;
+  std::uint64_t fingerprint_ = 0;  // of key_, with a store
+  bool store_asked_ = false;
   long long cookie_expiry_ = 0;  // insert: the valid cookie's expiry, 0 when none
   long long now_unix_ = 0;
 };

@@ -71,7 +71,7 @@ void RedisClient::start() {
     bridge_ = std::make_unique<RedisTlsBridge>(ioc_, options_.target, options_.connect_host,
                                                options_.connect_timeout);
     if (!bridge_->open(bridge_error_)) {
-      spdlog::error("session store: rediss:// cannot work: {}", bridge_error_);
+      spdlog::error("{}: rediss:// cannot work: {}", options_.name, bridge_error_);
     }
   }
   connect();
@@ -186,7 +186,7 @@ void RedisClient::handshake_done(bool ok, const std::string& why) {
   logged_down_ = false;
   if (!was_up_) {
     was_up_ = true;
-    spdlog::info("session store: connected to Redis at {}:{}", options_.target.host,
+    spdlog::info("{}: connected to Redis at {}:{}", options_.name, options_.target.host,
                  options_.target.port);
   }
 }
@@ -196,10 +196,10 @@ void RedisClient::went_down(const std::string& why) {
   if (was_up_) {
     was_up_ = false;
     logged_down_ = true;
-    spdlog::warn("session store: Redis connection lost ({}); reconnecting", why);
+    spdlog::warn("{}: Redis connection lost ({}); reconnecting", options_.name, why);
   } else if (!logged_down_) {
     logged_down_ = true;
-    spdlog::warn("session store: cannot reach Redis at {}:{} ({}); retrying", options_.target.host,
+    spdlog::warn("{}: cannot reach Redis at {}:{} ({}); retrying", options_.name, options_.target.host,
                  options_.target.port, why);
   }
 }

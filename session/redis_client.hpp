@@ -65,6 +65,7 @@ class RedisClient {
     std::chrono::milliseconds connect_timeout{500};
     std::chrono::milliseconds command_timeout{200};
     std::vector<std::string> scripts;  // SCRIPT LOADed on each connection
+    std::string name = "session store";  // what the log lines call it
   };
 
   RedisClient(asio::io_context& ioc, Options options);

@@ -162,5 +162,61 @@ TEST(StickyConfig, RulesBetweenKeys) {
       "c.yaml:4:60: sticky.hold_timeout: must be more than 0");
 }
 
+TEST(StickyConfig, RedisStore) {
+  Config c = loads(R"(balance: sticky
+sticky:
+  cookie: connect.sid
+  store: redis
+  redis: redis://:pw@127.0.0.1:6390/2
+  prefix: "shop:pins:"
+  timeouts: { connect: 1s, command: 50ms }
+)");
+  ASSERT_TRUE(c.sticky);
+  EXPECT_EQ(c.sticky->store, StickyStore::redis);
+  EXPECT_EQ(c.sticky->redis.host, "127.0.0.1");
+  EXPECT_EQ(c.sticky->redis.port, 6390);
+  EXPECT_EQ(c.sticky->redis.password, "pw");
+  EXPECT_EQ(c.sticky->redis.db, 2u);
+  EXPECT_EQ(c.sticky->store_prefix, "shop:pins:");
+  EXPECT_EQ(c.sticky->connect_timeout, std::chrono::seconds(1));
+  EXPECT_EQ(c.sticky->command_timeout, std::chrono::milliseconds(50));
+
+  Config local = loads("balance: sticky\nsticky: { cookie: sid }\n");
+  EXPECT_EQ(local.sticky->store, StickyStore::local);
+  EXPECT_EQ(local.sticky->store_prefix, "corral:affinity:");
+
+  Config tls = loads(
+      "balance: sticky\nsticky:\n  cookie: sid\n  store: redis\n  tls: { ca: /etc/ca.pem }\n"
+      "  redis: rediss://redis.internal:6380\n");
+  EXPECT_TRUE(tls.sticky->redis.tls);
+  EXPECT_EQ(tls.sticky->redis.tls_ca, "/etc/ca.pem");
+}
+
+TEST(StickyConfig, RedisStoreErrors) {
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  store: redis\n"),
+            "c.yaml:6:10: sticky.store: store: redis needs sticky.redis, the server's URL (e.g. "
+            "redis://127.0.0.1:6379/0)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  redis: redis://h\n"),
+            "c.yaml:6:10: sticky.redis: only with store: redis (the pins are kept in the proxy "
+            "otherwise)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  store: memcached\n"),
+            "c.yaml:6:10: sticky.store: unknown value 'memcached' (expected one of local, redis)");
+  EXPECT_EQ(
+      only_problem("balance: sticky\nsticky:\n  cookie: sid\n  store: redis\n  redis: http://h\n"),
+      "c.yaml:7:10: sticky.redis: not a Redis URL: expected a URL starting with redis:// (or "
+      "rediss:// for TLS)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  mode: hash\n  cookie: sid\n  store: redis\n"
+                         "  redis: redis://h\n"),
+            "c.yaml:7:10: sticky.store: store: redis keeps learned pins; hash mode keeps none (it "
+            "is stateless and already shared by every instance)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  store: redis\n"
+                         "  redis: redis://h\n  prefix: \"\"\n"),
+            "c.yaml:8:11: sticky.prefix: must not be empty (it keeps corral's keys apart from "
+            "others)");
+  EXPECT_EQ(only_problem("balance: sticky\nsticky:\n  cookie: sid\n  store: redis\n"
+                         "  redis: redis://h\n  tls: { insecure_skip_verify: true }\n"),
+            "c.yaml:8:8: sticky.tls: only for a rediss:// URL (redis:// is plain TCP)");
+}
+
 }  // namespace
 }  // namespace corral::config

@@ -18,7 +18,7 @@ struct Fixture {
     config.balance = config::Balance::sticky;
     config.sticky = sticky;
     balancer = balancer::make_balancer(config, table);
-    router.emplace(*config.sticky, &affinity, *balancer, 16 * 1024);
+    router.emplace(*config.sticky, &affinity, nullptr, *balancer, 16 * 1024);
   }
 
   // begin + pick for a request with these Cookie header values.
