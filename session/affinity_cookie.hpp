@@ -46,7 +46,9 @@ struct AffinityCookieCheck {
 // compare in constant time (CRYPTO_memcmp).
 //
 // Holds a keyed OpenSSL MAC context that every call reuses: one instance per proxy thread (a
-// copy makes a new context with the same key).
+// copy makes a new context with the same key). A browser sends the same cookie with every
+// request, so the last genuine values seen (64, direct-mapped by their MAC) are remembered and
+// a value equal to one of them byte for byte is not signed again; its expiry is still checked.
 class AffinityCookie {
  public:
   static constexpr std::size_t min_key_size = 16;
@@ -79,6 +81,13 @@ class AffinityCookie {
   void sign(std::string_view text, unsigned char (&mac)[32]);
 
   EVP_MAC_CTX* ctx_ = nullptr;
+
+  // A value whose MAC matched. The longest value is 10 + 1 + 18 + 1 + 43 bytes.
+  struct Genuine {
+    std::array<char, 80> text;
+    std::size_t size = 0;  // 0: empty
+  };
+  std::array<Genuine, 64> genuine_{};
 };
 
 // `cookie_header` (a Cookie request header value) without any `name=…` pair, so the app never

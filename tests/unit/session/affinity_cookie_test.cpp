@@ -99,6 +99,40 @@ TEST(AffinityCookie, TamperedCookieCountsAsAbsent) {
   }
 }
 
+TEST(AffinityCookie, ARememberedGenuineValueDoesNotVouchForItsNeighbours) {
+  AffinityCookie cookie(key);
+  const std::string value(cookie.value(3, now + 600).view());
+  ASSERT_EQ(cookie.verify(value, now).status, AffinityCookieStatus::valid);  // now remembered
+  std::string other_slot = value;
+  other_slot[0] = '4';  // same MAC text, so the same place in the memory of genuine values
+  std::string later = value;
+  later[2] = '2';
+  std::string longer = value + "A";
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& bad : {other_slot, later}) {
+      EXPECT_EQ(cookie.verify(bad, now).status, AffinityCookieStatus::forged) << bad;
+    }
+    EXPECT_EQ(cookie.verify(longer, now).status, AffinityCookieStatus::malformed);
+    EXPECT_EQ(cookie.verify(value, now).slot, 3u);
+  }
+  EXPECT_EQ(cookie.verify(value, now + 600).status, AffinityCookieStatus::expired);
+}
+
+TEST(AffinityCookie, ManyUsersEachVerifyAgain) {
+  AffinityCookie issuer(key);
+  AffinityCookie cookie(key);
+  std::vector<std::string> values;
+  for (SlotId slot = 0; slot < 500; ++slot)
+    values.emplace_back(issuer.value(slot, now + 600 + slot).view());
+  for (int round = 0; round < 3; ++round) {
+    for (SlotId slot = 0; slot < values.size(); ++slot) {
+      const auto check = cookie.verify(values[slot], now);
+      ASSERT_EQ(check.slot, slot);
+      ASSERT_EQ(check.expiry_unix, now + 600 + static_cast<long long>(slot));
+    }
+  }
+}
+
 TEST(AffinityCookie, CookieSignedWithAnotherKeyIsForged) {
   AffinityCookie ours(key);
   AffinityCookie theirs(other_key);
