@@ -380,6 +380,95 @@ TEST(StickyInsert, FailoverReissuesTheCookieForTheNewSlot) {
   EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 1);
 }
 
+// One socket.io 4 client's start over engine.io long polling, as a browser does it: the
+// handshake, the connect packet POSTed, then a poll for the answer, each on a new connection
+// (browsers spread polls over their connection pool). The browser keeps and sends back every
+// cookie the responses set. Returns the statuses, and the text of what went wrong if anything.
+struct PollingRun {
+  bool ok = false;
+  std::string trouble;
+};
+
+PollingRun socket_io_start(std::uint16_t port) {
+  std::map<std::string, std::string> jar;
+  auto cookies = [&] {
+    std::string header;
+    for (const auto& [name, value] : jar) header += (header.empty() ? "" : "; ") + name + "=" + value;
+    return header;
+  };
+  auto keep = [&](const http::response<http::string_body>& res) {
+    for (auto [it, end] = res.equal_range(http::field::set_cookie); it != end; ++it) {
+      std::string pair(it->value().substr(0, it->value().find(';')));
+      auto eq = pair.find('=');
+      jar[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+  };
+  auto send = [&](http::verb verb, const std::string& target, const std::string& body) {
+    HttpClient client(port);
+    http::request<http::string_body> req{verb, target, 11};
+    if (!jar.empty()) req.set(http::field::cookie, cookies());
+    if (verb == http::verb::post) {
+      req.set(http::field::content_type, "text/plain;charset=UTF-8");
+      req.body() = body;
+    }
+    auto res = client.request(std::move(req));
+    keep(res);
+    return res;
+  };
+  const std::string base = "/socket.io/?EIO=4&transport=polling";
+  auto open = send(http::verb::get, base + "&t=a1", "");
+  if (open.result_int() != 200 || open.body().rfind("0{", 0) != 0)
+    return {false, "handshake: " + std::to_string(open.result_int()) + " " + open.body()};
+  const std::string sid(parse_json_object(open.body().substr(1)).at("sid").as_string());
+  auto posted = send(http::verb::post, base + "&sid=" + sid + "&t=a2", "40");
+  if (posted.result_int() != 200)
+    return {false, "POST: " + std::to_string(posted.result_int()) + " " + posted.body()};
+  auto polled = send(http::verb::get, base + "&sid=" + sid + "&t=a3", "");
+  if (polled.result_int() != 200 || polled.body().rfind("40{", 0) != 0)
+    return {false, "poll: " + std::to_string(polled.result_int()) + " " + polled.body()};
+  return {true, {}};
+}
+
+// How many of `n` clients got through the handshake, connect and first poll.
+int socket_io_clients_connected(std::uint16_t port, int n, std::string& trouble) {
+  int ok = 0;
+  for (int i = 0; i < n; ++i) {
+    PollingRun run = socket_io_start(port);
+    ok += run.ok;
+    if (!run.ok && trouble.empty()) trouble = run.trouble;
+  }
+  return ok;
+}
+
+TEST(StickyPolling, RoundRobinBreaksSocketIoPolling) {
+  ClusterConfig c;
+  c.count = 3;
+  c.script = "session_app.js";
+  c.extra = "balance: round_robin\n";
+  Cluster cluster(c);
+  std::string trouble;
+  EXPECT_LT(socket_io_clients_connected(cluster.port(), 10, trouble), 10);
+  EXPECT_NE(trouble.find("Session ID unknown"), std::string::npos) << trouble;
+}
+
+TEST(StickyPolling, InsertModeCarriesSocketIoPollingThroughThreeWorkers) {
+  ClusterConfig c = sticky_cluster(std::string("  mode: insert\n  key: \"") + insert_key +
+                                       "\"\n  fallback: round_robin\n",
+                                   3);
+  Cluster cluster(c);
+  std::string trouble;
+  EXPECT_EQ(socket_io_clients_connected(cluster.port(), 10, trouble), 10) << trouble;
+}
+
+TEST(StickyPolling, LearnModeFollowsSocketIosIoCookie) {
+  ClusterConfig c = sticky_cluster("  cookie: io\n  mode: learn\n  fallback: round_robin\n", 3);
+  c.env["IO_COOKIE"] = "1";  // socket.io's `cookie` option
+  Cluster cluster(c);
+  std::string trouble;
+  EXPECT_EQ(socket_io_clients_connected(cluster.port(), 10, trouble), 10) << trouble;
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_table_entries"), 10);
+}
+
 TEST(StickyHash, SameKeySameUpstream) {
   Apps apps(3);
   CorralConfig c;

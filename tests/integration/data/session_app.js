@@ -17,6 +17,15 @@
 // Routes: POST|GET /login?user=NAME  log in            -> 200 {who, user}
 //         GET /me                     who am I          -> 200 {who, user} or 401 {who}
 //         POST|GET /logout            log out           -> 200 {who}
+//         GET|POST /socket.io/?EIO=4&transport=polling[&sid=S]
+//                                     engine.io v4 long polling, as socket.io 4 answers it:
+//                                     the handshake (no sid) opens a socket held in this
+//                                     process -> 200 `0{"sid":…}` (plus Set-Cookie io=<sid> with
+//                                     IO_COOKIE=1, socket.io's `cookie` option); a POST with a
+//                                     known sid -> 200 "ok", a GET -> 200 with the packets the
+//                                     POSTs queued (a connect packet `40{…}` answers `40`);
+//                                     an unknown sid -> 400 {"code":1,"message":"Session ID
+//                                     unknown"}, what a worker that did not do the handshake says
 //         GET /                       anything else     -> 200 {who, cookie}
 //         Upgrade: websocket on any path: 101, then one text frame with {who, user}, then echo.
 // `who` is {slot, generation, pid, name}; `cookie` the Cookie header the app received.
@@ -35,6 +44,7 @@ const who = {
 const secret = 'keyboard cat';
 const cookieName = 'connect.sid';
 const sessions = new Map();  // id -> {user}
+const sockets = new Map();  // engine.io sid -> packets waiting for the next poll
 
 function sign(id) {
   return id + '.' + crypto.createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
@@ -75,9 +85,50 @@ function reply(res, status, body, headers = {}) {
   res.end(text);
 }
 
+function text(res, status, body, headers = {}) {
+  res.writeHead(status, Object.assign({
+    'Content-Type': 'text/plain; charset=UTF-8',
+    'Content-Length': Buffer.byteLength(body),
+  }, headers));
+  res.end(body);
+}
+
+function polling(req, res, url) {
+  const sid = url.searchParams.get('sid');
+  if (url.searchParams.get('EIO') !== '4' || url.searchParams.get('transport') !== 'polling') {
+    return reply(res, 400, { code: 0, message: 'Transport unknown' });
+  }
+  if (!sid) {
+    if (req.method !== 'GET') return reply(res, 400, { code: 2, message: 'Bad handshake method' });
+    const id = crypto.randomBytes(15).toString('base64url');
+    sockets.set(id, []);
+    const open = JSON.stringify({ sid: id, upgrades: ['websocket'], pingInterval: 25000,
+      pingTimeout: 20000, maxPayload: 1000000 });
+    const headers = process.env.IO_COOKIE === '1'
+      ? { 'Set-Cookie': `io=${id}; Path=/; HttpOnly; SameSite=Lax` } : {};
+    return text(res, 200, '0' + open, headers);
+  }
+  if (!sockets.has(sid)) return reply(res, 400, { code: 1, message: 'Session ID unknown' });
+  if (req.method === 'POST') {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      // A connect packet to the main namespace is answered with the socket's id.
+      for (const packet of body.split('\x1e')) {
+        if (packet === '40') sockets.get(sid).push('40' + JSON.stringify({ sid, who }));
+      }
+      text(res, 200, 'ok');
+    });
+    return;
+  }
+  const queued = sockets.get(sid).splice(0);
+  return text(res, 200, queued.length ? queued.join('\x1e') : '6');  // 6: noop
+}
+
 const server = http.createServer((req, res) => {
-  req.resume();
   const url = new URL(req.url, 'http://app');
+  if (url.pathname === '/socket.io/') return polling(req, res, url);
+  req.resume();
   const session = sessionOf(req);
   if (url.pathname === '/login') {
     const id = crypto.randomBytes(24).toString('base64url');
