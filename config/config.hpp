@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/cidr.hpp"
+
 namespace corral::config {
 
 using Duration = std::chrono::milliseconds;
@@ -40,6 +42,10 @@ enum class OnUnavailable { failover, hold, strict };
 // Where hash mode (and learn mode, always the cookie) takes a request's session key from.
 enum class StickyKeySource { cookie, header, query, client_ip };
 
+// When corral_affinity (insert mode) carries Secure: `automatic` when a trusted proxy says the
+// client spoke https (X-Forwarded-Proto), or always, or never.
+enum class CookieSecure { automatic, always, never };
+
 struct Sticky {
   std::string cookie;  // the app's session cookie (learn; hash by default)
   StickyMode mode = StickyMode::learn;
@@ -54,6 +60,8 @@ struct Sticky {
   std::string key_env;                    // insert: or the variable that holds it
   Duration max_age{24 * 60 * 60 * 1000};  // insert: the cookie's lifetime
   unsigned balance_factor = 0;            // hash: bounded loads in percent; 0 = off
+  std::vector<Cidr> trusted_proxies;      // peers whose X-Forwarded-For/-Proto are believed
+  CookieSecure secure = CookieSecure::automatic;  // insert: Secure on corral_affinity
 };
 
 struct Timeouts {
