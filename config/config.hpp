@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/cidr.hpp"
+
 namespace corral::config {
 
 using Duration = std::chrono::milliseconds;
@@ -51,11 +53,15 @@ struct RedisTarget {
   std::string user;      // empty: AUTH with the password alone (or no AUTH)
   std::string password;  // empty: no AUTH
   unsigned db = 0;       // SELECT on connect when not 0
-  // rediss:// only (sessions.tls, sticky.tls): the CA file that signs the server's certificate (empty: the
-  // system's CAs), or no verification at all.
+  // rediss:// only (sessions.tls, sticky.tls): the CA file that signs the server's certificate
+  // (empty: the system's CAs), or no verification at all.
   std::string tls_ca;
   bool tls_insecure_skip_verify = false;
 };
+
+// When corral_affinity (insert mode) carries Secure: `automatic` when a trusted proxy says the
+// client spoke https (X-Forwarded-Proto), or always, or never.
+enum class CookieSecure { automatic, always, never };
 
 struct Sticky {
   std::string cookie;  // the app's session cookie (learn; hash by default)
@@ -78,6 +84,9 @@ struct Sticky {
   std::string store_prefix = "corral:affinity:";
   Duration connect_timeout{500};
   Duration command_timeout{200};
+
+  std::vector<Cidr> trusted_proxies;      // peers whose X-Forwarded-For/-Proto are believed
+  CookieSecure secure = CookieSecure::automatic;  // insert: Secure on corral_affinity
 };
 
 struct Timeouts {

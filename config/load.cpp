@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "config/address.hpp"
+#include "config/cidr.hpp"
 #include "config/command.hpp"
 #include "config/env.hpp"
 #include "config/redis_url.hpp"
@@ -50,7 +51,8 @@ constexpr std::string_view sticky_keys[] = {
     "cookie",   "mode",        "fallback", "on_unavailable", "hold_timeout",
     "idle_ttl", "max_entries", "header",   "query",          "client_ip",
     "key",      "key_env",     "max_age",  "balance_factor", "store",
-    "redis",    "tls",         "timeouts", "prefix"};
+    "redis",    "tls",         "timeouts", "prefix",         "trusted_proxies",
+    "secure"};
 constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
@@ -702,6 +704,10 @@ class Reader {
       if (key == "cookie") sticky.cookie = *text;
       if (key == "key") sticky.key = *text;
       if (key == "key_env") sticky.key_env = *text;
+    } else if (key == "trusted_proxies") {
+      read_trusted_proxies(value, path, sticky.trusted_proxies);
+    } else if (key == "secure") {
+      read_cookie_secure(value, path, sticky.secure);
     } else if (key == "header" || key == "query" || key == "client_ip") {
       if (++sources > 1) {
         report(path, value, "only one of header, query and client_ip may be given");
@@ -721,6 +727,46 @@ class Reader {
       if (!text) return;
       sticky.key_source = key == "header" ? StickyKeySource::header : StickyKeySource::query;
       sticky.key_name = *text;
+    }
+  }
+
+  // A list of addresses and CIDR ranges (one alone may be written without the list).
+  void read_trusted_proxies(const YAML::Node& node, const std::string& path,
+                            std::vector<Cidr>& ranges) {
+    auto read_one = [&](const YAML::Node& entry, const std::string& entry_path) {
+      remember(entry_path, entry.Mark());
+      auto text = read_text(entry, entry_path, "an address or CIDR range such as 10.0.0.0/8");
+      if (!text) return;
+      std::string why;
+      if (auto range = parse_cidr(*text, &why)) {
+        ranges.push_back(std::move(*range));
+        return;
+      }
+      fail(entry_path, entry,
+           "not an address or CIDR range: '" + *text + "'" + (why.empty() ? "" : " (" + why + ")"));
+    };
+    if (node.IsScalar()) {
+      read_one(node, path);
+    } else if (node.IsSequence()) {
+      for (std::size_t i = 0; i < node.size(); ++i) read_one(node[i], indexed(path, i));
+    } else if (!node.IsNull()) {
+      fail(path, node,
+           "expected a list of addresses and CIDR ranges, such as [127.0.0.1, 10.0.0.0/8], got " +
+               kind_of(node));
+    }
+  }
+
+  void read_cookie_secure(const YAML::Node& node, const std::string& path, CookieSecure& secure) {
+    auto text = read_text(node, path, "auto, true or false");
+    if (!text) return;
+    if (*text == "auto") {
+      secure = CookieSecure::automatic;
+    } else if (*text == "true" || *text == "yes") {
+      secure = CookieSecure::always;
+    } else if (*text == "false" || *text == "no") {
+      secure = CookieSecure::never;
+    } else {
+      fail(path, node, "expected auto, true or false, got '" + *text + "'");
     }
   }
 

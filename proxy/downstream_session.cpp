@@ -56,6 +56,8 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
     auto n = std::min(s.size(), client_ip_.size());
     std::copy_n(s.data(), n, client_ip_.data());
     client_ip_view_ = std::string_view(client_ip_.data(), n);
+    forwarded_.start(t_.sticky && t_.shared.cfg.sticky ? &*t_.shared.cfg.sticky : nullptr,
+                     ep.address());
   }
   client_.set_option(tcp::no_delay(true), ec);
   t_.attach(*this);
@@ -221,9 +223,11 @@ awaitable<bool> DownstreamSession::handle_request() {
                               shared.id_prefix, t_.index & 0xff, t_.next_request_number());
     request_id_view_ = std::string_view(request_id_.data(), r.size);
   }
-  rewrite_request(req, ForwardContext{client_ip_view_, false, request_id_view_}, upgrade);
   StickyRouter* sticky = t_.sticky.get();
-  if (sticky) sticky->begin(req, client_ip_view_);
+  // Before rewrite_request, which joins X-Forwarded-For and replaces X-Forwarded-Proto.
+  if (sticky) forwarded_.read(req, client_ip_view_);
+  rewrite_request(req, ForwardContext{client_ip_view_, false, request_id_view_}, upgrade);
+  if (sticky) sticky->begin(req, forwarded_.client_ip());
 
   bool keep = true;
   bool refused = false;
@@ -281,7 +285,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
     if (outcome == Outcome::ok) {
       metrics_row = *slot;
-      if (sticky) sticky->on_response(res_->get(), *slot, sticky_outcome, false);
+      if (sticky) sticky->on_response(res_->get(), *slot, sticky_outcome, forwarded_.secure());
       if (attempt > 0) t_.metrics.masked_failures.add();
       keep = co_await relay_response(*upstream_, upgrade);
       t_.balancer->on_request_end(*slot);

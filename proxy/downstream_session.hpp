@@ -11,6 +11,7 @@
 #include "balancer/sticky.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/block_pool.hpp"
+#include "proxy/client_address.hpp"
 #include "proxy/drainable.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
@@ -90,6 +91,7 @@ class DownstreamSession
   std::string_view request_id_view_;
   std::array<char, 46> client_ip_{};
   std::string_view client_ip_view_;
+  ForwardedClient forwarded_;  // sticky: the client as a trusted proxy reports it
 };
 
 }  // namespace corral::proxy
