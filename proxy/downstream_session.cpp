@@ -206,6 +206,7 @@ awaitable<bool> DownstreamSession::handle_request() {
   }
   client_keep_alive_ = req.keep_alive() && !draining_ && !shared.draining.load(std::memory_order_relaxed);
   head_ = req.method() == http::verb::head;
+  client_version_ = req.version();
   bool upgrade = req_->upgrade();
   expect_continue_ = false;
   if (auto e = req.find(http::field::expect); e != req.end()) {
@@ -227,6 +228,11 @@ awaitable<bool> DownstreamSession::handle_request() {
   // Before rewrite_request, which joins X-Forwarded-For and replaces X-Forwarded-Proto.
   if (sticky) forwarded_.read(req, client_ip_view_);
   rewrite_request(req, ForwardContext{client_ip_view_, false, request_id_view_}, upgrade);
+  // Upstreams are spoken to in HTTP/1.1, whatever the client speaks: an HTTP/1.0 request
+  // forwarded as such would cost a new upstream connection each time (1.0 closes by default).
+  // relay_response answers the client in its own version. Without Host (HTTP/1.0 allows it) the
+  // request stays 1.0, as 1.1 requires the header.
+  if (client_version_ < 11 && req.find(http::field::host) != req.end()) req.version(11);
   if (sticky) sticky->begin(req, forwarded_.client_ip());
 
   bool keep = true;
@@ -329,7 +335,7 @@ awaitable<bool> DownstreamSession::handle_request() {
   t_.metrics.request_done(metrics_row, status_, clock::now() - started);
   if (t_.access_log.enabled() && status_ != 0) {
     t_.access_log.write(AccessRecord{client_ip_view_, req.method_string(), req.target(),
-                                     req.version(), status_, bytes_sent_, clock::now() - started,
+                                     client_version_, status_, bytes_sent_, clock::now() - started,
                                      upstream_name_, request_id_view_});
   }
   co_return keep && client_keep_alive_ && !draining_;
@@ -532,7 +538,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
 
   bool keep = client_keep_alive_ && !draining_ && !switching && req_->is_done();
   if (!switching) {
-    unsigned client_version = req_->get().version();
+    const unsigned client_version = client_version_;
     bool framed = res_->content_length().has_value() || res.chunked() || res_->is_done();
     if (!framed) keep = false;  // body runs to the upstream's close: so must ours
     if (client_version < 11 && res.chunked()) {

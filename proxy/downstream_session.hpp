@@ -83,6 +83,7 @@ class DownstreamSession
   bool client_keep_alive_ = true;
   bool expect_continue_ = false;
   bool head_ = false;
+  unsigned client_version_ = 11;  // the request's HTTP version as the client sent it
   unsigned status_ = 0;
   std::uint64_t bytes_sent_ = 0;
   std::string_view upstream_name_;

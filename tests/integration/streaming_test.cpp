@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cstring>
 #include <iostream>
+#include <set>
 
 #include "tests/integration/harness.hpp"
 
@@ -354,6 +355,34 @@ TEST(Framing, Http10ClientGetsAnAnswerAndAClose) {
   EXPECT_TRUE(all.closed) << "an HTTP/1.0 request without keep-alive ends the connection";
   EXPECT_EQ(raw_status(all.data), 200) << all.data;
   EXPECT_TRUE(all.data.ends_with("\r\n\r\na")) << all.data;
+}
+
+TEST(Framing, Http10KeepAliveClientIsServedOverOneReusedUpstreamConnection) {
+  Backend be("a");
+  CorralConfig cfg;
+  cfg.add(be);
+  Corral corral(cfg);
+
+  HttpClient client(corral.port());
+  client.connect();
+  std::set<long> upstream_ports;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_FALSE(client.send_raw("GET /headers HTTP/1.0\r\nHost: " + client.host_header() +
+                                 "\r\nConnection: keep-alive\r\n\r\n"));
+    beast::error_code ec;
+    auto res = client.read_response(ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_EQ(res.result_int(), 200);
+    EXPECT_EQ(res.version(), 10);
+    EXPECT_EQ(res[http::field::connection], "keep-alive");
+    auto seen = parse_json_object(res.body());
+    // The upstream is spoken to in HTTP/1.1, so its connection outlives each answer.
+    EXPECT_EQ(seen.at("httpVersion").as_string(), "1.1");
+    EXPECT_FALSE(seen.at("headers").as_object().contains("connection")) << res.body();
+    upstream_ports.insert(seen.at("remotePort").to_number<long>());
+  }
+  EXPECT_EQ(upstream_ports.size(), 1u) << "a new upstream connection for HTTP/1.0 requests";
+  EXPECT_EQ(client.connects(), 1);
 }
 
 TEST(Framing, UpstreamStatusIsPassedThrough) {

@@ -11,7 +11,8 @@
 // Routes (any method unless noted):
 //   GET /                  NAME
 //   /slow?ms=N             waits N ms, then NAME
-//   /headers               JSON {method, url, httpVersion, headers, rawHeaders} as received
+//   /headers               JSON {method, url, httpVersion, remotePort, headers, rawHeaders} as
+//                          received (remotePort tells the proxy's connections apart)
 //   /echo                  streams the request body back (chunked)
 //   /bytes?n=N             N bytes, byte i = i % 251, with Content-Length (HEAD: header only)
 //   /upload, /sha          consumes the body; JSON {bytes, sha256}
@@ -111,6 +112,7 @@ function handle(req, res) {
         method: req.method,
         url: req.url,
         httpVersion: req.httpVersion,
+        remotePort: req.socket.remotePort,
         headers: req.headers,
         rawHeaders: req.rawHeaders,
       }), 'application/json');
