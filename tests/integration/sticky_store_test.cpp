@@ -12,16 +12,17 @@
 namespace corral::test {
 namespace {
 
-// A corral in front of `apps`, learn mode with the pins in `redis`.
+// A corral in front of `apps`, learn mode with the pins in `redis`. The command timeout is long
+// enough that a busy test machine does not turn a slow answer into a failed lookup.
 std::unique_ptr<Corral> corral_with_store(const Apps& apps, const RedisServer& redis,
-                                          const std::string& more = {}) {
+                                          const std::string& command_timeout = "2s") {
   CorralConfig c;
   apps.add_to(c);
   c.threads = "2";
   c.balance = "sticky";
   c.extra = "sticky:\n  cookie: connect.sid\n  fallback: round_robin\n  idle_ttl: 10m\n"
             "  store: redis\n  redis: " +
-            redis.url() + "\n" + more;
+            redis.url() + "\n  timeouts: { command: " + command_timeout + " }\n";
   return std::make_unique<Corral>(c);
 }
 
@@ -38,14 +39,24 @@ std::vector<std::string> pin_keys(RedisServer& redis) {
   return keys;
 }
 
+// Two instances, a and b, in front of the same `n` apps and sharing one Redis.
+struct TwoInstances {
+  explicit TwoInstances(int n)
+      : apps(n),
+        a(corral_with_store(apps, redis)),
+        b(corral_with_store(apps, redis)),
+        via_a(a->port()),
+        via_b(b->port()) {}
+  RedisServer redis;
+  Apps apps;
+  std::unique_ptr<Corral> a, b;
+  HttpClient via_a, via_b;
+};
+
 TEST(StickyStore, InstancesShareLearnedPins) {
   REQUIRE_REDIS();
-  RedisServer redis;
-  Apps apps(3);
-  auto a = corral_with_store(apps, redis);
-  auto b = corral_with_store(apps, redis);
-  HttpClient via_a(a->port());
-  HttpClient via_b(b->port());
+  TwoInstances two(3);
+  auto& [redis, apps, a, b, via_a, via_b] = two;
   User alice = log_in(via_a, "alice");
 
   // The pin is in Redis under the cookie's fingerprint (never the cookie), with idle_ttl.
@@ -95,12 +106,8 @@ TEST(StickyStore, ClientCookiesNeverWriteToTheStore) {
 
 TEST(StickyStore, LogoutOnOneInstanceDeletesThePin) {
   REQUIRE_REDIS();
-  RedisServer redis;
-  Apps apps(2);
-  auto a = corral_with_store(apps, redis);
-  auto b = corral_with_store(apps, redis);
-  HttpClient via_a(a->port());
-  HttpClient via_b(b->port());
+  TwoInstances two(2);
+  auto& [redis, apps, a, b, via_a, via_b] = two;
   User alice = log_in(via_a, "alice");
   ASSERT_TRUE(eventually([&] { return pin_keys(redis).size() == 1; }, 5s));
   Answer out = ask(via_b, "/logout", alice.cookie);
@@ -113,12 +120,8 @@ TEST(StickyStore, LogoutOnOneInstanceDeletesThePin) {
 
 TEST(StickyStore, AnInstanceFollowsASessionAnotherReHomed) {
   REQUIRE_REDIS();
-  RedisServer redis;
-  Apps apps(3);
-  auto a = corral_with_store(apps, redis);
-  auto b = corral_with_store(apps, redis);
-  HttpClient via_a(a->port());
-  HttpClient via_b(b->port());
+  TwoInstances two(3);
+  auto& [redis, apps, a, b, via_a, via_b] = two;
   // Users on app0, known to both instances.
   std::vector<User> users;
   for (int i = 0; i < 30 && users.size() < 4; ++i) {
@@ -154,7 +157,7 @@ TEST(StickyStore, RedisDownKeepsServingFromTheTable) {
   REQUIRE_REDIS();
   RedisServer redis;
   Apps apps(3);
-  auto a = corral_with_store(apps, redis, "  timeouts: { command: 100ms }\n");
+  auto a = corral_with_store(apps, redis, "100ms");
   HttpClient client(a->port());
   redis.stop();
   // Logins while the store is down are placed and learned as ever; only sharing waits.
