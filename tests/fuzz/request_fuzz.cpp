@@ -15,12 +15,15 @@
 #include <cstring>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "config/cidr.hpp"
+#include "proxy/client_address.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 #include "session/cookie.hpp"
@@ -111,6 +114,24 @@ void check_rewrite(const http::request_header<>& accepted) {
   }
 }
 
+// X-Forwarded-For from a trusted peer: the answer is the peer or one entry of the header, and
+// always an address.
+void check_forwarded(const http::request_header<>& accepted) {
+  static const std::vector<corral::config::Cidr> trusted = [] {
+    std::vector<corral::config::Cidr> t;
+    for (const char* text : {"127.0.0.0/8", "::1", "10.0.0.0/8", "fd00::/8"})
+      t.push_back(*corral::config::parse_cidr(text));
+    return t;
+  }();
+  constexpr std::string_view peer = "127.0.0.1";
+  for (bool peer_trusted : {false, true}) {
+    const auto client = corral::proxy::client_address(accepted, peer, peer_trusted, trusted);
+    require(corral::config::parse_ip(client).has_value());
+    if (!peer_trusted) require(client == peer);
+  }
+  (void)corral::proxy::forwarded_https(accepted);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -119,6 +140,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t step = 1 + data[0] % 64;
   const std::string_view raw{reinterpret_cast<const char*>(data + 1), size - 1};
   (void)corral::session::parse_set_cookie(raw, 1'700'000'000);
+  if (auto range = corral::config::parse_cidr(raw.substr(0, 64))) {
+    require(range->prefix <= 128);
+    require(range->contains(range->network));
+  }
 
   http::request_parser<http::empty_body> header_parser;
   header_parser.header_limit(8 * 1024);
@@ -150,6 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check_framing(header_parser);
   check_rewrite(header_parser.get());
+  check_forwarded(header_parser.get());
 
   http::request_parser<http::buffer_body> body_parser{std::move(header_parser)};
   char chunk[512];
