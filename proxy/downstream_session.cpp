@@ -345,12 +345,9 @@ awaitable<std::optional<balancer::SlotId>> DownstreamSession::wait_for_slot(
     const balancer::RequestView& view) {
   // Every worker is down at once (crashes, a restart): the supervisor is bringing them back,
   // so hold the request up to the connect timeout rather than fail it.
-  asio::steady_timer timer(t_.ioc);
   auto until = clock::now() + t_.shared.cfg.timeouts.connect;
   while (clock::now() < until && !draining_) {
-    timer.expires_after(std::chrono::milliseconds(5));
-    auto [ec] = co_await timer.async_wait(nothrow);
-    if (ec) break;
+    co_await t_.wait_for_change(until);
     if (auto slot = t_.balancer->pick(view)) co_return slot;
   }
   co_return std::nullopt;
@@ -366,13 +363,10 @@ awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::Request
   // The pinned slot is down, draining or restarting: the supervisor is bringing it back, so
   // wait for it (bounded by hold_timeout, and by a per-thread queue), then fail over.
   if (!sticky.try_hold()) co_return sticky.pick_after_hold(view);
-  asio::steady_timer timer(t_.ioc);
   auto until = clock::now() + sticky.hold_timeout();
   bool ready = false;
   while (!ready && clock::now() < until && !draining_) {
-    timer.expires_after(std::chrono::milliseconds(5));
-    auto [ec] = co_await timer.async_wait(nothrow);
-    if (ec) break;
+    co_await t_.wait_for_change(until);
     ready = sticky.pin_can_serve(view);
   }
   p = sticky.pick_after_hold(view);
@@ -388,7 +382,6 @@ awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
   const tcp::endpoint refused = t_.endpoints[slot];
   bool seen_down = false;
   bool back = false;
-  asio::steady_timer timer(t_.ioc);
   const auto start = clock::now();
   const auto until = start + sticky.hold_timeout();
   // A worker that died is out of selection within milliseconds (the master's membership, or the
@@ -396,9 +389,7 @@ awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
   const auto grace = start + std::min<clock::duration>(sticky.hold_timeout(),
                                                        std::chrono::milliseconds(500));
   while (!back && clock::now() < until && !draining_) {
-    timer.expires_after(std::chrono::milliseconds(5));
-    auto [ec] = co_await timer.async_wait(nothrow);
-    if (ec) break;
+    co_await t_.wait_for_change(seen_down ? until : std::min(until, grace));
     const bool usable = t_.shared.slots.usable(slot);
     const bool moved = t_.endpoints[slot] != refused;
     seen_down = seen_down || !usable;

@@ -16,6 +16,7 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
+  bell_.emplace(ioc);
   if (s.cfg.balance == config::Balance::sticky && s.cfg.sticky) {
     const auto& st = *s.cfg.sticky;
     if (st.mode == config::StickyMode::learn && st.store == config::StickyStore::redis) {
@@ -35,6 +36,7 @@ void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::fun
   asio::post(ioc, [this, slot, ep, done = std::move(done)] {
     endpoints[slot] = ep;
     pool.clear_slot(slot);
+    bell_->cancel();  // a request waiting for this slot's next worker looks now
     done();
   });
 }
@@ -51,6 +53,7 @@ ProxyThread::~ProxyThread() {
   sessions.reset();  // its sockets and timers belong to the io_context
   sticky.reset();
   affinity_store.reset();
+  bell_.reset();
   ioc_holder_.reset();
 }
 
@@ -68,6 +71,25 @@ void ProxyThread::start() {
     auto guard = asio::make_work_guard(ioc);
     ioc.run();
   });
+}
+
+awaitable<void> ProxyThread::wait_for_change(std::chrono::steady_clock::time_point deadline) {
+  using clock = std::chrono::steady_clock;
+  const auto now = clock::now();
+  const auto poll = now + std::chrono::milliseconds(25);
+  if (deadline < poll) {
+    // Sooner than the next poll: a timer of this request's own.
+    asio::steady_timer own(ioc, deadline);
+    co_await own.async_wait(nothrow);
+    co_return;
+  }
+  // Re-arming wakes whoever still waits on an expired bell: they only look again.
+  if (bell_->expiry() <= now) bell_->expires_at(poll);
+  co_await bell_->async_wait(nothrow);
+}
+
+void ProxyThread::wake_waiters() {
+  asio::post(ioc, [this] { bell_->cancel(); });
 }
 
 void ProxyThread::begin_drain() {

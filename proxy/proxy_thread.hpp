@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -47,6 +48,13 @@ class ProxyThread {
 
   std::size_t open_sessions() const { return open_sessions_.load(std::memory_order_relaxed); }
 
+  // Requests that wait for a slot (on_unavailable: hold, or every worker down) sleep here until
+  // the next poll (every 25 ms), `deadline`, or a wake_waiters(), whichever comes first, then
+  // look again. On this thread.
+  awaitable<void> wait_for_change(std::chrono::steady_clock::time_point deadline);
+  // Thread-safe: a slot's state changed (re-admitted, or taken out): waiting requests look now.
+  void wake_waiters();
+
   asio::io_context& ioc;
   SharedState& shared;
   const unsigned index;
@@ -71,6 +79,8 @@ class ProxyThread {
   awaitable<void> flush_loop();
 
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  // What waiting requests sleep on: cancelled to wake them all, re-armed by the next sleeper.
+  std::optional<asio::steady_timer> bell_;
   boost::intrusive::list<Drainable, boost::intrusive::constant_time_size<false>> sessions_;
   std::atomic<std::size_t> open_sessions_{0};
   std::uint64_t request_number_ = 0;

@@ -65,6 +65,10 @@ int Server::run() {
   unsigned nthreads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < nthreads; ++i)
     threads_.push_back(std::make_unique<ProxyThread>(*shared_, i, access_log_fd_));
+  // Requests waiting for a slot (hold, or every worker down) look again as soon as one is back.
+  shared_->health.on_readmitted([this](balancer::SlotId) {
+    for (auto& t : threads_) t->wake_waiters();
+  });
   for (const auto& l : listeners) {
     for (unsigned i = 0; i < nthreads; ++i) {
       int fd = l.fds[i % l.fds.size()];
@@ -211,9 +215,13 @@ void Server::apply_membership(const std::vector<SlotMembership>& slots) {
       }
     } else {
       shared_->admitted[s] = 0;
+      const bool was_usable = shared_->slots.usable(s);
       shared_->slots.set_usable(s, false);
       if (m.state != SlotState::draining)
         for (auto& t : threads_) t->forget_slot(s);
+      // A request waiting to see whether its worker died learns it now.
+      if (was_usable)
+        for (auto& t : threads_) t->wake_waiters();
     }
     if (m.state != SlotState::draining || m.generation != known.generation) drained_reported_[s] = 0;
     known = m;

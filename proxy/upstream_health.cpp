@@ -36,6 +36,7 @@ void UpstreamHealth::probe_succeeded(balancer::SlotId s) {
   slots_[s].backoff_ms.store(0, std::memory_order_relaxed);
   slots_[s].ejected.store(false, std::memory_order_release);
   table_.set_usable(s, true);
+  if (readmitted_) readmitted_(s);
 }
 
 void UpstreamHealth::probe_failed(balancer::SlotId s) {

@@ -2,6 +2,7 @@
 // Passive health of the upstreams, shared by all proxy threads: consecutive connect failures
 // eject an upstream for a growing backoff; the prober re-admits it after a successful probe.
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -30,11 +31,15 @@ class UpstreamHealth {
   bool probe_due(balancer::SlotId s, clock::time_point now) const;
   // Results of a probe (passive re-admission or active health check).
   void probe_succeeded(balancer::SlotId s);
+  // Called by probe_succeeded once the slot is usable again (on the thread that re-admits,
+  // the proxy's control thread), so that requests waiting for a slot look at once.
+  void on_readmitted(std::function<void(balancer::SlotId)> f) { readmitted_ = std::move(f); }
   void probe_failed(balancer::SlotId s);  // ejects if not yet, doubles the backoff otherwise
 
   std::size_t size() const { return table_.size(); }
 
  private:
+  std::function<void(balancer::SlotId)> readmitted_;
   struct alignas(64) Slot {
     std::atomic<std::uint32_t> failures{0};
     std::atomic<bool> ejected{false};
