@@ -1,5 +1,7 @@
 #include "proxy/downstream_session.hpp"
 
+#include <cstring>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -177,10 +179,16 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
       }
     }
     if (idle_ && client_buf_.size() == 0) {
-      // Between requests a connection holds no read buffer: wait for bytes, then take one.
+      // Between requests a connection holds no block: the first bytes land in idle_bytes_,
+      // then go into a block taken for the request. A read rather than async_wait(wait_read),
+      // which costs an epoll_ctl per request (Asio re-arms the descriptor for every wait).
       client_buf_.shrink_to_fit();
-      auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, nothrow);
+      auto [wec, got] = co_await client_.async_read_some(asio::buffer(idle_bytes_), nothrow);
       if (wec) co_return false;
+      auto room = client_buf_.prepare(read_chunk);
+      std::memcpy(room.data(), idle_bytes_.data(), got);
+      client_buf_.commit(got);
+      continue;
     }
     auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
     if (ec) {

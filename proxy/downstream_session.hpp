@@ -65,6 +65,9 @@ class DownstreamSession
   ProxyThread& t_;
   tcp::socket client_;
   beast::basic_flat_buffer<BlockAllocator<char>> client_buf_;
+  // Between requests the connection holds no block: the next request's first bytes are read
+  // here, then copied into one.
+  std::array<char, 256> idle_bytes_;
   asio::steady_timer timer_;
   clock::time_point deadline_{};
   clock::time_point timer_at_{clock::time_point::max()};
