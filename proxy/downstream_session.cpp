@@ -265,7 +265,7 @@ awaitable<bool> DownstreamSession::handle_request() {
   std::size_t metrics_row = shared.upstreams.size();
   for (unsigned attempt = 0; !refused; ++attempt) {
     balancer::RequestView view{req.method_string(), req.target(), {},
-                               std::span<const balancer::SlotId>(tried.data(), ntried)};
+                               std::span<const balancer::SlotId>(tried.data(), ntried), {}};
     std::optional<balancer::SlotId> slot;
     auto sticky_outcome = balancer::StickyOutcome::miss;
     if (sticky) {

@@ -52,6 +52,9 @@ struct SlotStats {
 
 // A decoded control message; `type` tells which fields are set.
 struct ControlMessage {
+  ControlMessage() = default;
+  explicit ControlMessage(std::string t) : type(std::move(t)) {}
+
   std::string type;  // membership | drain | ready | drained | stats | command | reply | affinity | save
   std::vector<SlotMembership> slots;
   std::vector<SlotStats> stats;

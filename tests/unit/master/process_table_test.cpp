@@ -115,7 +115,7 @@ TEST(ProcessTable, ErroredSlotStaysErroredUntilAWorkerIsRouted) {
   EXPECT_EQ(table.slot(0).state, SlotState::errored);
   EXPECT_TRUE(table.all_settled());  // errored counts as settled for the master's "ready"
   table.add(0, 300, 4002, t0);
-  auto exit = table.remove(300, exited_with(1), t0);
+  ASSERT_TRUE(table.remove(300, exited_with(1), t0));
   EXPECT_EQ(table.slot(0).state, SlotState::errored);
   table.add(0, 301, 4003, t0);
   table.mark_ready(301);
