@@ -15,14 +15,15 @@ namespace {
 // A corral in front of `apps`, learn mode with the pins in `redis`. The command timeout is long
 // enough that a busy test machine does not turn a slow answer into a failed lookup.
 std::unique_ptr<Corral> corral_with_store(const Apps& apps, const RedisServer& redis,
-                                          const std::string& command_timeout = "2s") {
+                                          const std::string& command_timeout = "2s",
+                                          const std::string& more = {}) {
   CorralConfig c;
   apps.add_to(c);
   c.threads = "2";
   c.balance = "sticky";
   c.extra = "sticky:\n  cookie: connect.sid\n  fallback: round_robin\n  idle_ttl: 10m\n"
             "  store: redis\n  redis: " +
-            redis.url() + "\n  timeouts: { command: " + command_timeout + " }\n";
+            redis.url() + "\n  timeouts: { command: " + command_timeout + " }\n" + more;
   return std::make_unique<Corral>(c);
 }
 
@@ -175,6 +176,30 @@ TEST(StickyStore, RedisDownKeepsServingFromTheTable) {
   EXPECT_TRUE(eventually([&] { return pin_keys(redis).size() == 1; }, 5s))
       << "a login after Redis came back was not saved";
   EXPECT_EQ(ask(client, "/me", bob.cookie).user, "bob");
+}
+
+TEST(StickyStore, PinsTravelOverRedissToo) {
+  REQUIRE_REDIS_TLS();
+  TempDir dir;
+  auto certs = make_test_certificates(dir.path());
+  RedisServer redis(certs);
+  Apps apps(3);
+  const std::string tls = "  tls: { ca: \"" + certs.ca + "\" }\n";
+  auto a = corral_with_store(apps, redis, "2s", tls);
+  auto b = corral_with_store(apps, redis, "2s", tls);
+  ASSERT_TRUE(eventually(
+      [&] { return b->metric("corral_sticky_store_connections_up").value_or(0) == 2; }, 10s));
+  HttpClient via_a(a->port());
+  HttpClient via_b(b->port());
+  User alice = log_in(via_a, "alice");
+  ASSERT_TRUE(eventually([&] { return pin_keys(redis).size() == 1; }, 5s));
+  for (int i = 0; i < 10; ++i) {
+    via_b.close();
+    Answer r = ask(via_b, "/me", alice.cookie);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.name, alice.name);
+  }
+  EXPECT_EQ(store_ops(*b, "lookup", "found"), 1);
 }
 
 }  // namespace
