@@ -17,6 +17,17 @@ namespace {
 
 constexpr std::size_t read_chunk = BlockPool::block_size;
 
+// `v` in lowercase hex, at least `min_digits` digits (zero-padded); returns the end. At most 16
+// digits.
+char* put_hex(char* out, std::uint64_t v, int min_digits) {
+  static constexpr char digits[] = "0123456789abcdef";
+  int n = 1;
+  while (n < 16 && (v >> (4 * n)) != 0) ++n;
+  n = std::max(n, min_digits);
+  for (int i = n - 1; i >= 0; --i, v >>= 4) out[i] = digits[v & 15];
+  return out + n;
+}
+
 bool is_idempotent(http::verb v) {
   switch (v) {
     case http::verb::get:
@@ -228,9 +239,12 @@ awaitable<bool> DownstreamSession::handle_request() {
   }
   request_id_view_ = request_id_of(req);
   if (request_id_view_.empty()) {
-    auto r = fmt::format_to_n(request_id_.data(), request_id_.size(), "{:08x}{:02x}{:010x}",
-                              shared.id_prefix, t_.index & 0xff, t_.next_request_number());
-    request_id_view_ = std::string_view(request_id_.data(), r.size);
+    // <process prefix, 8 hex><thread, 2 hex><request number, at least 10 hex>
+    char* out = request_id_.data();
+    out = put_hex(out, shared.id_prefix, 8);
+    out = put_hex(out, t_.index & 0xff, 2);
+    out = put_hex(out, t_.next_request_number(), 10);
+    request_id_view_ = std::string_view(request_id_.data(), out - request_id_.data());
   }
   StickyRouter* sticky = t_.sticky.get();
   // Before rewrite_request, which joins X-Forwarded-For and replaces X-Forwarded-Proto.

@@ -91,7 +91,7 @@ class DownstreamSession
   std::uint64_t bytes_sent_ = 0;
   std::string_view upstream_name_;
   RequestSession session_;
-  std::array<char, 24> request_id_{};
+  std::array<char, 26> request_id_{};  // 8 + 2 + up to 16 hex digits
   std::string_view request_id_view_;
   std::array<char, 46> client_ip_{};
   std::string_view client_ip_view_;

@@ -2,6 +2,8 @@
 // internal headers removed. Also IPv6 listeners.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "tests/integration/harness.hpp"
 
 namespace corral::test {
@@ -59,6 +61,13 @@ TEST(HeaderRewrite, RequestIdsDifferBetweenRequests) {
   auto second = value_of(seen_headers(client.get("/headers")), "x-request-id");
   EXPECT_FALSE(first.empty());
   EXPECT_NE(first, second);
+  // <process, 8 hex><thread, 2 hex><request number, 10 hex>: the same process and thread here.
+  const std::regex id("[0-9a-f]{20}");
+  EXPECT_TRUE(std::regex_match(first, id)) << first;
+  EXPECT_TRUE(std::regex_match(second, id)) << second;
+  EXPECT_EQ(first.substr(0, 10), second.substr(0, 10));
+  EXPECT_EQ(std::stoull(second.substr(10), nullptr, 16),
+            std::stoull(first.substr(10), nullptr, 16) + 1);
 }
 
 TEST(HeaderRewrite, HopByHopAndInternalHeadersAreRemoved) {
