@@ -1,5 +1,5 @@
 #pragma once
-// IP addresses and CIDR ranges as written in the config (sticky.trusted_proxies) or in an
+// IP addresses and CIDR ranges as written in the config (trusted_proxies) or in an
 // X-Forwarded-For entry: parsing and membership, with no allocation and no I/O.
 #include <array>
 #include <cstdint>

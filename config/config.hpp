@@ -85,7 +85,6 @@ struct Sticky {
   Duration connect_timeout{500};
   Duration command_timeout{200};
 
-  std::vector<Cidr> trusted_proxies;      // peers whose X-Forwarded-For/-Proto are believed
   CookieSecure secure = CookieSecure::automatic;  // insert: Secure on corral_affinity
 };
 
@@ -176,6 +175,9 @@ struct Config {
   unsigned retries = 2;               // further tries on another upstream after a failed connect
   std::string access_log = "stdout";  // off | stdout | a file path
   std::optional<Sessions> sessions;   // shared-state mode when set
+  // Peers (proxies in front of corral) whose X-Forwarded-For and X-Forwarded-Proto are
+  // believed: the sticky client_ip key, Secure on corral_affinity, the scheme the app is told.
+  std::vector<Cidr> trusted_proxies;
 };
 
 // One problem found in a file, with where it is.

@@ -33,7 +33,7 @@ using Keys = std::span<const std::string_view>;
 constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",      "upstreams",
                                           "workers",  "balance",   "sticky",     "timeouts",
                                           "limits",   "health",    "retries",    "access_log",
-                                          "sessions"};
+                                          "sessions", "trusted_proxies"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain"};
@@ -51,8 +51,7 @@ constexpr std::string_view sticky_keys[] = {
     "cookie",   "mode",        "fallback", "on_unavailable", "hold_timeout",
     "idle_ttl", "max_entries", "header",   "query",          "client_ip",
     "key",      "key_env",     "max_age",  "balance_factor", "store",
-    "redis",    "tls",         "timeouts", "prefix",         "trusted_proxies",
-    "secure"};
+    "redis",    "tls",         "timeouts", "prefix",         "secure"};
 constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
@@ -236,6 +235,8 @@ class Reader {
       if (auto log = read_text(value, path, "off, stdout or a file path")) config.access_log = *log;
     } else if (key == "sessions") {
       read_sessions(value, path, config.sessions.emplace());
+    } else if (key == "trusted_proxies") {
+      read_trusted_proxies(value, path, config.trusted_proxies);
     }
   }
 
@@ -704,8 +705,6 @@ class Reader {
       if (key == "cookie") sticky.cookie = *text;
       if (key == "key") sticky.key = *text;
       if (key == "key_env") sticky.key_env = *text;
-    } else if (key == "trusted_proxies") {
-      read_trusted_proxies(value, path, sticky.trusted_proxies);
     } else if (key == "secure") {
       read_cookie_secure(value, path, sticky.secure);
     } else if (key == "header" || key == "query" || key == "client_ip") {

@@ -293,24 +293,9 @@ class Checker {
     check_forwarded(s);
   }
 
-  // trusted_proxies is read for a client_ip key and for corral_affinity's Secure under
-  // secure: auto; anywhere else it would be a list that silently does nothing.
   void check_forwarded(const Sticky& s) {
     if (s.secure != CookieSecure::automatic && s.mode != StickyMode::insert) {
       add("sticky.secure", "only insert mode issues a cookie (corral_affinity) to mark Secure");
-    }
-    if (s.trusted_proxies.empty()) return;
-    const bool client_ip = s.mode == StickyMode::hash && s.key_source == StickyKeySource::client_ip;
-    const bool secure_auto = s.mode == StickyMode::insert && s.secure == CookieSecure::automatic;
-    if (client_ip || secure_auto) return;
-    if (s.mode == StickyMode::insert) {
-      add("sticky.trusted_proxies",
-          "unused: with secure: true or false nothing is read from the proxies (secure: auto "
-          "reads their X-Forwarded-Proto)");
-    } else {
-      add("sticky.trusted_proxies",
-          "unused: only read for a client_ip key (mode: hash, client_ip: true) or for "
-          "corral_affinity's Secure flag (mode: insert)");
     }
   }
 

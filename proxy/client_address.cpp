@@ -70,20 +70,21 @@ bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bo
   return peer_trusted && forwarded_https(h);
 }
 
-void ForwardedClient::start(const config::Sticky* sticky, const boost::asio::ip::address& peer) {
-  sticky_ = sticky;
-  peer_trusted_ = sticky && is_trusted_proxy(peer, sticky->trusted_proxies);
+void ForwardedClient::start(const config::Config& cfg, const boost::asio::ip::address& peer) {
+  cfg_ = &cfg;
+  peer_trusted_ = is_trusted_proxy(peer, cfg.trusted_proxies);
 }
 
 void ForwardedClient::read(const http::fields& h, std::string_view peer) {
   client_ip_ = peer;
+  https_ = peer_trusted_ && forwarded_https(h);
   secure_ = false;
-  if (!sticky_) return;
-  if (sticky_->mode == config::StickyMode::insert)
-    secure_ = affinity_cookie_secure(sticky_->secure, h, peer_trusted_);
-  if (!peer_trusted_ || sticky_->key_source != config::StickyKeySource::client_ip) return;
-  const std::string_view forwarded =
-      client_address(h, peer, peer_trusted_, sticky_->trusted_proxies);
+  if (!cfg_ || cfg_->balance != config::Balance::sticky || !cfg_->sticky) return;
+  const config::Sticky& sticky = *cfg_->sticky;
+  if (sticky.mode == config::StickyMode::insert)
+    secure_ = affinity_cookie_secure(sticky.secure, h, peer_trusted_);
+  if (!peer_trusted_ || sticky.key_source != config::StickyKeySource::client_ip) return;
+  const std::string_view forwarded = client_address(h, peer, peer_trusted_, cfg_->trusted_proxies);
   if (forwarded.data() == peer.data()) return;
   // A parsed address, so it fits; the field it points into may be replaced by rewrite_request.
   const std::size_t n = std::min(forwarded.size(), forwarded_ip_.size());

@@ -1,5 +1,5 @@
 #pragma once
-// The client as proxies in front of corral report it (sticky.trusted_proxies): the address for
+// The client as proxies in front of corral report it (trusted_proxies): the address for
 // a client_ip key from X-Forwarded-For, and https from X-Forwarded-Proto, both believed only when
 // the TCP peer is a trusted proxy, so a client cannot choose its own key by sending the headers.
 #include <array>
@@ -42,12 +42,12 @@ bool forwarded_https(const http::fields& h);
 bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted);
 
 // One client connection's view of the above: whether its peer is trusted (decided once), and
-// per request the client_ip key and the Secure flag, read before rewrite_request replaces
+// per request the client_ip key, https and the Secure flag, read before rewrite_request replaces
 // X-Forwarded-Proto and joins X-Forwarded-For. The address is copied, so it outlives that.
 class ForwardedClient {
  public:
-  // Once per connection; `sticky` is null without balance: sticky.
-  void start(const config::Sticky* sticky, const boost::asio::ip::address& peer);
+  // Once per connection: whether `peer` is one of the config's trusted_proxies.
+  void start(const config::Config& cfg, const boost::asio::ip::address& peer);
   // Once per request, before rewrite_request; `peer` is the TCP peer's text and must outlive
   // the request.
   void read(const http::fields& h, std::string_view peer);
@@ -55,12 +55,16 @@ class ForwardedClient {
   bool peer_trusted() const { return peer_trusted_; }
   // The address for a client_ip key: the peer, or what a trusted proxy forwarded.
   std::string_view client_ip() const { return client_ip_; }
+  // Whether a trusted proxy says the client spoke https (X-Forwarded-Proto), so the app is
+  // told https too.
+  bool https() const { return https_; }
   // Whether this request's corral_affinity gets Secure.
   bool secure() const { return secure_; }
 
  private:
-  const config::Sticky* sticky_ = nullptr;
+  const config::Config* cfg_ = nullptr;
   bool peer_trusted_ = false;
+  bool https_ = false;
   bool secure_ = false;
   std::string_view client_ip_;
   std::array<char, 45> forwarded_ip_{};  // the longest address text fits

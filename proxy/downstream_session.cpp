@@ -69,8 +69,7 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
     auto n = std::min(s.size(), client_ip_.size());
     std::copy_n(s.data(), n, client_ip_.data());
     client_ip_view_ = std::string_view(client_ip_.data(), n);
-    forwarded_.start(t_.sticky && t_.shared.cfg.sticky ? &*t_.shared.cfg.sticky : nullptr,
-                     ep.address());
+    forwarded_.start(t_.shared.cfg, ep.address());
   }
   client_.set_option(tcp::no_delay(true), ec);
   t_.attach(*this);
@@ -248,8 +247,9 @@ awaitable<bool> DownstreamSession::handle_request() {
   }
   StickyRouter* sticky = t_.sticky.get();
   // Before rewrite_request, which joins X-Forwarded-For and replaces X-Forwarded-Proto.
-  if (sticky) forwarded_.read(req, client_ip_view_);
-  rewrite_request(req, ForwardContext{client_ip_view_, false, request_id_view_}, upgrade);
+  forwarded_.read(req, client_ip_view_);
+  rewrite_request(req, ForwardContext{client_ip_view_, forwarded_.https(), request_id_view_},
+                  upgrade);
   // Upstreams are spoken to in HTTP/1.1, whatever the client speaks: an HTTP/1.0 request
   // forwarded as such would cost a new upstream connection each time (1.0 closes by default).
   // relay_response answers the client in its own version. Without Host (HTTP/1.0 allows it) the

@@ -11,7 +11,8 @@ namespace http = boost::beast::http;
 // What the proxy knows about the connection a request came in on.
 struct ForwardContext {
   std::string_view client_ip;   // "127.0.0.1" or "::1"
-  bool tls = false;             // listener is TLS (X-Forwarded-Proto: https)
+  bool tls = false;             // the client spoke https: X-Forwarded-Proto: https (a trusted
+                                // proxy said so; corral has no TLS listener)
   std::string_view request_id;  // used when the request has no X-Request-Id
 };
 

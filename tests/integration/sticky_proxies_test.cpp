@@ -1,4 +1,4 @@
-// Sticky sessions behind other proxies (sticky.trusted_proxies), end to end with the real
+// Behind other proxies (trusted_proxies), end to end with the real
 // binary: hash mode keys on the client address a trusted proxy forwards in X-Forwarded-For, and
 // insert mode marks corral_affinity Secure when a trusted proxy says the client spoke https.
 // The tests' connections come from 127.0.0.1, so that address plays the trusted proxy.
@@ -70,7 +70,7 @@ std::set<std::string> backends_used(const HashRun& run) {
 
 TEST(StickyProxies, HashKeysOnTheForwardedClientOfATrustedProxy) {
   HashRun run = run_hash(
-      "sticky: { mode: hash, client_ip: true, trusted_proxies: [127.0.0.1, \"::1\"] }\n");
+      "sticky: { mode: hash, client_ip: true }\ntrusted_proxies: [127.0.0.1, \"::1\"]\n");
   EXPECT_TRUE(run.consistent);
   EXPECT_GT(backends_used(run).size(), 1u)
       << "17 forwarded client addresses all hashed onto one backend: X-Forwarded-For unread";
@@ -84,16 +84,17 @@ TEST(StickyProxies, WithoutTrustedProxiesEveryRequestFollowsThePeer) {
 
 TEST(StickyProxies, AnUntrustedPeerCannotChooseItsKey) {
   HashRun run =
-      run_hash("sticky: { mode: hash, client_ip: true, trusted_proxies: [10.0.0.0/8] }\n");
+      run_hash("sticky: { mode: hash, client_ip: true }\ntrusted_proxies: [10.0.0.0/8]\n");
   EXPECT_TRUE(run.consistent);
   EXPECT_EQ(backends_used(run).size(), 1u) << "X-Forwarded-For believed from 127.0.0.1";
 }
 
-// An insert-mode sticky: section with `more` keys after the signing key.
-std::string insert_sticky(std::string_view more) {
-  std::string out = "sticky: { mode: insert, key: \"0123456789abcdef0123456789abcdef\", ";
-  out += more;
+// An insert-mode sticky: section with `more` keys after the signing key, then `after` lines.
+std::string insert_sticky(std::string_view more, std::string_view after = {}) {
+  std::string out = "sticky: { mode: insert, key: \"0123456789abcdef0123456789abcdef\"";
+  if (!more.empty()) out += ", " + std::string(more);
   out += " }\n";
+  out += after;
   return out;
 }
 
@@ -120,7 +121,7 @@ TEST(StickyProxies, InsertCookieIsSecureWhenATrustedProxySaysHttps) {
   cfg.add(a);
   cfg.add(b);
   cfg.balance = "sticky";
-  cfg.extra = insert_sticky("trusted_proxies: [127.0.0.1]");
+  cfg.extra = insert_sticky("", "trusted_proxies: [127.0.0.1]\n");
   Corral corral(cfg);
   const std::string https = affinity_set_cookie(corral.port(), {{"X-Forwarded-Proto", "https"}});
   EXPECT_TRUE(has_secure(https)) << https;
@@ -139,7 +140,7 @@ TEST(StickyProxies, InsertCookieIgnoresHttpsFromAnUntrustedPeerUnlessForced) {
   cfg.add(a);
   cfg.add(b);
   cfg.balance = "sticky";
-  cfg.extra = insert_sticky("trusted_proxies: [10.0.0.0/8]");
+  cfg.extra = insert_sticky("", "trusted_proxies: [10.0.0.0/8]\n");
   {
     Corral corral(cfg);
     const std::string got = affinity_set_cookie(corral.port(), {{"X-Forwarded-Proto", "https"}});
@@ -149,6 +150,29 @@ TEST(StickyProxies, InsertCookieIgnoresHttpsFromAnUntrustedPeerUnlessForced) {
   Corral forced(cfg);
   const std::string got = affinity_set_cookie(forced.port(), {});
   EXPECT_TRUE(has_secure(got)) << got;
+}
+
+TEST(TrustedProxies, TheAppIsToldHttpsOnlyWhenATrustedProxySaysSo) {
+  Backend a("a");
+  auto proto_seen = [&](const std::string& extra, const Headers& headers) {
+    CorralConfig cfg;
+    cfg.add(a);
+    cfg.extra = extra;
+    Corral corral(cfg);
+    HttpClient client(corral.port());
+    auto res = client.get("/headers", headers);
+    EXPECT_EQ(res.result_int(), 200) << res.body();
+    const auto seen = parse_json_object(res.body());
+    return std::string(seen.at("headers").as_object().at("x-forwarded-proto").as_string());
+  };
+  const Headers https{{"X-Forwarded-Proto", "https"}};
+  EXPECT_EQ(proto_seen("trusted_proxies: [127.0.0.1, \"::1\"]\n", https), "https");
+  EXPECT_EQ(proto_seen("trusted_proxies: [127.0.0.1]\n", {{"X-Forwarded-Proto", "http"}}),
+            "http");
+  EXPECT_EQ(proto_seen("trusted_proxies: [127.0.0.1]\n", {}), "http");
+  // From a peer that is not trusted, or with no list, the client's word is replaced.
+  EXPECT_EQ(proto_seen("trusted_proxies: [10.0.0.0/8]\n", https), "http");
+  EXPECT_EQ(proto_seen("", https), "http");
 }
 
 }  // namespace

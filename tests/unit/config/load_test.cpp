@@ -165,7 +165,8 @@ TEST(LoadString, UnknownKeyFarFromAnyListsKnownKeys) {
   expect_problem(only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\nplugins: 4\n"), 3, 1,
                  "plugins",
                  "unknown key (known keys: listen, threads, admin, upstreams, workers, balance, "
-                 "sticky, timeouts, limits, health, retries, access_log, sessions)");
+                 "sticky, timeouts, limits, health, retries, access_log, sessions, "
+                 "trusted_proxies)");
 }
 
 TEST(LoadString, RepeatedKey) {

@@ -1,5 +1,5 @@
-// The sticky: section and balance: sticky, as loaded and validated (trusted_proxies and secure
-// included).
+// The sticky: section and balance: sticky, as loaded and validated, and the trusted_proxies
+// that sticky keys and the Secure flag read.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -230,62 +230,57 @@ std::vector<std::string> sticky_problems(std::string_view tail) {
 
 using Lines = std::vector<std::string>;
 
-TEST(StickyProxiesConfig, ListOfAddressesAndRanges) {
-  Config c = loads_sticky(R"(sticky:
-  mode: hash
-  client_ip: true
-  trusted_proxies: [127.0.0.1, 10.0.0.0/8, "::1", "fd00::/8"]
-)");
-  ASSERT_EQ(c.sticky->trusted_proxies.size(), 4u);
-  EXPECT_EQ(c.sticky->trusted_proxies[0].text, "127.0.0.1");
-  EXPECT_EQ(c.sticky->trusted_proxies[1].text, "10.0.0.0/8");
-  EXPECT_EQ(c.sticky->trusted_proxies[2].text, "::1");
-  EXPECT_EQ(c.sticky->trusted_proxies[3].text, "fd00::/8");
-  EXPECT_TRUE(c.sticky->trusted_proxies[1].contains(*parse_ip("::ffff:10.1.2.3")));
-  EXPECT_EQ(c.sticky->secure, CookieSecure::automatic);
+TEST(TrustedProxiesConfig, ListOfAddressesAndRanges) {
+  Config c = loads("trusted_proxies: [127.0.0.1, 10.0.0.0/8, \"::1\", \"fd00::/8\"]\n");
+  ASSERT_EQ(c.trusted_proxies.size(), 4u);
+  EXPECT_EQ(c.trusted_proxies[0].text, "127.0.0.1");
+  EXPECT_EQ(c.trusted_proxies[1].text, "10.0.0.0/8");
+  EXPECT_EQ(c.trusted_proxies[2].text, "::1");
+  EXPECT_EQ(c.trusted_proxies[3].text, "fd00::/8");
+  EXPECT_TRUE(c.trusted_proxies[1].contains(*parse_ip("::ffff:10.1.2.3")));
+  EXPECT_TRUE(loads("balance: round_robin\n").trusted_proxies.empty());
 }
 
-TEST(StickyProxiesConfig, BlockListAndSingleAddress) {
-  Config c = loads_sticky(R"(sticky:
-  mode: hash
-  client_ip: true
-  trusted_proxies:
-    - 10.0.0.0/8
-    - 192.168.0.0/16
-)");
-  EXPECT_EQ(c.sticky->trusted_proxies.size(), 2u);
-  c = loads_sticky("sticky: { mode: hash, client_ip: true, trusted_proxies: 127.0.0.1 }\n");
-  ASSERT_EQ(c.sticky->trusted_proxies.size(), 1u);
-  EXPECT_EQ(c.sticky->trusted_proxies[0].text, "127.0.0.1");
-  c = loads_sticky("sticky: { mode: hash, client_ip: true, trusted_proxies: [] }\n");
-  EXPECT_TRUE(c.sticky->trusted_proxies.empty());
+TEST(TrustedProxiesConfig, BlockListAndSingleAddress) {
+  Config c = loads("trusted_proxies:\n  - 10.0.0.0/8\n  - 192.168.0.0/16\n");
+  EXPECT_EQ(c.trusted_proxies.size(), 2u);
+  c = loads("trusted_proxies: 127.0.0.1\n");
+  ASSERT_EQ(c.trusted_proxies.size(), 1u);
+  EXPECT_EQ(c.trusted_proxies[0].text, "127.0.0.1");
+  EXPECT_TRUE(loads("trusted_proxies: []\n").trusted_proxies.empty());
+  // With every sticky mode and key: the list also tells the app the client's scheme.
+  c = loads_sticky("sticky: { cookie: sid }\ntrusted_proxies: [127.0.0.1]\n");
+  EXPECT_EQ(c.trusted_proxies.size(), 1u);
+  c = loads_sticky(
+      "sticky: { mode: insert, key: a-key-of-at-least-16-bytes, secure: true }\n"
+      "trusted_proxies: [10.0.0.0/8]\n");
+  EXPECT_EQ(c.sticky->secure, CookieSecure::always);
 }
 
-TEST(StickyProxiesConfig, BadEntriesNamedByIndexWithPosition) {
-  EXPECT_EQ(sticky_problems(R"(sticky:
-  mode: hash
-  client_ip: true
-  trusted_proxies: [127.0.0.1, 10.0.0.0/33, example.com, "::1/129"]
-)"),
-            (Lines{"c.yaml:7:32: sticky.trusted_proxies[1]: not an address or CIDR range: "
+TEST(TrustedProxiesConfig, BadEntriesNamedByIndexWithPosition) {
+  auto problems = [](std::string_view tail) {
+    LoadResult result = load_string(with(tail), "c.yaml");
+    EXPECT_FALSE(result.config);
+    return lines_of(result);
+  };
+  EXPECT_EQ(problems("trusted_proxies: [127.0.0.1, 10.0.0.0/33, example.com, \"::1/129\"]\n"),
+            (Lines{"c.yaml:3:30: trusted_proxies[1]: not an address or CIDR range: "
                    "'10.0.0.0/33' (an IPv4 prefix is 0..32)",
-                   "c.yaml:7:45: sticky.trusted_proxies[2]: not an address or CIDR range: "
+                   "c.yaml:3:43: trusted_proxies[2]: not an address or CIDR range: "
                    "'example.com'",
-                   "c.yaml:7:58: sticky.trusted_proxies[3]: not an address or CIDR range: "
+                   "c.yaml:3:56: trusted_proxies[3]: not an address or CIDR range: "
                    "'::1/129' (an IPv6 prefix is 0..128)"}));
-  EXPECT_EQ(sticky_problems("sticky:\n  mode: hash\n  client_ip: true\n  trusted_proxies:\n"
-                     "    - 10.0.0.0/8\n    - { a: b }\n"),
-            (Lines{"c.yaml:9:7: sticky.trusted_proxies[1]: expected an address or CIDR range "
+  EXPECT_EQ(problems("trusted_proxies:\n  - 10.0.0.0/8\n  - { a: b }\n"),
+            (Lines{"c.yaml:5:5: trusted_proxies[1]: expected an address or CIDR range "
                    "such as 10.0.0.0/8, got a map"}));
-  EXPECT_EQ(sticky_problems("sticky:\n  mode: hash\n  client_ip: true\n  trusted_proxies: { a: b }\n"),
-            (Lines{"c.yaml:7:20: sticky.trusted_proxies: expected a list of addresses and CIDR "
+  EXPECT_EQ(problems("trusted_proxies: { a: b }\n"),
+            (Lines{"c.yaml:3:18: trusted_proxies: expected a list of addresses and CIDR "
                    "ranges, such as [127.0.0.1, 10.0.0.0/8], got a map"}));
+  EXPECT_EQ(problems("trusted_proxys: [127.0.0.1]\n"),
+            (Lines{"c.yaml:3:1: trusted_proxys: unknown key; did you mean 'trusted_proxies'?"}));
 }
 
 TEST(StickyProxiesConfig, UnknownKeysStillGetSuggestions) {
-  EXPECT_EQ(sticky_problems("sticky: { mode: hash, client_ip: true, trusted_proxys: [127.0.0.1] }\n"),
-            (Lines{"c.yaml:4:40: sticky.trusted_proxys: unknown key; did you mean "
-                   "'trusted_proxies'?"}));
   EXPECT_EQ(sticky_problems("sticky: { mode: insert, key: a-key-of-at-least-16-bytes, secur: true }\n"),
             (Lines{"c.yaml:4:58: sticky.secur: unknown key; did you mean 'secure'?"}));
 }
@@ -297,31 +292,6 @@ TEST(StickyProxiesConfig, SecureValues) {
   EXPECT_EQ(loads_sticky(insert + "false }\n").sticky->secure, CookieSecure::never);
   EXPECT_EQ(sticky_problems(insert + "maybe }\n"),
             (Lines{"c.yaml:4:66: sticky.secure: expected auto, true or false, got 'maybe'"}));
-}
-
-TEST(StickyProxiesConfig, InsertModeWithTrustedProxies) {
-  Config c = loads_sticky(
-      "sticky: { mode: insert, key: a-key-of-at-least-16-bytes, trusted_proxies: [10.0.0.0/8] "
-      "}\n");
-  EXPECT_EQ(c.sticky->trusted_proxies.size(), 1u);
-  EXPECT_EQ(
-      sticky_problems("sticky: { mode: insert, key: a-key-of-at-least-16-bytes, secure: true, "
-               "trusted_proxies: [10.0.0.0/8] }\n"),
-      (Lines{"c.yaml:4:89: sticky.trusted_proxies: unused: with secure: true or false nothing "
-             "is read from the proxies (secure: auto reads their X-Forwarded-Proto)"}));
-}
-
-TEST(StickyProxiesConfig, TrustedProxiesNeedAClientIpKeyOrInsertMode) {
-  const std::string unused =
-      "sticky.trusted_proxies: unused: only read for a client_ip key (mode: hash, client_ip: "
-      "true) or for corral_affinity's Secure flag (mode: insert)";
-  EXPECT_EQ(sticky_problems("sticky: { cookie: sid, trusted_proxies: [127.0.0.1] }\n"),
-            (Lines{"c.yaml:4:41: " + unused}));
-  EXPECT_EQ(sticky_problems("sticky: { mode: hash, cookie: sid, trusted_proxies: [127.0.0.1] }\n"),
-            (Lines{"c.yaml:4:53: " + unused}));
-  EXPECT_EQ(
-      sticky_problems("sticky: { mode: hash, header: Authorization, trusted_proxies: [127.0.0.1] }\n"),
-      (Lines{"c.yaml:4:63: " + unused}));
 }
 
 TEST(StickyProxiesConfig, SecureOnlyInInsertMode) {

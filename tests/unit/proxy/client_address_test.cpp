@@ -1,4 +1,4 @@
-// The client's address and https as trusted proxies forward them (sticky.trusted_proxies).
+// The client's address and https as trusted proxies forward them (trusted_proxies).
 #include "proxy/client_address.hpp"
 
 #include <string>
@@ -149,18 +149,21 @@ TEST(AffinityCookieSecure, ByMode) {
   EXPECT_FALSE(affinity_cookie_secure(CookieSecure::never, https, true));
 }
 
-config::Sticky sticky_with(config::StickyMode mode, config::StickyKeySource source) {
-  config::Sticky s;
-  s.mode = mode;
-  s.key_source = source;
-  s.trusted_proxies = ranges({"127.0.0.1"});
-  return s;
+// A config with balance: sticky in `mode`, trusting 127.0.0.1.
+config::Config sticky_with(config::StickyMode mode, config::StickyKeySource source) {
+  config::Config c;
+  c.balance = config::Balance::sticky;
+  c.sticky.emplace();
+  c.sticky->mode = mode;
+  c.sticky->key_source = source;
+  c.trusted_proxies = ranges({"127.0.0.1"});
+  return c;
 }
 
 TEST(ForwardedClient, ReadsBeforeRewriteAndKeepsItsOwnCopy) {
   auto s = sticky_with(config::StickyMode::hash, config::StickyKeySource::client_ip);
   ForwardedClient fc;
-  fc.start(&s, boost::asio::ip::make_address("127.0.0.1"));
+  fc.start(s, boost::asio::ip::make_address("127.0.0.1"));
   EXPECT_TRUE(fc.peer_trusted());
   auto h = make({{"X-Forwarded-For", "198.51.100.1"}, {"X-Forwarded-Proto", "https"}});
   const std::string_view peer_text = "127.0.0.1";
@@ -177,27 +180,36 @@ TEST(ForwardedClient, ReadsBeforeRewriteAndKeepsItsOwnCopy) {
 TEST(ForwardedClient, UntrustedPeerAndOtherKeys) {
   auto s = sticky_with(config::StickyMode::hash, config::StickyKeySource::client_ip);
   ForwardedClient fc;
-  fc.start(&s, boost::asio::ip::make_address("198.51.100.9"));
+  fc.start(s, boost::asio::ip::make_address("198.51.100.9"));
   EXPECT_FALSE(fc.peer_trusted());
   auto h = make({{"X-Forwarded-For", "198.51.100.1"}});
   fc.read(h, "198.51.100.9");
   EXPECT_EQ(fc.client_ip(), "198.51.100.9");
 
   auto insert = sticky_with(config::StickyMode::insert, config::StickyKeySource::cookie);
-  fc.start(&insert, boost::asio::ip::make_address("127.0.0.1"));
+  fc.start(insert, boost::asio::ip::make_address("127.0.0.1"));
   auto proto = make({{"X-Forwarded-Proto", "https"}});
   fc.read(proto, "127.0.0.1");
   EXPECT_TRUE(fc.secure());
-  fc.start(&insert, boost::asio::ip::make_address("127.0.0.2"));
+  fc.start(insert, boost::asio::ip::make_address("127.0.0.2"));
   fc.read(proto, "127.0.0.2");
   EXPECT_FALSE(fc.secure());
 
-  ForwardedClient none;  // not sticky
-  none.start(nullptr, boost::asio::ip::make_address("127.0.0.1"));
+  config::Config plain;  // not sticky, trusting nobody
+  ForwardedClient none;
+  none.start(plain, boost::asio::ip::make_address("127.0.0.1"));
   none.read(proto, "127.0.0.1");
   EXPECT_FALSE(none.peer_trusted());
+  EXPECT_FALSE(none.https());
   EXPECT_FALSE(none.secure());
   EXPECT_EQ(none.client_ip(), "127.0.0.1");
+
+  // Not sticky, behind a trusted proxy: only the scheme is taken.
+  plain.trusted_proxies = ranges({"127.0.0.1"});
+  none.start(plain, boost::asio::ip::make_address("127.0.0.1"));
+  none.read(proto, "127.0.0.1");
+  EXPECT_TRUE(none.https());
+  EXPECT_FALSE(none.secure());
 }
 
 }  // namespace
