@@ -360,7 +360,9 @@ awaitable<bool> DownstreamSession::handle_request() {
                                      client_version_, status_, bytes_sent_, clock::now() - started,
                                      upstream_name_, request_id_view_});
   }
-  co_return keep && client_keep_alive_ && !draining_;
+  // Not `&& !draining_`: a drain that began after the response promised keep-alive must still
+  // read the request the client may be sending; run() gives it the drain grace for that.
+  co_return keep && client_keep_alive_;
 }
 
 awaitable<std::optional<balancer::SlotId>> DownstreamSession::wait_for_slot(

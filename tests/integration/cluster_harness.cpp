@@ -216,8 +216,7 @@ void Load::run(unsigned index) {
 
 bool process_gone(pid_t pid) {
   if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::string text = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
   auto close_paren = text.rfind(')');
   if (close_paren == std::string::npos) return true;
   return text.size() > close_paren + 2 && text[close_paren + 2] == 'Z';

@@ -294,6 +294,25 @@ std::optional<int> Process::wait_exit(Millis timeout) {
 
 bool Process::running() { return pid_ > 0 && !wait_exit(0ms); }
 
+std::string read_proc_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      text.clear();
+      break;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
 std::vector<pid_t> Process::group_pids() const {
   std::vector<pid_t> pids;
   if (pid_ <= 0) return pids;
@@ -301,8 +320,7 @@ std::vector<pid_t> Process::group_pids() const {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text = read_proc_file(entry.path() / "stat");
     // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
     auto close_paren = text.rfind(')');
     if (close_paren == std::string::npos) continue;
@@ -318,7 +336,7 @@ std::vector<pid_t> Process::group_pids() const {
 std::uint64_t Process::peak_rss_kib() const {
   std::uint64_t peak = 0;
   for (pid_t p : group_pids()) {
-    std::ifstream status("/proc/" + std::to_string(p) + "/status");
+    std::istringstream status(read_proc_file("/proc/" + std::to_string(p) + "/status"));
     std::string line;
     while (std::getline(status, line)) {
       if (line.rfind("VmHWM:", 0) == 0) {

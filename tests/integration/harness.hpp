@@ -242,6 +242,10 @@ class Corral {
   std::uint16_t admin_port_ = 0;
 };
 
+// The text of a /proc file, or "" when it cannot be read whole (the process went away while it
+// was read: std::ifstream would throw from inside an istreambuf_iterator then).
+std::string read_proc_file(const std::string& path);
+
 // Parses Prometheus text: sum of samples of `name` whose labels include `labels`.
 std::optional<double> prometheus_value(std::string_view text, const std::string& name,
                                        const std::map<std::string, std::string>& labels);
