@@ -36,15 +36,17 @@ constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",     
                                           "sessions", "trusted_proxies"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
-                                             "upstream_response", "drain"};
-constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections"};
+                                             "upstream_response", "drain", "queue"};
+constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections",
+                                           "max_queue"};
 constexpr std::string_view health_keys[] = {"path", "interval", "timeout"};
-constexpr std::string_view worker_keys[] = {"command",   "count", "cwd",  "env",
-                                            "port_base", "ready", "stop", "restart"};
+constexpr std::string_view worker_keys[] = {"command", "count",   "cwd",           "env",
+                                            "port_base", "ready", "stop", "restart",
+                                            "max_in_flight"};
 constexpr std::string_view worker_ready_keys[] = {"when", "timeout"};
 constexpr std::string_view worker_stop_keys[] = {"signal", "timeout"};
 constexpr std::string_view worker_restart_keys[] = {"backoff", "max_backoff", "reset_after",
-                                                    "crash_loop"};
+                                                    "crash_loop", "min_uptime"};
 constexpr std::string_view ready_when_names[] = {"port", "message"};
 constexpr std::string_view balance_names[] = {"round_robin", "least_loaded", "sticky"};
 constexpr std::string_view sticky_keys[] = {
@@ -453,6 +455,8 @@ class Reader {
                      read_worker_stop(value, key_path, workers.stop);
                    } else if (key == "restart") {
                      read_worker_restart(value, key_path, workers.restart);
+                   } else if (key == "max_in_flight") {
+                     read_max_in_flight(value, key_path, workers.max_in_flight);
                    }
                  });
   }
@@ -610,7 +614,28 @@ class Reader {
                    if (key == "backoff") restart.backoff = *duration;
                    if (key == "max_backoff") restart.max_backoff = *duration;
                    if (key == "reset_after") restart.reset_after = *duration;
+                   if (key == "min_uptime") restart.min_uptime = *duration;
                  });
+  }
+
+  // `auto` or a whole number of requests, at least 1.
+  void read_max_in_flight(const YAML::Node& node, const std::string& path, MaxInFlight& limit) {
+    if (node.IsScalar() && node.Scalar() == "auto") {
+      limit = MaxInFlight{};
+      return;
+    }
+    if (!node.IsScalar()) {
+      fail(path, node, "expected auto or a whole number of requests");
+      return;
+    }
+    auto count = read_unsigned(node, path);
+    if (!count) return;
+    if (*count < 1) {
+      fail(path, node, "must be at least 1 (or auto)");
+      return;
+    }
+    limit.adaptive = false;
+    limit.fixed = *count;
   }
 
   static bool is_env_name(std::string_view name) {
@@ -779,6 +804,7 @@ class Reader {
                    if (key == "idle") timeouts.idle = *duration;
                    if (key == "upstream_response") timeouts.upstream_response = *duration;
                    if (key == "drain") timeouts.drain = *duration;
+                   if (key == "queue") timeouts.queue = *duration;
                  });
   }
 
@@ -787,6 +813,10 @@ class Reader {
                  [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
                    if (key == "max_connections") {
                      if (auto count = read_count(value, key_path)) limits.max_connections = *count;
+                     return;
+                   }
+                   if (key == "max_queue") {
+                     if (auto count = read_count(value, key_path)) limits.max_queue = *count;
                      return;
                    }
                    auto size = read_size(value, key_path);
