@@ -48,6 +48,7 @@ struct SlotStats {
   std::uint64_t in_flight = 0;
   std::uint64_t requests = 0;
   std::optional<std::uint64_t> sessions;  // pinned sessions (sticky learn mode)
+  std::optional<std::uint64_t> limit;     // in-flight limit (worker slots)
 };
 
 // A decoded control message; `type` tells which fields are set.
@@ -66,6 +67,7 @@ struct ControlMessage {
   std::string file;           // affinity: the snapshot file
   std::uint64_t entries = 0;  // affinity: how many pins it holds
   std::string restored;       // affinity (proxy → master): the snapshot file it restored
+  std::uint64_t queued = 0;   // stats: requests waiting in the proxy's queue
 };
 
 // One line of JSON, with the trailing '\n'.

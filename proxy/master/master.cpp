@@ -722,6 +722,7 @@ json::object Master::status() const {
         {"state", to_string(current_->state())},
         {"uptime_ms", ms_since(current_->started_at())},
         {"cpu_percent", usage_.cpu_percent(current_->pid())},
+        {"queued", current_->queued()},
         {"rss_bytes", read_process_usage(current_->pid()).value_or(ProcessUsage{}).rss_bytes}};
   } else {
     proxy_status = {{"pid", 0}, {"state", stopping_ ? "stopped" : "restarting"}};
@@ -768,6 +769,8 @@ json::object Master::status() const {
       if (current_) {
         for (const auto& st : current_->stats())
           if (st.slot == s.slot && st.sessions) slot["sessions"] = *st.sessions;
+        for (const auto& st : current_->stats())
+          if (st.slot == s.slot && st.limit) slot["limit"] = *st.limit;
       }
       slots.push_back(std::move(slot));
     }

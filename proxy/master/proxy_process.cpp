@@ -151,6 +151,7 @@ awaitable<void> ProxyProcess::read_loop(OnMessage on_message) {
         state_ = State::ready;
       } else if (message->type == "stats") {
         stats_ = message->stats;
+        queued_ = message->queued;
       } else if (message->type == "drained") {
         drained_[message->slot] = Drained{message->generation, received_};
       }

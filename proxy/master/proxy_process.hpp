@@ -51,6 +51,7 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   State state() const { return state_; }
   Clock::time_point started_at() const { return started_at_; }
   const std::vector<proxy::SlotStats>& stats() const { return stats_; }
+  std::uint64_t queued() const { return queued_; }  // requests in its queue, at the last stats
   // Whether it said `drained` for `slot` at generation `generation`, or for `slot` after
   // message number `after` (see received()).
   bool has_drained(std::uint32_t slot, std::uint64_t generation, std::uint64_t after) const;
@@ -82,6 +83,7 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   std::deque<Pending> queue_;
   bool writing_ = false;
   std::vector<proxy::SlotStats> stats_;
+  std::uint64_t queued_ = 0;
   std::map<std::uint32_t, Drained> drained_;
   std::uint64_t received_ = 0;
 };
