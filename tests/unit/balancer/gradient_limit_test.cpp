@@ -69,7 +69,7 @@ TEST(GradientLimit, StartsByProbingAtOne) {
 }
 
 TEST(GradientLimit, ProbeTakesTheMedianOfItsSamplesAsMinRtt) {
-  time_point now{};
+  time_point now = time_point{} + 1s;
   GradientLimit::Options o;
   o.probe_samples = 5;
   GradientLimit limit(o, now);
@@ -131,8 +131,11 @@ TEST(GradientLimit, ShrinksWhenTheWorkerSlowsDown) {
   io.run(limit, now, 5s);
   ASSERT_GE(limit.limit(), 50u);
   // The same worker turns CPU-bound (its database is now in-process): latency grows with L.
+  // The gradient pulls the limit down at once; the next probe (30 s, +15 %) measures the new
+  // unloaded latency and it settles as low as for any CPU-bound worker.
   SimulatedWorker cpu{SimulatedWorker::Kind::cpu, 2ms, 100};
-  auto limits = cpu.run(limit, now, 10s);
+  auto limits = cpu.run(limit, now, 40s);
+  EXPECT_LE(limits[20], 20u);
   EXPECT_LE(limits.back(), 6u);
 }
 

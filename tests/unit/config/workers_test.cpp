@@ -147,7 +147,7 @@ TEST(Workers, BadValuesAreEachReported) {
           "c.yaml:9:21: workers.env.1X: not a variable name (letters, digits and _, not "
           "starting with a digit)",
           "c.yaml:10:3: workers.colour: unknown key (known keys: command, count, cwd, env, "
-          "port_base, ready, stop, restart)"}));
+          "port_base, ready, stop, restart, max_in_flight)"}));
 }
 
 TEST(Workers, ReadyWhenSuggestion) {
