@@ -74,7 +74,7 @@ TEST(GradientLimit, ProbeTakesTheMedianOfItsSamplesAsMinRtt) {
   o.probe_samples = 5;
   GradientLimit limit(o, now);
   for (auto ms : {5, 7, 3, 100, 4}) {
-    now += 10ms;
+    now += 200ms;
     limit.on_sample(now, now - std::chrono::milliseconds(ms), std::chrono::milliseconds(ms), 1, 0.5);
   }
   EXPECT_FALSE(limit.probing());
