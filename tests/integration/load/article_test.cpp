@@ -1,9 +1,10 @@
 // The experiments of the article behind corral, as a user runs them: its CPU-bound server.js,
-// corral's default configuration, a closed loop of 150 clients, workers that exit(1) at a random
+// corral's default configuration, a closed loop of 120 clients, workers that exit(1) at a random
 // moment 0..10 s after they start, a rolling restart and a proxy reload under load. Each asserts
 // what the user sees: no failed request, and throughput that survives the crashes.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <iostream>
 #include <regex>
 
@@ -13,7 +14,7 @@
 namespace corral::test {
 namespace {
 
-constexpr unsigned clients = 150;
+constexpr unsigned clients = 120;
 // A few milliseconds of CPU per request, as the article's 1e7 iterations on a fast machine.
 constexpr const char* loop = "3000000";
 
@@ -42,27 +43,27 @@ int total_restarts(Cluster& cluster) {
 }
 
 TEST(Article, RandomCrashesFailNoRequestAndKeepTheThroughput) {
-  AsyncLoadResult calm;
-  {
-    Cluster cluster(article(2, false));
-    calm = run_async_load(cluster.port(), clients, 8s);
-  }
-  std::cout << "without crashes: " << describe(calm) << "\n";
-  ASSERT_EQ(calm.failed, 0) << describe(calm);
-  ASSERT_GT(calm.ok, 100);
-
+  // The same app without crashes runs beside it, at the same time and with as many clients, so
+  // both see the same machine: the ratio of their throughputs is what the crashes cost.
+  Cluster calm_cluster(article(2, false));
   Cluster cluster(article(2, true));
+  auto calm_run = std::async(std::launch::async,
+                             [&] { return run_async_load(calm_cluster.port(), clients, 20s); });
   AsyncLoadResult crashing = run_async_load(cluster.port(), clients, 20s);
+  AsyncLoadResult calm = calm_run.get();
+  std::cout << "without crashes: " << describe(calm) << "\n";
   std::cout << "with crashes: " << describe(crashing) << "\n";
+  EXPECT_EQ(calm.failed, 0) << describe(calm);
+  ASSERT_GT(calm.ok, 100);
   const int restarts = total_restarts(cluster);
   EXPECT_GE(restarts, 3) << "the workers were meant to crash";
   EXPECT_EQ(crashing.failed, 0) << describe(crashing);
   EXPECT_GE(crashing.rate(), 0.8 * calm.rate())
       << "with crashes: " << describe(crashing) << "\nwithout: " << describe(calm);
   // Requests wait in corral's queue in arrival order, not inside a worker in no order: the
-  // slowest are a small multiple of the average wait (200 clients / 450 req/s in the article).
-  const double fair_wait_ms = 1000.0 * clients / std::max(calm.rate(), 1.0);
-  EXPECT_LE(calm.percentile_ms(99), 3 * fair_wait_ms + 200) << describe(calm);
+  // slowest are a small multiple of the typical wait (handed to a worker at once, the article's
+  // app had p50 0.18 s and p99 4.5 s).
+  EXPECT_LE(calm.percentile_ms(99), 4 * calm.percentile_ms(50) + 250) << describe(calm);
   // No slot was given up on: every one of them ready at the end.
   EXPECT_TRUE(cluster.wait_slots(
       [](const std::vector<boost::json::object>& slots) {
