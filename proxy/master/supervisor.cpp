@@ -96,10 +96,16 @@ config::Duration Supervisor::count_crash(std::uint32_t slot, Clock::duration upt
   table_.set_crashes_in_a_row(slot, d.crashes_in_a_row);
   if (d.errored) {
     table_.set_errored(slot);
-    spdlog::error(
-        "slot {}: errored: {} failures in a row, each before it became ready or within {} ms of "
-        "its start; trying again every {} ms",
-        slot, d.crashes_in_a_row, policy.min_uptime.count(), d.delay.count());
+    if (d.crashes_in_a_row > policy.crash_loop) {
+      // Errored already: said once as an error, when it became so.
+      spdlog::info("slot {}: still errored ({} failures in a row); trying again in {} ms", slot,
+                   d.crashes_in_a_row, d.delay.count());
+    } else {
+      spdlog::error(
+          "slot {}: errored: {} failures in a row, each before it became ready or within {} ms "
+          "of its start; trying again every {} ms",
+          slot, d.crashes_in_a_row, policy.min_uptime.count(), d.delay.count());
+    }
     push();
     changed_.notify();
   } else {
