@@ -345,6 +345,39 @@ TEST(SharedSessions, ClientSentSessionHeadersNeverReachTheApp) {
   EXPECT_EQ(o.res.find("X-Corral-Session-Clear"), o.res.end());
 }
 
+TEST(SharedSessions, TheSessionCookieIsSecureWhenATrustedProxySaysHttps) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1, "round_robin",
+                  "  timeouts: { connect: 300ms, command: 200ms }\n"
+                  "trusted_proxies: [127.0.0.1]\n");
+  const std::vector<std::pair<std::string, std::string>> https = {{"X-Forwarded-Proto", "https"}};
+  auto in = call(s.port(), "/login?user=ann", {}, https);
+  ASSERT_EQ(in.status, 200);
+  EXPECT_NE(in.set_cookie.find("; Secure"), std::string::npos) << in.set_cookie;
+  EXPECT_EQ(in.headers.at("x-forwarded-proto").as_string(), "https");
+  // The logout's cookie too, so that the browser replaces the one it holds.
+  auto out = call(s.port(), "/logout", sid_in(in.set_cookie), https);
+  EXPECT_NE(out.set_cookie.find("Max-Age=0"), std::string::npos) << out.set_cookie;
+  EXPECT_NE(out.set_cookie.find("; Secure"), std::string::npos) << out.set_cookie;
+  // Plain http from the same proxy: no Secure (auto).
+  auto plain = call(s.port(), "/login?user=ann");
+  EXPECT_EQ(plain.set_cookie.find("Secure"), std::string::npos) << plain.set_cookie;
+}
+
+TEST(SharedSessions, SessionsSecureTrueAndFalse) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster always(redis, 1, "round_robin", "  secure: true\n");
+  auto a = call(always.port(), "/login?user=bo");
+  EXPECT_NE(a.set_cookie.find("; Secure"), std::string::npos) << a.set_cookie;
+  SharedCluster never(redis, 1, "round_robin",
+                      "  secure: false\ntrusted_proxies: [127.0.0.1]\n");
+  auto n = call(never.port(), "/login?user=bo", {}, {{"X-Forwarded-Proto", "https"}});
+  ASSERT_EQ(n.status, 200);
+  EXPECT_EQ(n.set_cookie.find("Secure"), std::string::npos) << n.set_cookie;
+}
+
 TEST(SharedSessions, RedisDownFailClosedAnswers503WithoutHangingAndRecovers) {
   REQUIRE_REDIS();
   RedisServer redis;
