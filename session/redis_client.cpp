@@ -183,6 +183,7 @@ void RedisClient::handshake_done(bool ok, const std::string& why) {
   state_ = State::ready;
   backoff_ = std::chrono::milliseconds(0);
   stats_.up.store(true, std::memory_order_relaxed);
+  stats_.answering.store(true, std::memory_order_relaxed);  // its handshake was answered
   logged_down_ = false;
   if (!was_up_) {
     was_up_ = true;
@@ -274,6 +275,7 @@ void RedisClient::on_reply(redisAsyncContext* ac, void* r, void* privdata) {
   else if (auto it = std::find(q.begin(), q.end(), op); it != q.end())
     q.erase(it);
   auto* reply = static_cast<redisReply*>(r);
+  if (reply != nullptr) self->stats_.answering.store(true, std::memory_order_relaxed);
   if (!op->done) {
     if (reply == nullptr) {
       RedisStats::add(self->stats_.errors);
@@ -315,6 +317,7 @@ void RedisClient::on_command_timer() {
     if (op->done || op->handshake) continue;
     if (op->sent + options_.command_timeout > now) break;
     RedisStats::add(stats_.timeouts);
+    stats_.answering.store(false, std::memory_order_relaxed);
     op->complete(RedisErrc::timed_out, {});
   }
   // A connection that has answered nothing for several command timeouts (Redis stopped,

@@ -43,6 +43,9 @@ struct RedisReply {
 // Counters of one client, written by its thread and read by the admin listener.
 struct RedisStats {
   std::atomic<bool> up{false};             // a connection is ready
+  // False from a command not answered within the command timeout until Redis answers again:
+  // requests fail from that moment, so readiness follows it rather than the connection.
+  std::atomic<bool> answering{true};
   std::atomic<std::uint64_t> commands{0};  // sent
   std::atomic<std::uint64_t> errors{0};    // answered with an error, lost, or refused unconnected
   std::atomic<std::uint64_t> timeouts{0};  // not answered within the command timeout

@@ -433,6 +433,23 @@ TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
   EXPECT_GE(s.corral->metric("corral_redis_timeouts_total").value_or(0), 1);
 }
 
+TEST(SharedSessions, ReadyzTurnsTheMomentARequestFailsForTheStore) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1);
+  auto sid = login(s.port(), "max");
+  EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 200);
+  redis.pause();
+  EXPECT_EQ(call(s.port(), "/whoami", sid).status, 503);
+  // Not a second later: at once.
+  auto ready = s.corral->admin_get("/readyz");
+  EXPECT_EQ(ready.result_int(), 503);
+  EXPECT_EQ(ready.body(), "session store down\n");
+  redis.resume();
+  EXPECT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
+  EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "max");
+}
+
 TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
   REQUIRE_REDIS();
   RedisServer redis;
