@@ -49,7 +49,10 @@ RedisClient::RedisClient(asio::io_context& ioc, Options options)
       options_(std::move(options)),
       connect_timer_(ioc),
       command_timer_(ioc),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      log_(RedisLog::shared(options_.name + " " + options_.target.host + ":" +
+                            std::to_string(options_.target.port) + "/" +
+                            std::to_string(options_.target.db))) {}
 
 RedisClient::~RedisClient() {
   state_ = State::stopped;
@@ -187,8 +190,9 @@ void RedisClient::handshake_done(bool ok, const std::string& why) {
   logged_down_ = false;
   if (!was_up_) {
     was_up_ = true;
-    spdlog::info("{}: connected to Redis at {}:{}", options_.name, options_.target.host,
-                 options_.target.port);
+    if (log_.on_up())
+      spdlog::info("{}: connected to Redis at {}:{}", options_.name, options_.target.host,
+                   options_.target.port);
   }
 }
 
@@ -197,11 +201,13 @@ void RedisClient::went_down(const std::string& why) {
   if (was_up_) {
     was_up_ = false;
     logged_down_ = true;
-    spdlog::warn("{}: Redis connection lost ({}); reconnecting", options_.name, why);
+    if (log_.on_lost())
+      spdlog::warn("{}: Redis connection lost ({}); reconnecting", options_.name, why);
   } else if (!logged_down_) {
     logged_down_ = true;
-    spdlog::warn("{}: cannot reach Redis at {}:{} ({}); retrying", options_.name, options_.target.host,
-                 options_.target.port, why);
+    if (log_.on_unreachable())
+      spdlog::warn("{}: cannot reach Redis at {}:{} ({}); retrying", options_.name,
+                   options_.target.host, options_.target.port, why);
   }
 }
 

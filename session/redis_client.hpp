@@ -24,6 +24,7 @@
 
 #include "config/config.hpp"
 #include "session/redis_error.hpp"
+#include "session/redis_log.hpp"
 
 namespace corral::session {
 
@@ -150,6 +151,7 @@ class RedisClient {
   std::minstd_rand random_;
   bool was_up_ = false;       // for logging transitions once
   bool logged_down_ = false;  // "cannot connect" said once until the next success
+  RedisLog& log_;             // and once for all the threads' connections to this server
   RedisStats stats_;
   std::unique_ptr<RedisTlsBridge> bridge_;  // rediss://: hiredis talks to Redis through it
   std::string bridge_error_;                // set when the bridge could not be opened

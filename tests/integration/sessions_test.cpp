@@ -482,6 +482,19 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid2)), "max");
 }
 
+TEST(SharedSessions, FailOpenALogoutWhileRedisIsDownStillClearsTheCookie) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1, "round_robin",
+                  "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
+  auto sid = login(s.port(), "rae");
+  redis.stop();
+  auto out = call(s.port(), "/logout", sid);
+  EXPECT_EQ(out.status, 200);
+  EXPECT_NE(out.set_cookie.find("corral_sid=;"), std::string::npos) << out.set_cookie;
+  EXPECT_NE(out.set_cookie.find("Max-Age=0"), std::string::npos) << out.set_cookie;
+}
+
 TEST(SharedSessions, FailOpenAChangeAfterAFailedLoadLandsOnTheSameSession) {
   REQUIRE_REDIS();
   RedisServer redis;
