@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
   master::ControlRequest request;
   auto parse_slot = [&]() -> bool {
     auto slot = master::parse_slot(slot_text);
-    if (!slot) std::cerr << "corral: not a slot number: '" << slot_text << "'\n";
+    if (!slot) std::cerr << "corral: " << master::not_a_slot_message(slot_text) << "\n";
     request.slot = slot.value_or(0);
     return slot.has_value();
   };

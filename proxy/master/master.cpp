@@ -508,8 +508,7 @@ awaitable<void> Master::restart_slot(std::uint32_t slot, std::shared_ptr<Control
   }
   const std::size_t count = supervisor_->table().slots().size();
   if (slot >= count) {
-    replies->error("no slot " + std::to_string(slot) + ": slots are 0 to " +
-                   std::to_string(count - 1));
+    replies->error(unknown_slot_message(slot, count));
     co_return;
   }
   if (supervisor_->table().slot(slot).pid != 0) {
@@ -649,7 +648,11 @@ awaitable<void> Master::reload_config(std::string requested_by,
       std::to_string(candidate->pid()) + ") took over" +
       (old ? " from generation " + std::to_string(old->generation()) + ", which drains"
            : std::string());
-  progress(message);
+  // A progress line only when worker steps follow: else it is the final answer itself.
+  if (supervisor_ && (next_spec->starts_differently(supervisor_->spec()) ||
+                      next_spec->count != supervisor_->table().slots().size())) {
+    progress(message);
+  }
 
   if (supervisor_) {
     const WorkerSpec previous = supervisor_->spec();
