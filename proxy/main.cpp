@@ -10,17 +10,18 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
 
 #include "config/load.hpp"
 #include "proxy/master/control_client.hpp"
-#include "proxy/master/master.hpp"
 #include "proxy/master/control_socket.hpp"
+#include "proxy/master/master.hpp"
 #include "proxy/master/preflight.hpp"
-#include "proxy/membership.hpp"
 #include "proxy/master/status_view.hpp"
+#include "proxy/membership.hpp"
 #include "proxy/server.hpp"
 
 namespace {
