@@ -634,6 +634,7 @@ awaitable<void> Master::reload_config(std::string requested_by,
   // and finishes what it has.
   std::shared_ptr<ProxyProcess> old = current_;
   current_ = candidate;
+  stand_in_.stop();  // a reload during a crash loop: this generation serves now
   if (old) old->drain();
   for (const auto& l : next_listeners.listeners) {
     bool kept = false;
