@@ -71,14 +71,16 @@ class Checker {
     if (fd < 0) return;
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ep.protocol() == proxy::tcp::v6()) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (ep.protocol() == proxy::tcp::v6())
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (::bind(fd, ep.data(), static_cast<socklen_t>(ep.size())) != 0) {
       const int error = errno;
       if (error == EADDRINUSE) {
         add(key, address.text + " is already in use by another process");
       } else if (error == EACCES) {
-        add(key, "not allowed to listen on " + address.text + " (a port below 1024 needs "
-                 "privileges)");
+        add(key, "not allowed to listen on " + address.text +
+                     " (a port below 1024 needs "
+                     "privileges)");
       } else {
         add(key, "cannot listen on " + address.text + ": " + std::strerror(error));
       }
@@ -97,11 +99,11 @@ class Checker {
     if (spec.argv.empty()) return;
     const std::string& program = spec.argv.front();
     if (program.find('/') != std::string::npos) {
-      const fs::path at = fs::path(program).is_absolute() ? fs::path(program)
-                                                          : fs::path(spec.cwd) / program;
+      const fs::path at =
+          fs::path(program).is_absolute() ? fs::path(program) : fs::path(spec.cwd) / program;
       if (!fs::is_regular_file(at, ec)) {
-        add("workers.command", "'" + program + "' not found (looked at " +
-                                   at.lexically_normal().string() + ")");
+        add("workers.command",
+            "'" + program + "' not found (looked at " + at.lexically_normal().string() + ")");
       } else if (::access(at.c_str(), X_OK) != 0) {
         add("workers.command", "'" + at.lexically_normal().string() + "' is not executable");
       }
@@ -115,9 +117,9 @@ class Checker {
       if (is_script(arg)) {
         const fs::path at = fs::path(arg).is_absolute() ? fs::path(arg) : fs::path(spec.cwd) / arg;
         if (!fs::exists(at, ec)) {
-          add("workers.command", "'" + arg + "' not found in the workers' folder " + spec.cwd +
-                                     (workers.cwd.empty() ? " (the config's folder; set workers.cwd)"
-                                                          : ""));
+          add("workers.command",
+              "'" + arg + "' not found in the workers' folder " + spec.cwd +
+                  (workers.cwd.empty() ? " (the config's folder; set workers.cwd)" : ""));
         }
       }
       break;  // only the first argument names the script
@@ -133,7 +135,8 @@ class Checker {
     std::size_t start = 0;
     for (;;) {
       std::size_t end = dirs.find(':', start);
-      std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      std::string dir =
+          dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
       if (dir.empty()) dir = ".";
       const std::string candidate = dir + "/" + program;
       std::error_code ec;
@@ -144,8 +147,8 @@ class Checker {
   }
 
   static bool is_script(const std::string& arg) {
-    static constexpr std::string_view extensions[] = {".js", ".mjs", ".cjs", ".ts", ".py", ".rb",
-                                                      ".php", ".pl", ".sh", ".jar", ".lua"};
+    static constexpr std::string_view extensions[] = {".js",  ".mjs", ".cjs", ".ts",  ".py", ".rb",
+                                                      ".php", ".pl",  ".sh",  ".jar", ".lua"};
     for (std::string_view ext : extensions)
       if (arg.size() > ext.size() && arg.ends_with(ext)) return true;
     return false;
@@ -157,8 +160,8 @@ class Checker {
 
 }  // namespace
 
-std::vector<config::Problem> preflight(const config::Config& config,
-                                       const std::string& config_path, bool ports) {
+std::vector<config::Problem> preflight(const config::Config& config, const std::string& config_path,
+                                       bool ports) {
   Checker check(config);
   if (config.access_log != "off" && config.access_log != "stdout")
     check.writable_file("access_log", config.access_log, "access log");

@@ -12,7 +12,7 @@ namespace corral::master {
 // are left 0 (config::locate fills them in). `ports`: also try each listen and admin address
 // (a bind without SO_REUSEPORT, closed at once); off when a master for this config already
 // holds them.
-std::vector<config::Problem> preflight(const config::Config& config,
-                                       const std::string& config_path, bool ports);
+std::vector<config::Problem> preflight(const config::Config& config, const std::string& config_path,
+                                       bool ports);
 
 }  // namespace corral::master

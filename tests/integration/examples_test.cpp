@@ -18,7 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 using Env = std::vector<std::pair<std::string, std::string>>;
 
-fs::path source_root() { return fs::path(CORRAL_TEST_DATA).parent_path().parent_path().parent_path(); }
+fs::path source_root() {
+  return fs::path(CORRAL_TEST_DATA).parent_path().parent_path().parent_path();
+}
 fs::path examples_dir() { return source_root() / "deploy" / "examples"; }
 
 std::string read_text(const fs::path& file) {

@@ -43,7 +43,8 @@ TEST(Preflight, CheckReportsAnAccessLogFolderThatDoesNotExist) {
   const std::string log = (dir.path() / "no-such-folder" / "access.log").string();
   auto file = dir.write("c.yaml", std::string(head) +
                                       "upstreams: [{ address: 127.0.0.1:3000 }]\n"  // 3
-                                      "access_log: " + log + "\n");                  // 4
+                                      "access_log: " +
+                                      log + "\n");  // 4
   auto r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   auto ps = problems_for(r.err, file.string(), "access_log");
@@ -63,7 +64,8 @@ TEST(Preflight, CheckAcceptsAnAccessLogInAFolderThatExists) {
   TempDir dir;
   auto file = dir.write("c.yaml", std::string(head) +
                                       "upstreams: [{ address: 127.0.0.1:3000 }]\n"
-                                      "access_log: " + (dir.path() / "access.log").string() + "\n");
+                                      "access_log: " +
+                                      (dir.path() / "access.log").string() + "\n");
   auto r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
@@ -72,9 +74,9 @@ TEST(Preflight, CheckReportsAMissingCaFile) {
   TempDir dir;
   auto file = dir.write("c.yaml", std::string(head) +
                                       "upstreams: [{ address: 127.0.0.1:3000 }]\n"  // 3
-                                      "sessions:\n"                                  // 4
-                                      "  redis: rediss://127.0.0.1:6380/0\n"         // 5
-                                      "  tls: { ca: certs/ca.pem }\n");              // 6
+                                      "sessions:\n"                                 // 4
+                                      "  redis: rediss://127.0.0.1:6380/0\n"        // 5
+                                      "  tls: { ca: certs/ca.pem }\n");             // 6
   auto r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   auto ps = problems_for(r.err, file.string(), "sessions.tls.ca");
@@ -89,9 +91,12 @@ TEST(Preflight, CheckReportsAListenPortTakenByAnotherProcess) {
   const std::string address = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
   TempDir dir;
   auto file = dir.write("c.yaml",
-                        "listen: [\"127.0.0.1:0\", \"" + address + "\"]\n"  // 1
-                        "admin: \"" + address + "\"\n"                      // 2
-                        "upstreams: [{ address: 127.0.0.1:3000 }]\n");
+                        "listen: [\"127.0.0.1:0\", \"" + address +
+                            "\"]\n"  // 1
+                            "admin: \"" +
+                            address +
+                            "\"\n"  // 2
+                            "upstreams: [{ address: 127.0.0.1:3000 }]\n");
   auto r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   auto listen = problems_for(r.err, file.string(), "listen[1]");
@@ -132,7 +137,7 @@ TEST(Preflight, CheckFindsTheWorkerScriptRelativeToItsCwd) {
 
   // A program given as a path is looked up from the cwd too, and must be executable.
   auto script = dir.write("c2.yaml", std::string(head) +
-                                         "workers:\n"              // 3
+                                         "workers:\n"               // 3
                                          "  command: [./run.sh]\n"  // 4
                                          "  cwd: app\n");
   r = run_command({CORRAL_BINARY, "check", "-c", script.string()});

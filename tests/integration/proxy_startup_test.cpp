@@ -32,7 +32,8 @@ TEST(ProxyStartup, RunStopsWithTheReasonWhenTheProxyCannotStart) {
                         "listen: [\"127.0.0.1:0\"]\n"
                         "admin: 127.0.0.1:0\n"
                         "upstreams: [{ address: 127.0.0.1:3000 }]\n"
-                        "access_log: \"" + unopenable_log(dir) + "\"\n");
+                        "access_log: \"" +
+                            unopenable_log(dir) + "\"\n");
   Process corral({CORRAL_BINARY, "run", "-c", file.string()});
   auto code = corral.wait_exit(10s);
   ASSERT_TRUE(code.has_value()) << "corral run kept restarting the proxy:\n" << corral.tail();
@@ -52,7 +53,8 @@ TEST(ProxyStartup, ReloadToAConfigWhoseAccessLogFolderIsMissingChangesNothing) {
   RunResult r = cluster.cli({"reload", "--config"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(std::regex_search(
-      r.err, std::regex(R"(corral\.yaml:\d+:\d+: access_log: cannot open access log .*does not exist)")))
+      r.err,
+      std::regex(R"(corral\.yaml:\d+:\d+: access_log: cannot open access log .*does not exist)")))
       << r.err;
   EXPECT_NE(r.err.find("nothing changed"), std::string::npos) << r.err;
   EXPECT_EQ(cluster.proxy_pid(), proxy);
@@ -106,7 +108,8 @@ TEST(ProxyStartup, MasterAnswers503WhileTheProxyCrashesAgainAndAgain) {
   auto ready = http_get(cluster.admin_port(), "/readyz", 3s);
   EXPECT_EQ(ready.result_int(), 503) << ready.body();
   // And the proxy that follows serves again.
-  EXPECT_TRUE(eventually([&] { return http_get(cluster.port(), "/", 3s).result_int() == 200; }, 5s));
+  EXPECT_TRUE(
+      eventually([&] { return http_get(cluster.port(), "/", 3s).result_int() == 200; }, 5s));
 }
 
 }  // namespace
