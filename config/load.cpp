@@ -56,9 +56,8 @@ constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
 constexpr std::string_view sticky_store_names[] = {"local", "redis"};
-constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",   "ttl",
-                                             "header", "on_store_down", "timeouts", "tls",
-                                             "secure"};
+constexpr std::string_view session_keys[] = {
+    "store", "redis", "cookie", "ttl", "header", "on_store_down", "timeouts", "tls", "secure"};
 constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
 constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
 constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};

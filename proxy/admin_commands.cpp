@@ -89,11 +89,10 @@ awaitable<AdminResponse> AdminCommands::handle(const AdminRequest& req, const tc
     const bool restart = path.starts_with("/admin/restart/");
     auto slot = slot_after(path, restart ? "/admin/restart/" : "/admin/send/");
     if (!slot)
-      co_return error_response(
-          req, http::status::not_found,
-          master::not_a_slot_message(
-              path.substr(restart ? std::string_view("/admin/restart/").size()
-                                  : std::string_view("/admin/send/").size())));
+      co_return error_response(req, http::status::not_found,
+                               master::not_a_slot_message(
+                                   path.substr(restart ? std::string_view("/admin/restart/").size()
+                                                       : std::string_view("/admin/send/").size())));
     request["command"] = restart ? "restart" : "send";
     request["slot"] = *slot;
   } else {

@@ -1,14 +1,13 @@
 // corral: the command line.
+#include <fcntl.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <CLI/CLI.hpp>
-#include <boost/json/serialize.hpp>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>

@@ -9,7 +9,8 @@
 //   proxy → master  {"type":"stats","slots":[{"slot":0,"in_flight":1,"requests":42,
 //                    "sessions":7}, ...]}                  (sessions: sticky learn mode only)
 //   proxy → master  {"type":"command","id":7,"request":"{\"command\":\"reload\"}"}
-//                    (an admin HTTP command: a control-socket request line, proxy/master/control_protocol.hpp)
+//                    (an admin HTTP command: a control-socket request line,
+//                    proxy/master/control_protocol.hpp)
 //   master → proxy  {"type":"reply","id":7,"reply":"{\"ok\":true,...}","progress":["...", ...]}
 //                    (its final reply line and the progress lines before it)
 //   proxy → master  {"type":"affinity","file":"/tmp/corral-affinity-….snap","entries":12,
@@ -58,7 +59,8 @@ struct ControlMessage {
   ControlMessage() = default;
   explicit ControlMessage(std::string t) : type(std::move(t)) {}
 
-  std::string type;  // membership | drain | ready | drained | stats | command | reply | affinity | save | failed
+  std::string type;  // membership | drain | ready | drained | stats | command | reply | affinity |
+                     // save | failed
   std::vector<SlotMembership> slots;
   std::vector<SlotStats> stats;
   std::uint32_t slot = 0;

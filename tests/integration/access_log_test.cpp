@@ -50,7 +50,8 @@ TEST(AccessLog, LineFormatIsTheDocumentedOne) {
   HttpClient client(corral.port());
   auto res = client.get("/status?code=201", {{"X-Request-Id", "abc123"}});
   EXPECT_EQ(res.result_int(), 201);
-  auto line = corral.process().wait_for_line(std::regex(R"(^.*/status\?code=201.*$)"), 5s, Stream::out);
+  auto line =
+      corral.process().wait_for_line(std::regex(R"(^.*/status\?code=201.*$)"), 5s, Stream::out);
   const std::regex documented(
       R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1 "GET /status\?code=201 HTTP/1\.1" )"
       R"(201 (\d+) \d+\.\d{3}ms upstream=127\.0\.0\.1:\d+ rid=abc123$)");

@@ -371,8 +371,7 @@ TEST(SharedSessions, SessionsSecureTrueAndFalse) {
   SharedCluster always(redis, 1, "round_robin", "  secure: true\n");
   auto a = call(always.port(), "/login?user=bo");
   EXPECT_NE(a.set_cookie.find("; Secure"), std::string::npos) << a.set_cookie;
-  SharedCluster never(redis, 1, "round_robin",
-                      "  secure: false\ntrusted_proxies: [127.0.0.1]\n");
+  SharedCluster never(redis, 1, "round_robin", "  secure: false\ntrusted_proxies: [127.0.0.1]\n");
   auto n = call(never.port(), "/login?user=bo", {}, {{"X-Forwarded-Proto", "https"}});
   ASSERT_EQ(n.status, 200);
   EXPECT_EQ(n.set_cookie.find("Secure"), std::string::npos) << n.set_cookie;
