@@ -31,8 +31,8 @@ std::string read_text(const fs::path& file) {
 }
 
 // The example with its listen and admin addresses on free loopback ports and its workers' cwd
-// the examples folder (where the copy is not).
-std::string on_free_ports(const std::string& yaml) {
+// `folder`, the example's own (where the copy is not).
+std::string on_free_ports(const std::string& yaml, const fs::path& folder) {
   std::istringstream in(yaml);
   std::ostringstream out;
   std::string line;
@@ -42,7 +42,7 @@ std::string on_free_ports(const std::string& yaml) {
     } else if (line.starts_with("admin:")) {
       out << "admin: 127.0.0.1:0\n";
     } else if (line == "workers:") {
-      out << line << "\n  cwd: \"" << examples_dir().string() << "\"\n";
+      out << line << "\n  cwd: \"" << folder.string() << "\"\n";
     } else {
       out << line << "\n";
     }
@@ -84,10 +84,10 @@ void expect_check_passes(const fs::path& example, const Env& env) {
 // A `corral run` of the example on free ports, ready when constructed.
 class RunningExample {
  public:
-  RunningExample(const std::string& name, const Env& env) {
-    const fs::path example = examples_dir() / name;
+  RunningExample(const std::string& name, const Env& env, fs::path folder = examples_dir()) {
+    const fs::path example = folder / name;
     expect_check_passes(example, env);
-    config_ = dir_.write(name, on_free_ports(read_text(example)));
+    config_ = dir_.write(name, on_free_ports(read_text(example), folder));
     process_ = std::make_unique<Process>(
         std::vector<std::string>{CORRAL_BINARY, "run", "-c", config_.string()}, env);
     auto m = process_->wait_for_line(std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"), 15s);
@@ -182,6 +182,12 @@ TEST(Examples, SharedSessions) {
     EXPECT_EQ(res.result_int(), 200);
     EXPECT_NE(res.body().find("hello ann from process"), std::string::npos) << res.body();
   }
+}
+
+// The demo of the README (deploy/demo/corral.yaml, deploy/scripts/demo.sh) too.
+TEST(Examples, Demo) {
+  RunningExample corral("corral.yaml", {}, source_root() / "deploy" / "demo");
+  expect_demo_answers(corral.port(), 3);
 }
 
 }  // namespace
