@@ -88,23 +88,34 @@ TEST(Preflight, CheckReportsAMissingCaFile) {
 TEST(Preflight, CheckReportsAListenPortTakenByAnotherProcess) {
   asio::io_context ioc;
   asio::ip::tcp::acceptor taken(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  const std::string address = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
+  asio::ip::tcp::acceptor taken_too(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  auto address_of = [](const asio::ip::tcp::acceptor& a) {
+    return "127.0.0.1:" + std::to_string(a.local_endpoint().port());
+  };
+  const std::string address = address_of(taken);
   TempDir dir;
-  auto file = dir.write("c.yaml",
-                        "listen: [\"127.0.0.1:0\", \"" + address +
-                            "\"]\n"  // 1
-                            "admin: \"" +
-                            address +
-                            "\"\n"  // 2
-                            "upstreams: [{ address: 127.0.0.1:3000 }]\n");
+  auto file = dir.write("c.yaml", "listen: [\"127.0.0.1:0\", \"" + address +
+                                      "\"]\n"  // 1
+                                      "admin: \"" +
+                                      address_of(taken_too) +
+                                      "\"\n"  // 2
+                                      "upstreams: [{ address: 127.0.0.1:3000 }]\n");
   auto r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   auto listen = problems_for(r.err, file.string(), "listen[1]");
   ASSERT_EQ(listen.size(), 1u) << r.err;
   EXPECT_EQ(listen[0].line, "1");
   EXPECT_NE(listen[0].message.find(address + " is already in use"), std::string::npos) << r.err;
-  EXPECT_EQ(problems_for(r.err, file.string(), "admin").size(), 1u) << r.err;
+  auto admin = problems_for(r.err, file.string(), "admin");
+  ASSERT_EQ(admin.size(), 1u) << r.err;
+  EXPECT_EQ(admin[0].line, "2");
   EXPECT_TRUE(problems_for(r.err, file.string(), "listen[0]").empty()) << r.err;
+
+  // Once the other process lets go, the same file is fine.
+  taken.close();
+  taken_too.close();
+  r = run_command({CORRAL_BINARY, "check", "-c", file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST(Preflight, CheckReportsAWorkerCommandNotFound) {
