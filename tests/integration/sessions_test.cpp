@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/harness.hpp"
@@ -405,6 +406,27 @@ TEST(SharedSessions, RedisDownFailClosedAnswers503WithoutHangingAndRecovers) {
   auto sid2 = login(s.port(), "kim");
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid2)), "kim");
   EXPECT_GE(s.corral->metric("corral_redis_reconnects_total").value_or(0), 1);
+}
+
+TEST(SharedSessions, RedisTransitionsAreLoggedOnceForAllProxyThreads) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1);  // two proxy threads, a Redis connection each
+  auto count = [&](const std::string& text) {
+    std::size_t n = 0;
+    std::istringstream in(s.corral->process().output());
+    for (std::string line; std::getline(in, line);) n += line.find(text) != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(count("connected to Redis"), 1u) << s.corral->process().tail();
+  redis.stop();
+  ASSERT_TRUE(eventually(
+      [&] { return s.corral->metric("corral_session_store_connections_up").value_or(1) == 0; },
+      5s));
+  redis.start();
+  wait_store_up(*s.corral);
+  EXPECT_EQ(count("Redis connection lost"), 1u) << s.corral->process().tail();
+  EXPECT_EQ(count("connected to Redis"), 2u) << s.corral->process().tail();
 }
 
 TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
