@@ -203,6 +203,7 @@ void Master::on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& 
   if (message.type == "ready") {
     spdlog::info("proxy generation {} (pid {}) accepts connections", proxy.generation(),
                  proxy.pid());
+    proxy_served_ = true;
     if (&proxy == current_.get()) stand_in_.stop();
     announce_ready_once();
   }
@@ -287,12 +288,18 @@ void Master::on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status)
     return;
   }
   if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == proxy::startup_failed_exit) {
-    // It could not start, and would not the next time either: say why and stop.
-    spdlog::error("the proxy cannot start: {}; stopping (exit code 2)",
-                  proxy->failure().empty() ? "see its error above" : proxy->failure());
-    exit_code_ = 2;
-    begin_stop("proxy start-up failure");
-    return;
+    const std::string why = proxy->failure().empty() ? "see its error above" : proxy->failure();
+    if (!proxy_served_) {
+      // `corral run` starting: the proxy could not start, and would not the next time either.
+      // Say why and stop.
+      spdlog::error("the proxy cannot start: {}; stopping (exit code 2)", why);
+      exit_code_ = 2;
+      begin_stop("proxy start-up failure");
+      return;
+    }
+    // It served before (something on the machine changed since): the workers stay up, the
+    // master answers 503 meanwhile, and the proxy is tried again.
+    spdlog::error("the proxy cannot start: {}; trying again", why);
   }
   // The listeners stay open in the master: new connections wait in the backlog meanwhile, for
   // a proxy started at once; while it crashes again and again, the master answers them 503.

@@ -112,5 +112,34 @@ TEST(ProxyStartup, MasterAnswers503WhileTheProxyCrashesAgainAndAgain) {
       eventually([&] { return http_get(cluster.port(), "/", 3s).result_int() == 200; }, 5s));
 }
 
+TEST(ProxyStartup, AProxyThatServedAndThenCannotStartKeepsCorralUpAnswering503) {
+  ClusterConfig cfg;
+  cfg.count = 1;
+  Cluster cluster(cfg);
+  TempDir logs;
+  const auto folder = logs.path() / "logs";
+  std::filesystem::create_directories(folder);
+  cluster.rewrite_config(with_access_log(cfg.render(), (folder / "access.log").string()));
+  RunResult reload = cluster.cli({"reload", "--config"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.err;
+  // The folder goes away under the running proxy, which then dies: the next one cannot start.
+  std::filesystem::remove_all(folder);
+  ::kill(cluster.proxy_pid(), SIGKILL);
+  cluster.master().wait_for_line(std::regex("the proxy cannot start: .*; trying again"), 5s);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto res = http_get(cluster.port(), "/", 3s);
+        return res.result_int() == 503 &&
+               res.body().find("no proxy is running") != std::string::npos;
+      },
+      5s));
+  EXPECT_TRUE(cluster.master().running());
+  // The folder is back: so is the proxy, and the worker never stopped.
+  std::filesystem::create_directories(folder);
+  EXPECT_TRUE(
+      eventually([&] { return http_get(cluster.port(), "/", 3s).result_int() == 200; }, 5s));
+  EXPECT_EQ(cluster.slots().at(0).at("generation").to_number<int>(), 1);
+}
+
 }  // namespace
 }  // namespace corral::test
