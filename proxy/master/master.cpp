@@ -283,6 +283,7 @@ void Master::on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status)
     return;
   }
   current_.reset();
+  proxy_last_exit_ = proxy->failure().empty() ? status : proxy->failure();
   if (stopping_) {
     spdlog::info("proxy pid {} stopped ({})", proxy->pid(), status);
     return;
@@ -764,7 +765,9 @@ json::object Master::status() const {
         {"cpu_percent", usage_.cpu_percent(current_->pid())},
         {"rss_bytes", read_process_usage(current_->pid()).value_or(ProcessUsage{}).rss_bytes}};
   } else {
-    proxy_status = {{"pid", 0}, {"state", stopping_ ? "stopped" : "restarting"}};
+    proxy_status = {{"pid", 0},
+                    {"state", stopping_ ? "stopped" : "restarting"},
+                    {"last_exit", proxy_last_exit_}};
   }
   json::array generations;
   for (const auto& p : proxies_) {

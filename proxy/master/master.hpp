@@ -102,6 +102,8 @@ class Master {
   unsigned proxy_quick_exits_ = 0;
   StandIn stand_in_{ioc_};  // answers 503 while the proxy crashes again and again
   bool proxy_served_ = false;  // a proxy generation said ready once: start-up is over
+  // How the last accepting generation ended, or why it could not start.
+  std::string proxy_last_exit_;
   std::map<std::uint32_t, std::uint64_t> retired_requests_;  // per slot, from exited proxies
   // Sticky learn mode's pins between proxy generations; removes its files when the master ends.
   AffinityHandover affinity_handover_;

@@ -134,6 +134,13 @@ TEST(ProxyStartup, AProxyThatServedAndThenCannotStartKeepsCorralUpAnswering503) 
       },
       5s));
   EXPECT_TRUE(cluster.master().running());
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto proxy = cluster.status().at("proxy").as_object();
+        auto* last = proxy.if_contains("last_exit");
+        return last && std::string(last->as_string()).starts_with("cannot open access log");
+      },
+      5s));
   // The folder is back: so is the proxy, and the worker never stopped.
   std::filesystem::create_directories(folder);
   EXPECT_TRUE(
