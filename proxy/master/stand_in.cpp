@@ -94,7 +94,11 @@ awaitable<void> StandIn::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
     if (!acceptor->is_open()) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
-      continue;  // the client went away before it was accepted, or too many files: next one
+      // The client went away before it was accepted, or too many open files: a moment's pause
+      // so that an error that stays does not spin the master's loop.
+      asio::steady_timer pause(ioc_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(nothrow);
+      continue;
     }
     asio::co_spawn(ioc_, answer(std::move(socket), response_), asio::detached);
   }
