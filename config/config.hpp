@@ -173,6 +173,7 @@ struct Sessions {
   StoreDown on_store_down = StoreDown::fail_closed;
   Duration connect_timeout{500};
   Duration command_timeout{200};
+  CookieSecure secure = CookieSecure::automatic;  // Secure on the session cookie
 };
 
 struct Config {

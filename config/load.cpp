@@ -58,8 +58,8 @@ constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
 constexpr std::string_view sticky_store_names[] = {"local", "redis"};
-constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",   "ttl",
-                                             "header", "on_store_down", "timeouts", "tls"};
+constexpr std::string_view session_keys[] = {
+    "store", "redis", "cookie", "ttl", "header", "on_store_down", "timeouts", "tls", "secure"};
 constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
 constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
 constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};
@@ -153,6 +153,12 @@ class Reader {
   // A problem with the file as a whole rather than one key.
   void report_at(const YAML::Node& node, std::string message) {
     report("", node, std::move(message));
+  }
+
+  KeyPositions positions() const {
+    KeyPositions out;
+    for (const auto& [key, at] : positions_) out.emplace(key, std::pair(at.line, at.column));
+    return out;
   }
 
   // Every problem, in file order; those without a position last.
@@ -325,6 +331,8 @@ class Reader {
             if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
           } else if (key == "on_store_down") {
             read_store_down(value, key_path, sessions.on_store_down);
+          } else if (key == "secure") {
+            read_cookie_secure(value, key_path, sessions.secure);
           }
         });
     finish_redis_keys(node, path, seen, sessions.redis);
@@ -971,6 +979,11 @@ class Reader {
 }  // namespace
 
 LoadResult load_string(std::string_view text, const std::string& name) {
+  KeyPositions ignored;
+  return load_string(text, name, ignored);
+}
+
+LoadResult load_string(std::string_view text, const std::string& name, KeyPositions& positions) {
   LoadResult result;
   Config config;
   config.source = name;
@@ -992,12 +1005,32 @@ LoadResult load_string(std::string_view text, const std::string& name) {
     return result;
   }
   reader.add_checked(validate(config));
+  positions = reader.positions();
   result.problems = reader.take_problems();
   if (result.problems.empty()) result.config = std::move(config);
   return result;
 }
 
 LoadResult load_file(const std::string& path) {
+  KeyPositions ignored;
+  return load_file(path, ignored);
+}
+
+void locate(Problem& problem, const KeyPositions& positions) {
+  std::string key = problem.key;
+  for (;;) {
+    if (auto it = positions.find(key); it != positions.end()) {
+      problem.line = it->second.first;
+      problem.column = it->second.second;
+      return;
+    }
+    auto cut = key.find_last_of(".[");
+    if (cut == std::string::npos) return;
+    key.resize(cut);
+  }
+}
+
+LoadResult load_file(const std::string& path, KeyPositions& positions) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     int error = errno;
@@ -1016,7 +1049,7 @@ LoadResult load_file(const std::string& path) {
         std::nullopt,
         {Problem{path, 0, 0, "", "cannot read file: " + std::string(std::strerror(error))}}};
   }
-  return load_string(text, path);
+  return load_string(text, path, positions);
 }
 
 }  // namespace corral::config

@@ -624,7 +624,8 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   bool switching = res.result() == http::status::switching_protocols && upgrade;
   bool upstream_reusable = res.keep_alive() && !switching;
   if (t_.sessions && has_session_answer(res)) {
-    auto step = co_await apply_session_answer(*t_.sessions, res, session_, false);
+    auto step =
+        co_await apply_session_answer(*t_.sessions, res, session_, forwarded_.session_secure());
     if (step == SessionStep::store_down &&
         t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
       // The app's answer depends on a session change that could not be stored: not sent.

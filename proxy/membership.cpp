@@ -55,6 +55,8 @@ std::string encode(const ControlMessage& m) {
     json::array a;
     for (const auto& p : m.progress) a.emplace_back(p);
     o["progress"] = std::move(a);
+  } else if (m.type == "failed") {
+    o["reason"] = m.body;
   } else if (m.type == "affinity") {
     o["file"] = m.file;
     if (m.entries) o["entries"] = m.entries;
@@ -132,6 +134,10 @@ std::optional<ControlMessage> decode(std::string_view line) {
     m.entries = u64(o.if_contains("entries")).value_or(0);
     if (auto r = o.if_contains("restored"); r && r->is_string())
       m.restored = std::string(r->as_string());
+  } else if (m.type == "failed") {
+    auto reason = o.if_contains("reason");
+    if (!reason || !reason->is_string()) return std::nullopt;
+    m.body = std::string(reason->as_string());
   } else if (m.type != "drain" && m.type != "ready" && m.type != "save") {
     return std::nullopt;
   }

@@ -57,6 +57,8 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   bool has_drained(std::uint32_t slot, std::uint64_t generation, std::uint64_t after) const;
   // Messages received so far.
   std::uint64_t received() const { return received_; }
+  // Why it could not start (its `failed` message); empty when it said nothing of the kind.
+  const std::string& failure() const { return failure_; }
 
  private:
   awaitable<void> read_loop(OnMessage on_message);
@@ -86,6 +88,7 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   std::uint64_t queued_ = 0;
   std::map<std::uint32_t, Drained> drained_;
   std::uint64_t received_ = 0;
+  std::string failure_;
 };
 
 std::string_view to_string(ProxyProcess::State s);

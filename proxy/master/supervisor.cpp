@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 
+#include "proxy/master/control_protocol.hpp"
 #include "proxy/master/output_relay.hpp"
 #include "proxy/master/readiness.hpp"
 #include "proxy/master/restart_policy.hpp"
@@ -358,8 +359,7 @@ Supervisor::Delivery Supervisor::broadcast(const json::value& message, pid_t exc
 
 std::string Supervisor::send(std::uint32_t slot, const json::value& message) {
   if (slot >= table_.slots().size()) {
-    return "no slot " + std::to_string(slot) + " (there are " +
-           std::to_string(table_.slots().size()) + " slots, from 0)";
+    return unknown_slot_message(slot, table_.slots().size());
   }
   const WorkerProcess* w = table_.routed(slot);
   if (!w) {
