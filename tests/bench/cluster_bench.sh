@@ -2,14 +2,16 @@
 # Side-by-side cluster benchmark: the article's Node.js scenarios run under Node's `cluster`
 # module, PM2 and corral (cluster mode) in one invocation, on loopback:
 #   1. throughput: the CPU-bound app (a 1e7 busy loop per request), one Node process vs a worker
-#      per core under each tool, `ab -r -c200 -t10` (and/or wrk), interleaved rounds;
-#   2. random crashes: every worker exits after a random 0-10 s; failed requests per tool;
+#      per core under each tool, `ab -r -c200 -t10` (and/or wrk), interleaved rounds; req/s, p99;
+#   2. random crashes: every worker exits after a random 0-10 s; failed requests and p99 per tool,
+#      with ab, then (LOADGEN has wrk) again with wrk's keep-alive connections on a fresh instance;
 #   3. rolling restart under load: Node cluster via SIGUSR2 to its master (the article's one by
-#      one restart), `pm2 reload all`, `corral reload`; failed requests per tool.
+#      one restart), `pm2 reload all`, `corral reload`; failed requests and p99 per tool, with ab
+#      and then wrk like scenario 2.
 # See tests/bench/README.md ("Cluster") for what is measured and the pitfalls behind each choice.
 #
-#   tests/bench/cluster_bench.sh               # 2 rounds of each scenario (about 8 minutes)
-#   QUICK=1 tests/bench/cluster_bench.sh       # smoke run: 1 round, short runs (about 2 minutes)
+#   tests/bench/cluster_bench.sh               # 3 rounds of each scenario (about 20 minutes)
+#   QUICK=1 tests/bench/cluster_bench.sh       # smoke run: 1 round, short runs (about 4 minutes)
 #
 # Knobs (environment):
 #   SCENARIOS="throughput crash restart"   which scenarios to run
@@ -18,9 +20,10 @@
 #   DURATION=10         seconds per throughput run (ab -t / wrk -d)
 #   WARMUP=2            seconds of unrecorded load per target before the throughput rounds
 #   CONC=200            concurrent clients in the throughput runs
-#   LOADGEN="ab wrk"    throughput load generators: "ab", "wrk" or "ab wrk"
+#   LOADGEN="ab wrk"    load generators: "ab", "wrk" or "ab wrk" in the throughput runs; the crash
+#                       and restart runs always use ab, and wrk after it when LOADGEN has wrk
 #   SPIN=1e7            busy-loop iterations per request in the throughput runs (the article's)
-#   CRASH_DURATION=20   seconds of load per crash run (ab -r -c CRASH_CONC -t ...)
+#   CRASH_DURATION=20   seconds of load per crash run (ab -r -c CRASH_CONC -t ..., wrk -c .. -d ..)
 #   CRASH_CONC=200
 #   CRASH_MAX_MS=10000  each worker exits with status 1 after a random 0..CRASH_MAX_MS ms
 #   RESTART_DURATION=20 seconds of load per rolling-restart run
@@ -395,7 +398,7 @@ run_ab() {  # PORT CONC SECONDS OUTFILE
 # wrk: lib.sh's run_wrk, with two threads (the report's "wrk -t2")
 WRK_THREADS=2
 
-# parse_ab OUTFILE -> "rps complete failed length exceptions connect receive non2xx raw_failed aborted"
+# parse_ab OUTFILE -> "rps complete failed length exceptions connect receive non2xx raw_failed aborted p99_ms"
 # ab's "Failed requests" counts one lost request several times: a connection closed without a
 # (whole) answer once, as Length; a reset connection three times, as Receive, Length and
 # Exceptions; an error answer (non-2xx) whose body is not as long as the first answer's twice, as
@@ -410,19 +413,67 @@ parse_ab() {
     /^Non-2xx responses:/ { non = $3 }
     /Test aborted|apr_[a-z_]*\(\)|timed out|The timeout specified/ { aborted = 1 }
     /^Total of [0-9]+ requests completed/ { total = $3 }
+    /^ +99% +[0-9]+/ { p99 = $2 }   # "Percentage of the requests served within a certain time (ms)"
     END {
       # ab gives up ("Test aborted after 10 failures") when a connect fails once more than 10
       # requests have failed, even with -r: then only the total is known, and failed > 10.
-      if (complete == "" && aborted && total != "") { printf "NA %d 11 0 0 1 0 0 11 1\n", total; exit }
-      if (complete == "") { print "NA NA NA NA NA NA NA NA NA 1"; exit }
-      printf "%.2f %d %d %d %d %d %d %d %d %d\n", rps, complete, (len > non ? len : non) + conn, len, exc, conn, recv, non, raw, aborted + 0
+      if (complete == "" && aborted && total != "") { printf "NA %d 11 0 0 1 0 0 11 1 NA\n", total; exit }
+      if (complete == "") { print "NA NA NA NA NA NA NA NA NA 1 NA"; exit }
+      printf "%.2f %d %d %d %d %d %d %d %d %d %s\n", rps, complete, (len > non ? len : non) + conn, len, exc, conn, recv, non, raw, aborted + 0, p99 == "" ? "NA" : p99
+    }' "$1"
+}
+
+# wrk_counts OUTFILE -> "requests connect read write timeout": the answers wrk read (its "N
+# requests in"), and its socket errors by kind; "NA NA NA NA NA" when wrk gave no result.
+wrk_counts() {
+  awk '
+    /^ +[0-9]+ requests in / { req = $1 }
+    /Socket errors:/ { gsub(/,/, ""); c = $4; r = $6; w = $8; t = $10 }
+    /^Requests\/sec:/ { ok = 1 }
+    END {
+      if (!ok || req == "") { print "NA NA NA NA NA"; exit }
+      printf "%d %d %d %d %d\n", req, c, r, w, t
     }' "$1"
 }
 
 RESULTS=$TMP/results.tsv
 # scenario tool round loadgen rps p99_ms complete failed length exceptions connect receive non2xx raw_failed aborted note
+# (wrk rows: complete = the answers wrk read, failed = non-2xx + socket errors, raw_failed = the
+# socket errors, length to receive NA; in the crash and restart scenarios the note gives the
+# socket errors by kind, wrk_socket=connect/read/write/timeout)
 : >"$RESULTS"
 record() { local IFS=$'\t'; echo "$*" >>"$RESULTS"; }
+
+# record_run SCENARIO TOOL ROUND LOADGEN OUTFILE NOTE: parses a crash or restart run's output,
+# records it and logs a line about it.
+record_run() {
+  local sc=$1 t=$2 r=$3 g=$4 out=$5 note=$6 rps complete failed len exc conn recv non raw aborted p99 sock
+  local req sc_conn sc_read sc_write sc_timeout
+  if [[ $g == ab ]]; then
+    read -r rps complete failed len exc conn recv non raw aborted p99 < <(parse_ab "$out")
+    record "$sc" "$t" "$r" ab "$rps" "$p99" "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
+    log "$(printf '%s round %d/%d  %-8s ab  %8s req/s  p99 %s ms  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
+      "$sc" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
+  else
+    read -r rps _ p99 non sock < <(parse_wrk "$out" 1)
+    read -r req sc_conn sc_read sc_write sc_timeout < <(wrk_counts "$out")
+    if [[ $rps == NA || $req == NA ]]; then
+      record "$sc" "$t" "$r" wrk NA NA NA NA NA NA NA NA NA NA 0 "wrk gave no result; $note"
+      log "cluster_bench: $sc round $r: wrk gave no result against $t:"
+      tail -n 5 "$out" >&2 || true
+      return 0
+    fi
+    note="wrk_socket=$sc_conn/$sc_read/$sc_write/$sc_timeout $note"
+    record "$sc" "$t" "$r" wrk "$rps" "$p99" "$req" $((non + sock)) NA NA NA NA "$non" "$sock" 0 "$note"
+    log "$(printf '%s round %d/%d  %-8s wrk %8s req/s  p99 %s ms  answers %s  failed %s (non-2xx %s, socket errors %s: connect %s, read %s, write %s, timeout %s)  %s' \
+      "$sc" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$req" $((non + sock)) "$non" "$sock" "$sc_conn" "$sc_read" "$sc_write" "$sc_timeout" "${note#* }")"
+  fi
+}
+
+# the load generators of the crash and restart scenarios: ab (the article's), and wrk after it
+# when LOADGEN has wrk
+CR_LOADGEN=ab
+[[ " $LOADGEN " == *" wrk "* ]] && CR_LOADGEN="ab wrk"
 
 # ---------------------------------------------------------------------------------------------
 log "cluster_bench: scenarios '$SCENARIOS', tools '${ACTIVE[*]}', $ROUNDS round(s), $NCPU CPUs"
@@ -438,9 +489,9 @@ throughput_run() {  # ROUND TOOL: a run of each load generator
     "run_$g" "${PORT_OF[$t]}" "$CONC" "$DURATION" "$out"
     wait_idle "${IDLE_OF[$t]}"
     if [[ $g == ab ]]; then
-      read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
-      record throughput "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" -
-      log "$(printf 'throughput round %d/%d  %-8s ab  %8s req/s  complete %s  failed %s' "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed")"
+      read -r rps complete failed len exc conn recv non raw aborted p99 < <(parse_ab "$out")
+      record throughput "$t" "$r" ab "$rps" "$p99" "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" -
+      log "$(printf 'throughput round %d/%d  %-8s ab  %8s req/s  p99 %s ms  complete %s  failed %s' "$r" "$ROUNDS" "$t" "$rps" "$p99" "$complete" "$failed")"
     else
       read -r rps _ p99 non sock < <(parse_wrk "$out" 1)
       record throughput "$t" "$r" wrk "$rps" "$p99" NA NA NA NA NA NA "$non" "$sock" 0 -
@@ -504,23 +555,29 @@ corral_log_summary() {
     END { if (any) { printf " corral_log:"; for (k in n) printf " [%s x%d]", k, n[k] } }' "$1" 2>/dev/null || true
 }
 
-crash_run() {  # ROUND TOOL
-  local r=$1 t=$2 out crashes note
-  start_app "$t" "crash-$t-r$r" "$SMALL_SPIN" 1 || { record crash "$t" "$r" ab NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; return 0; }
-  out=$TMP/crash-$t-ab-r$r.txt
-  run_ab "$APP_PORT" "$CRASH_CONC" "$CRASH_DURATION" "$out"
-  read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
+crash_once() {  # ROUND TOOL LOADGEN: a fresh instance and one run of LOADGEN
+  local r=$1 t=$2 g=$3 out crashes note
+  start_app "$t" "crash-$t-$g-r$r" "$SMALL_SPIN" 1 || { record crash "$t" "$r" "$g" NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; return 0; }
+  out=$TMP/crash-$t-$g-r$r.txt
+  if [[ $g == ab ]]; then
+    run_ab "$APP_PORT" "$CRASH_CONC" "$CRASH_DURATION" "$out"
+  else
+    run_wrk "$APP_PORT" "$CRASH_CONC" "$CRASH_DURATION" "$out"
+  fi
   crashes=$(crash_count "$t")
   note="crashes=${crashes:-?}"
   if [[ $t == corral ]]; then
     # corral_info prints restarts/errored slots
     note="crashes=${crashes%%/*} errored_slots=${crashes##*/}$(corral_log_summary "$APP_LOG")"
-    cp "$APP_LOG" "$TMP/crash-$t-r$r.corral.log" 2>/dev/null || true
+    cp "$APP_LOG" "$TMP/crash-$t-$g-r$r.corral.log" 2>/dev/null || true
   fi
-  record crash "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
-  log "$(printf 'crash round %d/%d  %-8s %8s req/s  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
-    "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
+  record_run crash "$t" "$r" "$g" "$out" "$note"
   stop_app "$t"
+}
+
+crash_run() {  # ROUND TOOL
+  local g
+  for g in $CR_LOADGEN; do crash_once "$1" "$2" "$g"; done
 }
 
 if [[ " $SCENARIOS " == *" crash "* && ${#ACTIVE[@]} -gt 0 ]]; then
@@ -553,36 +610,42 @@ trigger_restart() {
   ((RESTART_RC == 0)) || RESTART_MS=-1
 }
 
-restart_run() {  # ROUND TOOL
-  local r=$1 t=$2 before after out abpid replaced took note
-  start_app "$t" "restart-$t-r$r" "$SMALL_SPIN" 0 || { record restart "$t" "$r" ab NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; return 0; }
+restart_once() {  # ROUND TOOL LOADGEN: a fresh instance, LOADGEN's run, the restart RESTART_AT s in
+  local r=$1 t=$2 g=$3 before after out lpid replaced took note
+  start_app "$t" "restart-$t-$g-r$r" "$SMALL_SPIN" 0 || { record restart "$t" "$r" "$g" NA NA NA NA NA NA NA NA NA NA 1 "did not start"; stop_app "$t"; return 0; }
   before=$(app_pids "$t")
-  out=$TMP/restart-$t-ab-r$r.txt
-  run_ab "$APP_PORT" "$RESTART_CONC" "$RESTART_DURATION" "$out" &
-  abpid=$!
-  PIDS+=("$abpid")
+  out=$TMP/restart-$t-$g-r$r.txt
+  if [[ $g == ab ]]; then
+    run_ab "$APP_PORT" "$RESTART_CONC" "$RESTART_DURATION" "$out" &
+  else
+    run_wrk "$APP_PORT" "$RESTART_CONC" "$RESTART_DURATION" "$out" &
+  fi
+  lpid=$!
+  PIDS+=("$lpid")
   sleep "$RESTART_AT"
-  trigger_restart "$t" "$TMP/restart-$t-r$r.cmd.txt"
-  wait "$abpid" || true
-  stop_pid "$abpid" 1
+  trigger_restart "$t" "$TMP/restart-$t-$g-r$r.cmd.txt"
+  wait "$lpid" || true
+  stop_pid "$lpid" 1
   after=$(app_pids "$t")
   replaced=$(comm -23 <(tr , '\n' <<<"$before" | grep -v '^-$' | sort) <(tr , '\n' <<<"$after" | sort) | grep -c . || true)
-  read -r rps complete failed len exc conn recv non raw aborted < <(parse_ab "$out")
   if ((RESTART_MS >= 0)); then took="${RESTART_MS}ms"; else took="not-finished(rc=$RESTART_RC)"; fi
   note="took=$took replaced=$replaced/$(tr , '\n' <<<"$before" | grep -vc '^-$' || true)"
   [[ $t == cluster ]] && note+=" cluster_says=$(sed -n 's/.*rolling restart done in \([0-9]*\) ms.*/\1ms/p' "$APP_LOG" | tail -n 1)"
   if [[ $t == corral ]]; then
     note+=$(corral_log_summary "$APP_LOG")
-    cp "$APP_LOG" "$TMP/restart-$t-r$r.corral.log" 2>/dev/null || true
+    cp "$APP_LOG" "$TMP/restart-$t-$g-r$r.corral.log" 2>/dev/null || true
   fi
-  record restart "$t" "$r" ab "$rps" NA "$complete" "$failed" "$len" "$exc" "$conn" "$recv" "$non" "$raw" "$aborted" "$note"
-  log "$(printf 'restart round %d/%d  %-8s %8s req/s  complete %s  failed %s (length %s, exceptions %s, connect %s, non-2xx %s; ab raw %s)  %s%s' \
-    "$r" "$ROUNDS" "$t" "$rps" "$complete" "$failed" "$len" "$exc" "$conn" "$non" "$raw" "$note" "$( ((aborted)) && echo '  ab ABORTED')")"
+  record_run restart "$t" "$r" "$g" "$out" "$note"
   if ((RESTART_RC != 0)); then
     log "cluster_bench: $t's restart did not finish cleanly (status $RESTART_RC):"
-    tail -n 10 "$TMP/restart-$t-r$r.cmd.txt" >&2 || true
+    tail -n 10 "$TMP/restart-$t-$g-r$r.cmd.txt" >&2 || true
   fi
   stop_app "$t"
+}
+
+restart_run() {  # ROUND TOOL
+  local g
+  for g in $CR_LOADGEN; do restart_once "$1" "$2" "$g"; done
 }
 
 if [[ " $SCENARIOS " == *" restart "* && ${#ACTIVE[@]} -gt 0 ]]; then
@@ -609,11 +672,19 @@ report() {
       -v cconc="$CRASH_CONC" -v cdur="$CRASH_DURATION" -v cmax="$CRASH_MAX_MS" \
       -v rconc="$RESTART_CONC" -v rdur="$RESTART_DURATION" -v rat="$RESTART_AT" "$AWK_STATS"'
     function fmt(x) { return x >= 1000 ? commas(x) : sprintf("%.1f", x) }
-    function stat(k, col, what,   n, a, i) {   # k = scenario SUBSEP tool SUBSEP loadgen
-      n = cnt[k]; if (n == 0) return ""
-      for (i = 1; i <= n; i++) a[i] = val[k, i, col]
+    function stat(k, col, what,   n, a, i) {   # k = scenario SUBSEP tool SUBSEP loadgen; NA values left out
+      if (cnt[k] == 0) return ""
+      n = 0
+      for (i = 1; i <= cnt[k]; i++) if (val[k, i, col] != "NA" && val[k, i, col] != "") a[++n] = val[k, i, col]
+      if (n == 0) return "NA"
       if (what == "med") return median(a, n)
       sortn(a, n); return what == "min" ? a[1] : a[n]
+    }
+    function ms(x) { return x == "NA" || x == "" ? "NA" : sprintf("%.0f ms", x) }
+    function p99cell(k,   m) {   # median p99 of the rounds, then the p99 of each round when there are several
+      if (!cnt[k]) return ""
+      m = ms(stat(k, 6, "med"))
+      return cnt[k] == 1 ? m : m " (" p99r[k] ")"
     }
     function rpscell(k) {
       if (!cnt[k]) return "no data"
@@ -639,6 +710,7 @@ report() {
       for (c = 7; c <= 14; c++) sum[k, c] += $c
       abort[k] += $15
       perround[k] = perround[k] (perround[k] == "" ? "" : ", ") ($15 ? ">=" : "") $8
+      p99r[k] = p99r[k] (p99r[k] == "" ? "" : ", ") ($6 == "NA" ? "NA" : sprintf("%.0f", $6))
       notes[k] = notes[k] (notes[k] == "" ? "" : "; ") "r" $3 ": " $16
       seen[$1] = 1
     }
@@ -647,14 +719,16 @@ report() {
       if (seen["throughput"]) {
         printf "### 1. Throughput: CPU-bound app (SPIN=%s per request), %d clients, %d s per run, %d s warm-up\n\n", spin, conc, dur, warm
         printf "| app |"; for (g = 1; g <= ng; g++) printf " %s req/s median (min-max) |", (G[g] == "ab" ? "ab -r -c" conc " -t" dur : "wrk -t2 -c" conc " -d" dur "s"); 
-        if (index(loadgen, "wrk")) printf " wrk p99 |"
+        if (index(loadgen, "ab")) printf " ab p99 median |"
+        if (index(loadgen, "wrk")) printf " wrk p99 median |"
         if (index(loadgen, "ab")) printf " ab failed |"
-        printf "\n|---|"; for (g = 1; g <= ng; g++) printf "---|"; if (index(loadgen, "wrk")) printf "---|"; if (index(loadgen, "ab")) printf "---|"; printf "\n"
+        printf "\n|---|"; for (g = 1; g <= ng; g++) printf "---|"; if (index(loadgen, "ab")) printf "---|---|"; if (index(loadgen, "wrk")) printf "---|"; printf "\n"
         all = "single " tools; na = split(all, A, " ")
         for (i = 1; i <= na; i++) {
           t = A[i]; printf "| %s |", name(t)
           for (g = 1; g <= ng; g++) printf " %s |", rpscell(("throughput" SUBSEP t SUBSEP G[g]))
-          if (index(loadgen, "wrk")) { kw = "throughput" SUBSEP t SUBSEP "wrk"; printf " %s |", cnt[kw] ? sprintf("%.0f ms", stat(kw, 6, "med")) : "" }
+          if (index(loadgen, "ab")) { ka = "throughput" SUBSEP t SUBSEP "ab"; printf " %s |", cnt[ka] ? ms(stat(ka, 6, "med")) : "" }
+          if (index(loadgen, "wrk")) { kw = "throughput" SUBSEP t SUBSEP "wrk"; printf " %s |", cnt[kw] ? ms(stat(kw, 6, "med")) : "" }
           if (index(loadgen, "ab")) { ka = "throughput" SUBSEP t SUBSEP "ab"; printf " %s |", cnt[ka] ? sum[ka, 8] + 0 : "" }
           printf "\n"
         }
@@ -663,13 +737,13 @@ report() {
           if (index(tools, "corral") == 0) continue
           printf "| corral / %s |", (b == "cluster" ? "Node cluster" : (b == "pm2" ? "PM2" : b))
           for (g = 1; g <= ng; g++) printf " %s |", ratio("corral", b, G[g])
-          if (index(loadgen, "wrk")) printf " |"; if (index(loadgen, "ab")) printf " |"
+          if (index(loadgen, "wrk")) printf " |"; if (index(loadgen, "ab")) printf " | |"
           printf "\n"
         }
         if (index(tools, "corral")) {
           printf "| corral / single process |"
           for (g = 1; g <= ng; g++) printf " %s |", ratio("corral", "single", G[g])
-          if (index(loadgen, "wrk")) printf " |"; if (index(loadgen, "ab")) printf " |"
+          if (index(loadgen, "wrk")) printf " |"; if (index(loadgen, "ab")) printf " | |"
           printf "\n"
         }
         printf "\n"
@@ -681,14 +755,25 @@ report() {
           printf "### 2. Random crashes: each worker exits with status 1 after a random 0-%d ms; SPIN=%s, ab -r -c%d -t%d\n\n", cmax, small, cconc, cdur
         else
           printf "### 3. Rolling restart under load: triggered %d s into ab -r -c%d -t%d; SPIN=%s\n\n", rat, rconc, rdur, small
-        printf "| tool | requests (all rounds) | failed | failed per round | length / exceptions / connect / non-2xx | ab raw \"Failed\" | %s |\n", sc == "crash" ? "worker crashes (corral: restarts, errored slots)" : "restart took, workers replaced"
-        print "|---|---|---|---|---|---|---|"
+        printf "| tool | requests (all rounds) | failed | failed per round | length / exceptions / connect / non-2xx | ab raw \"Failed\" | ab p99 median (per round) | %s |\n", sc == "crash" ? "worker crashes (corral: restarts, errored slots)" : "restart took, workers replaced"
+        print "|---|---|---|---|---|---|---|---|"
         for (i = 1; i <= nt; i++) {
           t = T[i]; k = sc SUBSEP t SUBSEP "ab"
-          if (!cnt[k]) { printf "| %s | no data | | | | | %s |\n", name(t), notes[k]; continue }
-          printf "| %s | %s | %s%d | %s | %d / %d / %d / %d | %d | %s%s |\n", name(t), commas(sum[k, 7]), abort[k] ? ">=" : "", sum[k, 8], perround[k],
-            sum[k, 9], sum[k, 10], sum[k, 11], sum[k, 13], sum[k, 14], notes[k],
+          if (!cnt[k]) { printf "| %s | no data | | | | | | %s |\n", name(t), notes[k]; continue }
+          printf "| %s | %s | %s%d | %s | %d / %d / %d / %d | %d | %s | %s%s |\n", name(t), commas(sum[k, 7]), abort[k] ? ">=" : "", sum[k, 8], perround[k],
+            sum[k, 9], sum[k, 10], sum[k, 11], sum[k, 13], sum[k, 14], p99cell(k), notes[k],
             abort[k] ? sprintf("; ab aborted in %d run(s) (more than 10 failed, then a connect failed): its counts stop there", abort[k]) : ""
+        }
+        printf "\n"
+        if (!index(loadgen, "wrk")) continue
+        printf "The same %s with wrk -t2 -c%d -d%ds --timeout 10s (keep-alive), a fresh instance per run%s:\n\n", sc == "crash" ? "scenario" : "restart", sc == "crash" ? cconc : rconc, sc == "crash" ? cdur : rdur, sc == "crash" ? "" : sprintf(", the restart %d s in", rat)
+        printf "| tool | wrk req/s median (min-max) | wrk p99 median (per round) | answers (all rounds) | failed = non-2xx + socket errors | failed per round | non-2xx / socket errors | %s |\n", sc == "crash" ? "socket errors connect/read/write/timeout; worker crashes" : "socket errors connect/read/write/timeout; restart took, workers replaced"
+        print "|---|---|---|---|---|---|---|---|"
+        for (i = 1; i <= nt; i++) {
+          t = T[i]; k = sc SUBSEP t SUBSEP "wrk"
+          if (!cnt[k]) { printf "| %s | no data | | | | | | %s |\n", name(t), notes[k]; continue }
+          printf "| %s | %s | %s | %s | %d | %s | %d / %d | %s |\n", name(t), rpscell(k), p99cell(k), commas(sum[k, 7]), sum[k, 8], perround[k],
+            sum[k, 13], sum[k, 14], notes[k]
         }
         printf "\n"
       }
@@ -697,6 +782,19 @@ report() {
   echo "\"Failed requests\" counts a reset connection three times (Receive, Length, Exceptions) and a non-2xx"
   echo "answer of another length twice (Non-2xx, Length). \">=\": ab gave up in a run (\"Test aborted after 10"
   echo "failures\": a connect failed once more than 10 requests had failed); its counts stop there."
+  if [[ " $LOADGEN " == *" wrk "* && ( " $SCENARIOS " == *" crash "* || " $SCENARIOS " == *" restart "* ) ]]; then
+    local conns=$CRASH_CONC
+    [[ " $SCENARIOS " == *" crash "* ]] || conns=$RESTART_CONC
+    [[ " $SCENARIOS " == *" crash "* && " $SCENARIOS " == *" restart "* && $CRASH_CONC != "$RESTART_CONC" ]] && conns="$CRASH_CONC (crash) / $RESTART_CONC (restart)"
+    echo
+    echo "wrk's failed = non-2xx answers + socket errors (connect, read, write, timeout). Its socket errors"
+    echo "are socket events, not necessarily requests: a connect or write error is an attempt that failed"
+    echo "(wrk reconnects and tries again at once, so a moment when connections fail can count thousands),"
+    echo "a read error a connection closed or reset under wrk (usually with the request it had just"
+    echo "written unanswered), a timeout a request unanswered after 10 s. ab opens a connection per"
+    echo "request; wrk keeps its $conns connections open: behind Node's and PM2's masters a connection"
+    echo "belongs to one worker and closes when it exits, corral's end at its proxy."
+  fi
 }
 
 publish_report cluster txt
