@@ -14,39 +14,29 @@ namespace json = boost::json;
 
 std::string ClusterConfig::render() const {
   std::ostringstream y;
-  if (defaults) {
-    y << "listen: \"127.0.0.1:0\"\n"
-      << "admin: \"127.0.0.1:0\"\n"
-      << "access_log: off\n"
-      << extra << "workers:\n"
-      << "  command: [node, \"" << CORRAL_TEST_DATA << "/" << script << "\"]\n"
-      << "  count: " << count << "\n";
-    if (!env.empty()) {
-      y << "  env:\n";
-      for (const auto& [k, v] : env) y << "    " << k << ": \"" << v << "\"\n";
-    }
-    y << extra_workers;
-    return y.str();
-  }
   y << "listen: \"127.0.0.1:0\"\n"
-    << "threads: " << threads << "\n"
     << "admin: \"127.0.0.1:0\"\n"
-    << "timeouts: { connect: 1s, drain: " << drain
-    << (queue_timeout.empty() ? "" : ", queue: " + queue_timeout) << " }\n"
-    << "retries: " << retries << "\n"
-    << "access_log: off\n"
-    << extra << "workers:\n"
+    << "access_log: off\n";
+  if (!defaults) {
+    y << "threads: " << threads << "\n"
+      << "timeouts: { connect: 1s, drain: " << drain
+      << (queue_timeout.empty() ? "" : ", queue: " + queue_timeout) << " }\n"
+      << "retries: " << retries << "\n";
+  }
+  y << extra << "workers:\n"
     << "  command: [node, \"" << CORRAL_TEST_DATA << "/" << script << "\"]\n"
     << "  count: " << count << "\n";
   if (!env.empty()) {
     y << "  env:\n";
     for (const auto& [k, v] : env) y << "    " << k << ": \"" << v << "\"\n";
   }
-  y << "  ready: { when: " << ready_when << ", timeout: " << ready_timeout << " }\n"
-    << "  stop: { signal: SIGTERM, timeout: " << stop_timeout << " }\n"
-    << "  restart: { backoff: " << backoff << ", max_backoff: " << max_backoff
-    << ", reset_after: " << reset_after << ", crash_loop: " << crash_loop << " }\n"
-    << extra_workers;
+  if (!defaults) {
+    y << "  ready: { when: " << ready_when << ", timeout: " << ready_timeout << " }\n"
+      << "  stop: { signal: SIGTERM, timeout: " << stop_timeout << " }\n"
+      << "  restart: { backoff: " << backoff << ", max_backoff: " << max_backoff
+      << ", reset_after: " << reset_after << ", crash_loop: " << crash_loop << " }\n";
+  }
+  y << extra_workers;
   return y.str();
 }
 
