@@ -423,6 +423,16 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
   const auto since = clock::now();
   const auto entered = queue.enqueue(ticket, front);
   if (entered == DispatchQueue::Entered::full) co_return Waited::full;
+  // A session destroyed while it waits (its thread stops) takes its ticket out of the queue, so
+  // that no ticket outlives the io_context of its timer.
+  struct LeaveOnDestroy {
+    DispatchQueue& queue;
+    QueueTicket& ticket;
+    bool armed = true;
+    ~LeaveOnDestroy() {
+      if (armed) queue.leave(ticket);
+    }
+  } leave_on_destroy{queue, *ticket};
   // The ticket's timer bounds the wait; the session's own deadline stays out of it.
   disarm();
   client_gone_ = false;
@@ -452,6 +462,7 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
   const auto waited = clock::now() - since;
   queued_for_ += waited;
   queue.count_wait(waited);
+  leave_on_destroy.armed = false;
   if (!queue.leave(*ticket)) co_return Waited::granted;
   if (client_gone_) {
     queue.count_abandoned();
