@@ -157,6 +157,10 @@ int CompareCommand::run() {
     s.modes = parsed.modes;
   }
   if (!out_.empty()) s.out = out_;
+  if (scenario_name_ == "article") {
+    // The article's `ab -c200 -t10`.
+    if (duration_.empty()) s.duration = Millis{10000};
+  }
   s.seed = seed_ ? seed_ : static_cast<std::uint64_t>(
                                std::chrono::system_clock::now().time_since_epoch().count());
 
@@ -170,6 +174,7 @@ int CompareCommand::run() {
     }
     app.command = {"node", "server.js"};
     app.cwd = fs::path(demo).parent_path().string();
+    app.demo = true;
     s.app.command = {"node", demo};
   } else {
     app.command = s.app.command;

@@ -41,6 +41,7 @@ LoadGenerator::LoadGenerator(const Scenario& scenario, std::uint16_t port, Clock
   u.cart_add = line_or(scenario.requests.cart_add);
   u.cart = line_or(scenario.requests.cart);
   u.logout = line_or(scenario.requests.logout);
+  u.plain = RequestLine{"GET", scenario.plain_target.empty() ? "/" : scenario.plain_target};
   u.requests = &requests_;
   u.failed = &failed_;
   u.lost = &lost_;

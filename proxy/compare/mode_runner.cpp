@@ -91,7 +91,6 @@ ModeResult run_mode(const Scenario& scenario, const ResolvedApp& app, Mode mode,
   result.mode = mode;
   result.label = std::string(to_string(mode));
   std::filesystem::create_directories(dir);
-  std::mt19937_64 rng(seed);
 
   std::unique_ptr<RedisInstance> redis;
   if (mode == Mode::shared) {
@@ -118,15 +117,25 @@ ModeResult run_mode(const Scenario& scenario, const ResolvedApp& app, Mode mode,
   if (redis) in.redis_url = redis->url();
   if (mode == Mode::sticky_insert) in.insert_key = random_key();
 
+  return run_on_corral(scenario, std::move(result), render_mode_config(scenario, in), dir,
+                       redis.get(), seed, progress, interrupted);
+}
+
+ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std::string& yaml,
+                         const std::string& dir, RedisInstance* redis, std::uint64_t seed,
+                         ProgressLine& progress, const std::atomic<bool>& interrupted) {
+  std::filesystem::create_directories(dir);
+  std::mt19937_64 rng(seed);
   std::unique_ptr<CorralInstance> corral;
   try {
-    corral = std::make_unique<CorralInstance>(dir, render_mode_config(scenario, in),
+    corral = std::make_unique<CorralInstance>(dir, yaml,
                                               scenario.app.ready_timeout + std::chrono::seconds(10));
   } catch (const std::exception& e) {
     result.skipped = e.what();
     progress.note(result.label + ": " + result.skipped);
     return result;
   }
+  const Mode mode = result.mode;
 
   const std::size_t slots = scenario.app.workers;
   auto status = corral->status().value_or(json::object{});
@@ -197,6 +206,14 @@ ModeResult run_mode(const Scenario& scenario, const ResolvedApp& app, Mode mode,
   load.stop();
   result.load = load.finish();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // The last, partial second of the per-worker timeline.
+  if (auto s = corral->status()) {
+    auto now_counts = slot_requests(*s, slots);
+    std::vector<std::uint64_t> delta(slots, 0);
+    for (std::size_t i = 0; i < slots; ++i)
+      delta[i] = now_counts[i] >= previous[i] ? now_counts[i] - previous[i] : 0;
+    result.worker_timeline.push_back(std::move(delta));
+  }
   progress.update(result.label, result.seconds, total_s, result.requests_per_second(),
                   result.load.failed, result.load.lost);
   progress.done();

@@ -15,6 +15,7 @@ namespace corral::compare {
 struct ResolvedApp {
   std::vector<std::string> command;
   std::string cwd;  // absolute
+  bool demo = false;  // deploy/demo/server.js (cluster.js beside it)
 };
 
 // Runs `mode`; files (config, corral.log, redis.log) go to `dir`. `interrupted` ends the run
@@ -23,5 +24,14 @@ struct ResolvedApp {
 ModeResult run_mode(const Scenario& scenario, const ResolvedApp& app, Mode mode,
                     const std::string& dir, std::uint64_t seed, ProgressLine& progress,
                     const std::atomic<bool>& interrupted);
+
+class RedisInstance;
+
+// The part of run_mode after its Redis: corral started from `yaml` in `dir`, the load and the
+// faults of `scenario`, the figures into `result` (its mode and label already set). Also the
+// article scenario's experiments, with their own configs.
+ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std::string& yaml,
+                         const std::string& dir, RedisInstance* redis, std::uint64_t seed,
+                         ProgressLine& progress, const std::atomic<bool>& interrupted);
 
 }  // namespace corral::compare

@@ -80,9 +80,11 @@ std::string mode_section(const ModeResult& m) {
     for (const auto& second : m.worker_timeline) s.values.push_back(w < second.size() ? double(second[w]) : 0);
     workers.push_back(std::move(s));
   }
-  o += "<h3>Requests per worker, each second</h3>\n";
-  o += line_chart({"workers-" + m.label, m.label + ": requests per worker over time", "req/s", "seconds"},
-                  workers, markers);
+  if (!workers.empty()) {
+    o += "<h3>Requests per worker, each second</h3>\n";
+    o += line_chart({"workers-" + m.label, m.label + ": requests per worker over time", "req/s", "seconds"},
+                    workers, markers);
+  }
   std::vector<std::string> seconds;
   ChartSeries lost{"sessions lost", "#d62728", {}};
   ChartSeries failed{"failed requests", "#7f7f7f", {}};

@@ -64,6 +64,9 @@ struct Scenario {
   Millis duration{15000};  // load per mode
   Millis think{100};       // mean pause between a user's requests (uniform 0..2x)
   std::uint32_t session_requests = 30;  // requests before a user logs out and in again
+  // Not empty: no sessions, each user repeats "GET plain_target" (the article's `ab` load);
+  // anything but 200 fails.
+  std::string plain_target;
   FaultPlan faults{Millis{6000}, Millis{9000}, std::nullopt};
   std::vector<Mode> modes = all_modes();
   std::uint32_t proxy_threads = 1;

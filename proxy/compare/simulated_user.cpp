@@ -38,7 +38,9 @@ class User {
     // Spread the first logins over one think time, as users do not all arrive at once.
     co_await pause(std::uniform_int_distribution<long>(0, c_.scenario->think.count())(rng_));
     while (!over()) {
-      if (!logged_in_) {
+      if (!c_.scenario->plain_target.empty()) {
+        co_await exchange(c_.plain, "");
+      } else if (!logged_in_) {
         co_await log_in();
       } else {
         co_await one_request();
@@ -104,7 +106,8 @@ class User {
     if (!res.keep_alive()) close();
     body_ = std::move(res.body());
     const unsigned status = res.result_int();
-    if (status != 200 && status != 401) {
+    const bool plain = !c_.scenario->plain_target.empty();
+    if (status != 200 && (plain || status != 401)) {
       fail(fmt::format("{} {}: status {}", line.method, target, status));
     }
     co_return status;

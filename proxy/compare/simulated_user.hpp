@@ -29,7 +29,7 @@ struct UserContext {
   Clock::time_point deadline;
   bool stopping = false;
   LoadStats stats;
-  RequestLine login, me, cart_add, cart, logout;
+  RequestLine login, me, cart_add, cart, logout, plain;
   std::atomic<std::uint64_t>* requests = nullptr;
   std::atomic<std::uint64_t>* failed = nullptr;
   std::atomic<std::uint64_t>* lost = nullptr;

@@ -52,9 +52,9 @@ TEST(ReportJson, ParsesAndHoldsTheFigures) {
   const auto& modes = v.at("modes").as_array();
   ASSERT_EQ(modes.size(), 3u);
   const auto& shared = modes[0].as_object();
-  EXPECT_EQ(shared.at("requests").as_uint64(), 100u);
+  EXPECT_EQ(shared.at("requests").to_number<std::uint64_t>(), 100u);
   EXPECT_DOUBLE_EQ(shared.at("requests_per_second").as_double(), 50.0);
-  EXPECT_EQ(shared.at("failed_requests").as_uint64(), 1u);
+  EXPECT_EQ(shared.at("failed_requests").to_number<std::uint64_t>(), 1u);
   EXPECT_DOUBLE_EQ(shared.at("jain_index").as_double(), 1.0);
   EXPECT_DOUBLE_EQ(shared.at("redis_round_trips_per_request").as_double(), 1.25);
   EXPECT_TRUE(shared.at("rehomed_sessions").is_null());
@@ -64,9 +64,9 @@ TEST(ReportJson, ParsesAndHoldsTheFigures) {
   EXPECT_GT(p50, 1.4);
   EXPECT_LT(p50, 1.6);
   std::uint64_t in_histogram = 0;
-  for (const auto& b : shared.at("latency_histogram").as_array()) in_histogram += b.at("count").as_uint64();
+  for (const auto& b : shared.at("latency_histogram").as_array()) in_histogram += b.at("count").to_number<std::uint64_t>();
   EXPECT_EQ(in_histogram, 100u);
-  EXPECT_EQ(modes[1].at("sessions_lost").as_uint64(), 30u);
+  EXPECT_EQ(modes[1].at("sessions_lost").to_number<std::uint64_t>(), 30u);
   EXPECT_DOUBLE_EQ(modes[1].at("jain_index").as_double(), 0.8);  // 80^2 / (2 * 4000)
   EXPECT_EQ(modes[2].at("skipped").as_string(), "corral was not ready in time");
 }
