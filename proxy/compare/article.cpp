@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
 #include <fmt/format.h>
+#include <iostream>
 #include <thread>
 
 #include "proxy/compare/child_process.hpp"
