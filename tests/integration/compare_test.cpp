@@ -41,43 +41,55 @@ std::string chromium_binary() {
   return {};
 }
 
+// A temporary directory for the whole program (the calm run is shared by two tests).
+TempDir& scratch() {
+  static TempDir* dir = new TempDir();
+  return *dir;
+}
+
 class CompareTest : public ::testing::Test {
  protected:
-  // One comparison without faults, shared by the tests below (a run costs about 20 s).
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    modes_ = redis_missing() ? "sticky-learn,sticky-insert,round-robin"
-                             : "sticky-learn,sticky-insert,shared,round-robin";
-    // Through a compare.yaml, so the file's path is covered too. Users do not log out in this
-    // run: see DISABLED_StickyLearnLosesNoSessionWhenOtherUsersLogOut.
-    const auto file = dir_->write("compare.yaml",
-                                  "users: 16\n"
-                                  "duration: 4s\n"
-                                  "think: 50ms\n"
-                                  "session_requests: 100000\n"
-                                  "faults: { kill_every: off, rolling_restart_at: off }\n"
-                                  "app: { workers: 3 }\n");
-    result_ = new RunResult(run_command({CORRAL_BINARY, "compare", "-c", file.string(), "--modes",
-                                         modes_, "--seed", "11", "--out",
-                                         (dir_->path() / "calm").string()},
-                                        120s));
-  }
-  static void TearDownTestSuite() {
-    delete result_;
-    delete dir_;
-  }
   void SetUp() override {
     if (!node_installed()) GTEST_SKIP() << "node is not installed; the demo app needs it";
-    ASSERT_EQ(result_->exit_code, 0) << result_->out << result_->err;
   }
-  static std::filesystem::path calm() { return dir_->path() / "calm"; }
-
-  static inline TempDir* dir_ = nullptr;
-  static inline RunResult* result_ = nullptr;
-  static inline std::string modes_;
+  static std::filesystem::path dir() { return scratch().path(); }
 };
 
-TEST_F(CompareTest, WithoutFaultsOnlyRoundRobinLosesSessions) {
+// One comparison without faults, run by the first test that needs it (about 20 s) and shared
+// with the others in the same process.
+class CalmCompareTest : public CompareTest {
+ protected:
+  void SetUp() override {
+    CompareTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_EQ(run().exit_code, 0) << run().out << run().err;
+  }
+  static const std::string& modes() {
+    static const std::string m = redis_missing() ? "sticky-learn,sticky-insert,round-robin"
+                                                 : "sticky-learn,sticky-insert,shared,round-robin";
+    return m;
+  }
+  static const RunResult& run() {
+    // Through a compare.yaml, so the file's path is covered too. Users do not log out in this
+    // run: see DISABLED_StickyLearnLosesNoSessionWhenOtherUsersLogOut.
+    static const RunResult result = [] {
+      const auto file = scratch().write("compare.yaml",
+                                        "users: 16\n"
+                                        "duration: 4s\n"
+                                        "think: 50ms\n"
+                                        "session_requests: 100000\n"
+                                        "faults: { kill_every: off, rolling_restart_at: off }\n"
+                                        "app: { workers: 3 }\n");
+      return run_command({CORRAL_BINARY, "compare", "-c", file.string(), "--modes", modes(),
+                          "--seed", "11", "--out", calm().string()},
+                         120s);
+    }();
+    return result;
+  }
+  static std::filesystem::path calm() { return dir() / "calm"; }
+};
+
+TEST_F(CalmCompareTest, WithoutFaultsOnlyRoundRobinLosesSessions) {
   const auto report = json::parse(read_file(calm() / "report.json"));
   auto modes = modes_of(report);
   ASSERT_TRUE(modes.count("round-robin"));
@@ -112,13 +124,13 @@ TEST_F(CompareTest, WithoutFaultsOnlyRoundRobinLosesSessions) {
     }
   }
   // The terminal table and report.md say the same.
-  EXPECT_NE(result_->out.find("round-robin"), std::string::npos);
+  EXPECT_NE(run().out.find("round-robin"), std::string::npos);
   const auto md = read_file(calm() / "report.md");
   EXPECT_NE(md.find("| mode | req/s |"), std::string::npos);
   EXPECT_NE(md.find("| sticky-learn |"), std::string::npos);
 }
 
-TEST_F(CompareTest, ReportHtmlRendersEveryChartInHeadlessChromium) {
+TEST_F(CalmCompareTest, ReportHtmlRendersEveryChartInHeadlessChromium) {
   const auto chromium = chromium_binary();
   if (chromium.empty())
     GTEST_SKIP() << "chromium is not installed (deploy/scripts/install-deps.sh test installs it)";
@@ -133,7 +145,7 @@ TEST_F(CompareTest, ReportHtmlRendersEveryChartInHeadlessChromium) {
   // Two charts over all modes, two per mode; the page's own check marks each chart that has
   // laid-out content and writes the count into <body data-charts>.
   std::size_t ran = 1;
-  for (char c : modes_) ran += c == ',';
+  for (char c : modes()) ran += c == ',';
   const std::size_t charts = 2 + 2 * ran;
   EXPECT_NE(r.out.find("data-charts=\"" + std::to_string(charts) + "/" + std::to_string(charts) + "\""),
             std::string::npos)
@@ -147,7 +159,7 @@ TEST_F(CompareTest, ReportHtmlRendersEveryChartInHeadlessChromium) {
 
 TEST_F(CompareTest, SharedModeLosesNoSessionAcrossKillsAndARollingRestart) {
   REQUIRE_REDIS();
-  const auto out = dir_->path() / "faults";
+  const auto out = dir() / "faults";
   auto r = run_command({CORRAL_BINARY, "compare", "--users", "16", "--workers", "3", "--duration",
                         "5s", "--think", "50ms", "--kill-every", "1500ms", "--rolling-restart-at",
                         "2s", "--modes", "shared,sticky-learn", "--seed", "12", "--out", out.string()},
@@ -171,8 +183,8 @@ TEST_F(CompareTest, SharedModeLosesNoSessionAcrossKillsAndARollingRestart) {
 // last on the thread: another user's, who is then placed anew and is a stranger there. Enable
 // once the per-request sticky state lives with the request (proxy/sticky_router.hpp).
 TEST_F(CompareTest, DISABLED_StickyLearnLosesNoSessionWhenOtherUsersLogOut) {
-  const auto out = dir_->path() / "logouts";
-  const auto file = dir_->write("logouts.yaml",
+  const auto out = dir() / "logouts";
+  const auto file = scratch().write("logouts.yaml",
                                 "users: 50\nduration: 5s\nthink: 20ms\nsession_requests: 5\n"
                                 "faults: { kill_every: off, rolling_restart_at: off }\n"
                                 "app: { workers: 3 }\nmodes: [sticky-learn]\n");
