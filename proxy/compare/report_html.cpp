@@ -96,7 +96,7 @@ std::string mode_section(const ModeResult& m) {
   if (seconds.empty()) seconds.push_back("0");
   o += "<h3>Sessions lost and failed requests, each second</h3>\n";
   o += bar_chart({"losses-" + m.label, m.label + ": sessions lost and failed requests over time", "count",
-                  "seconds"},
+                  "seconds", true},
                  seconds, {lost, failed}, markers);
   if (!m.faults.empty()) {
     o += "<div class=\"scroll\"><table><thead><tr><th>at</th><th>fault</th><th>detail</th></tr></thead><tbody>\n";

@@ -65,7 +65,7 @@ std::string legend(const std::vector<ChartSeries>& series, const std::vector<Cha
   if (!markers.empty()) {
     o += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#c00\" "
                      "stroke-dasharray=\"3 2\"/><text x=\"{:.1f}\" y=\"{:.1f}\" class=\"legend\">"
-                     "faults (K kill, R rolling restart, D Redis restart)</text>\n",
+                     "faults: K kill, R rolling restart, D Redis</text>\n",
                      x + 5, x + 5, y - 10, y + 1, x + 12, y);
   }
   return o;
@@ -160,7 +160,7 @@ std::string bar_chart(const ChartFrame& f, const std::vector<std::string>& categ
   const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(n * 40 / plot_w)));
   for (std::size_t c = 0; c < categories.size(); ++c) {
     if (c % every) continue;
-    const double x = left + (double(c) + 0.5) * group_w;
+    const double x = left + (double(c) + (f.edge_labels ? 0.0 : 0.5)) * group_w;
     o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n",
                      x, top + plot_h + 14, html_escape(categories[c]));
   }

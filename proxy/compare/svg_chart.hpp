@@ -27,6 +27,7 @@ struct ChartFrame {
   std::string title;    // for screen readers (aria-label)
   std::string y_label;  // unit of the y axis
   std::string x_label;
+  bool edge_labels = false;  // bar_chart: a category's label at its left edge (time: seconds)
 };
 
 // Values at x = 0.5, 1.5, ... (one per second); the x axis runs from 0 to the longest series.
