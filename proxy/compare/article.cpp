@@ -1,9 +1,10 @@
 #include "proxy/compare/article.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 #include <iostream>
 #include <thread>
 
@@ -64,7 +65,8 @@ ModeResult on_node_cluster(const Scenario& s, const ResolvedApp& app, const std:
   r.label = label;
   fs::create_directories(dir);
   const std::uint16_t port = free_loopback_port();
-  std::vector<std::string> env{"PORT=" + std::to_string(port), "WORKERS=" + std::to_string(s.app.workers)};
+  std::vector<std::string> env{"PORT=" + std::to_string(port),
+                               "WORKERS=" + std::to_string(s.app.workers)};
   for (const auto& [k, v] : s.app.env) env.push_back(k + "=" + v);
   std::unique_ptr<ChildProcess> cluster;
   try {
@@ -140,10 +142,10 @@ void run_article(CompareReport& report, const ResolvedApp& app, const std::strin
   for (std::size_t i = 0; i < steps.size() && !interrupted.load(); ++i) {
     const auto dir = (fs::path(out_dir) / fmt::format("article-{}", i + 1)).string();
     const auto& step = steps[i];
-    report.modes.push_back(step.node ? on_node_cluster(*step.scenario, app, step.label, dir, seed++,
-                                                       progress, interrupted)
-                                     : on_corral(*step.scenario, app, step.label, dir, seed++,
-                                                 progress, interrupted));
+    report.modes.push_back(
+        step.node
+            ? on_node_cluster(*step.scenario, app, step.label, dir, seed++, progress, interrupted)
+            : on_corral(*step.scenario, app, step.label, dir, seed++, progress, interrupted));
   }
 
   // The article's figures beside ours.
@@ -155,8 +157,11 @@ void run_article(CompareReport& report, const ResolvedApp& app, const std::strin
         "One process vs a cluster: the article saw 51 vs 181 req/s on 8 cores (x3.5); here corral "
         "{:.0f} vs {:.0f} req/s on {} core(s) (x{:.2f}){}.",
         single->requests_per_second(), cluster->requests_per_second(), cores,
-        single->requests_per_second() > 0 ? cluster->requests_per_second() / single->requests_per_second() : 0,
-        node ? fmt::format(", Node's cluster module {:.0f} req/s", node->requests_per_second()) : ""));
+        single->requests_per_second() > 0
+            ? cluster->requests_per_second() / single->requests_per_second()
+            : 0,
+        node ? fmt::format(", Node's cluster module {:.0f} req/s", node->requests_per_second())
+             : ""));
   }
   const auto* crash = find(report, "corral, random crashes");
   const auto* node_crash = find(report, "node cluster, random crashes");

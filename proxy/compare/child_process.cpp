@@ -21,7 +21,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& log
   r.argv = std::move(argv);
   r.env = master::inherited_environment();
   // A control socket named in the environment would make every corral share one.
-  std::erase_if(r.env, [](const std::string& e) { return e.starts_with("CORRAL_CONTROL_SOCKET="); });
+  std::erase_if(r.env,
+                [](const std::string& e) { return e.starts_with("CORRAL_CONTROL_SOCKET="); });
   for (auto& e : env) r.env.push_back(std::move(e));
   r.cwd = cwd;
   r.fds = {{log, 1}, {log, 2}};

@@ -1,5 +1,6 @@
 #include "proxy/compare/compare_command.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,7 +8,6 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -95,9 +95,11 @@ CompareCommand::CompareCommand(CLI::App& app) {
   sub_->add_option("--workers", workers_, "Worker processes (default 4)");
   sub_->add_option("--duration", duration_, "Load per mode, e.g. 30s (default 15s)");
   sub_->add_option("--think", think_, "Mean think time between a user's requests (default 100ms)");
-  sub_->add_option("--kill-every", kill_every_, "Kill a random worker this often; off: never (default 6s)");
-  sub_->add_option("--rolling-restart-at", rolling_restart_at_,
-                   "Rolling restart (corral reload) this far into each mode; off: none (default 9s)");
+  sub_->add_option("--kill-every", kill_every_,
+                   "Kill a random worker this often; off: never (default 6s)");
+  sub_->add_option(
+      "--rolling-restart-at", rolling_restart_at_,
+      "Rolling restart (corral reload) this far into each mode; off: none (default 9s)");
   sub_->add_option("--redis-restart-at", redis_restart_at_,
                    "Restart Redis this far into shared mode (default: never)");
   sub_->add_option("--modes", modes_,
@@ -114,8 +116,8 @@ int CompareCommand::run() {
     if (!problems.empty()) return 2;
   }
   auto bad_flag = [](const std::string& flag, const std::string& value) {
-    std::cerr << "corral compare: " << flag << ": expected a duration such as 10s, 500ms or off, got '"
-              << value << "'\n";
+    std::cerr << "corral compare: " << flag
+              << ": expected a duration such as 10s, 500ms or off, got '" << value << "'\n";
     return 2;
   };
   if (users_) s.users = users_;
@@ -161,8 +163,10 @@ int CompareCommand::run() {
     // The article's `ab -c200 -t10`.
     if (duration_.empty()) s.duration = Millis{10000};
   }
-  s.seed = seed_ ? seed_ : static_cast<std::uint64_t>(
-                               std::chrono::system_clock::now().time_since_epoch().count());
+  s.seed =
+      seed_
+          ? seed_
+          : static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
 
   ResolvedApp app;
   if (s.app.command.empty()) {
@@ -194,7 +198,7 @@ int CompareCommand::run() {
   }
   const fs::path out = fs::absolute(s.out);
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);
@@ -209,7 +213,11 @@ int CompareCommand::run() {
 
   ProgressLine progress;
   if (scenario_name_ == "article") {
-    run_article(report, app, out.string(), progress, interrupted);
+    try {
+      run_article(report, app, out.string(), progress, interrupted);
+    } catch (const std::exception& e) {
+      report.notes.push_back(std::string("stopped by an error: ") + e.what());
+    }
   } else {
     std::string names;
     for (Mode m : s.modes) names += (names.empty() ? "" : ", ") + std::string(to_string(m));
@@ -217,25 +225,44 @@ int CompareCommand::run() {
         "corral compare: {} users, {:g} s per mode, {} workers, modes {}; faults: kill every {}, "
         "rolling restart at {}, redis restart at {}; reports in {}\n",
         s.users, double(s.duration.count()) / 1000.0, s.app.workers, names,
-        s.faults.kill_every.count() ? fmt::format("{:g} s", double(s.faults.kill_every.count()) / 1000.0) : "never",
-        s.faults.rolling_restart_at ? fmt::format("{:g} s", double(s.faults.rolling_restart_at->count()) / 1000.0) : "never",
-        s.faults.redis_restart_at ? fmt::format("{:g} s", double(s.faults.redis_restart_at->count()) / 1000.0) : "never",
+        s.faults.kill_every.count()
+            ? fmt::format("{:g} s", double(s.faults.kill_every.count()) / 1000.0)
+            : "never",
+        s.faults.rolling_restart_at
+            ? fmt::format("{:g} s", double(s.faults.rolling_restart_at->count()) / 1000.0)
+            : "never",
+        s.faults.redis_restart_at
+            ? fmt::format("{:g} s", double(s.faults.redis_restart_at->count()) / 1000.0)
+            : "never",
         out.string());
     std::uint64_t seed = s.seed;
     for (Mode m : s.modes) {
       if (interrupted.load()) break;
-      report.modes.push_back(
-          run_mode(s, app, m, (out / std::string(to_string(m))).string(), seed++, progress, interrupted));
+      // A mode that breaks (Redis would not start again, a file cannot be written) is reported
+      // as such; what it started is stopped as the error unwinds.
+      try {
+        report.modes.push_back(run_mode(s, app, m, (out / std::string(to_string(m))).string(),
+                                        seed++, progress, interrupted));
+      } catch (const std::exception& e) {
+        ModeResult failed;
+        failed.mode = m;
+        failed.label = std::string(to_string(m));
+        failed.skipped = std::string("stopped by an error: ") + e.what();
+        progress.done();
+        progress.note(failed.label + ": " + failed.skipped);
+        report.modes.push_back(std::move(failed));
+      }
     }
   }
-  if (interrupted.load()) report.notes.push_back("interrupted: the figures cover the modes that ran");
+  if (interrupted.load())
+    report.notes.push_back("interrupted: the figures cover the modes that ran");
 
   std::cout << "\n" << render_terminal_table(report);
   bool written = write_file(out / "report.json", render_report_json(report));
   written = write_file(out / "report.md", render_report_markdown(report)) && written;
   written = write_file(out / "report.html", render_report_html(report)) && written;
-  std::cout << (written ? "reports: " : "could not write every report in ") << (out / "report.md").string()
-            << ", report.json, report.html\n";
+  std::cout << (written ? "reports: " : "could not write every report in ")
+            << (out / "report.md").string() << ", report.json, report.html\n";
 
   if (interrupted.load()) return 130;
   bool any_ran = false;

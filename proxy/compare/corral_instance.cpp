@@ -87,9 +87,9 @@ CorralInstance::CorralInstance(const std::string& dir, const std::string& config
   }
   const bool exited = !process_->running();
   process_->stop(std::chrono::milliseconds(3000));
-  throw std::runtime_error(std::string(exited ? "corral exited before it was ready"
-                                              : "corral was not ready in time") +
-                           "; the end of " + log_path_ + ":\n" + tail_of_file(log_path_));
+  throw std::runtime_error(
+      std::string(exited ? "corral exited before it was ready" : "corral was not ready in time") +
+      "; the end of " + log_path_ + ":\n" + tail_of_file(log_path_));
 }
 
 CorralInstance::~CorralInstance() { stop(); }
@@ -140,7 +140,10 @@ void CorralInstance::stop() {
   if (!process_ || !process_->running()) return;
   master::ControlRequest r;
   r.command = master::ControlCommand::stop;
-  std::thread asker([&] { master::call_master(config_path_, r, [](const auto&) {}, true); });
+  std::thread asker([&] {
+    master::call_master(
+        config_path_, r, [](const auto&) {}, true);
+  });
   // The master drains and stops its workers; TERM and KILL follow if it takes too long.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (process_->running() && std::chrono::steady_clock::now() < until)

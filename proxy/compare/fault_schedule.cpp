@@ -6,9 +6,12 @@ namespace corral::compare {
 
 std::string_view to_string(FaultKind k) {
   switch (k) {
-    case FaultKind::kill_worker: return "kill";
-    case FaultKind::rolling_restart: return "rolling restart";
-    case FaultKind::redis_restart: return "redis restart";
+    case FaultKind::kill_worker:
+      return "kill";
+    case FaultKind::rolling_restart:
+      return "rolling restart";
+    case FaultKind::redis_restart:
+      return "redis restart";
   }
   return "?";
 }

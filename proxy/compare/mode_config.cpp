@@ -49,7 +49,8 @@ std::string render_mode_config(const Scenario& s, const ModeConfigInputs& in) {
     case Mode::sticky_learn:
       y += fmt::format(
           "balance: sticky\n"
-          "sticky: {{ cookie: {}, mode: learn, fallback: least_loaded, on_unavailable: failover }}\n",
+          "sticky: {{ cookie: {}, mode: learn, fallback: least_loaded, on_unavailable: failover "
+          "}}\n",
           s.app.cookie);
       break;
     case Mode::sticky_insert:

@@ -27,9 +27,9 @@ struct ModeResult {
   std::string skipped;  // why it did not run (empty: it ran)
   double seconds = 0;   // how long the load ran
   LoadStats load;
-  std::vector<std::uint64_t> worker_requests;            // per slot, over the run
+  std::vector<std::uint64_t> worker_requests;               // per slot, over the run
   std::vector<std::vector<std::uint64_t>> worker_timeline;  // [second][slot] requests
-  std::optional<std::uint64_t> rehomed;                  // sticky modes: sessions re-homed
+  std::optional<std::uint64_t> rehomed;                     // sticky modes: sessions re-homed
   double redis_per_request = 0;
   double proxy_cpu_percent = 0;  // 100 = one core
   std::uint64_t masked_failures = 0;

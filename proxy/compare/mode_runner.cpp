@@ -1,11 +1,11 @@
 #include "proxy/compare/mode_runner.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <boost/json/object.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 #include <future>
 #include <map>
 #include <memory>
@@ -128,8 +128,8 @@ ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std:
   std::mt19937_64 rng(seed);
   std::unique_ptr<CorralInstance> corral;
   try {
-    corral = std::make_unique<CorralInstance>(dir, yaml,
-                                              scenario.app.ready_timeout + std::chrono::seconds(10));
+    corral = std::make_unique<CorralInstance>(
+        dir, yaml, scenario.app.ready_timeout + std::chrono::seconds(10));
   } catch (const std::exception& e) {
     result.skipped = e.what();
     progress.note(result.label + ": " + result.skipped);
@@ -157,8 +157,7 @@ ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std:
 
   while (Clock::now() < start + scenario.duration && !interrupted.load()) {
     const double now_s = std::chrono::duration<double>(Clock::now() - start).count();
-    while (next_fault < faults.size() &&
-           Clock::now() >= start + faults[next_fault].at) {
+    while (next_fault < faults.size() && Clock::now() >= start + faults[next_fault].at) {
       const Fault& f = faults[next_fault++];
       FaultEvent e{now_s, f.kind, {}};
       if (f.kind == FaultKind::kill_worker) {
@@ -234,14 +233,17 @@ ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std:
     auto final_counts = slot_requests(*s, slots);
     result.worker_requests.assign(slots, 0);
     for (std::size_t i = 0; i < slots; ++i)
-      result.worker_requests[i] = final_counts[i] >= baseline[i] ? final_counts[i] - baseline[i] : 0;
+      result.worker_requests[i] =
+          final_counts[i] >= baseline[i] ? final_counts[i] - baseline[i] : 0;
   }
   const std::string metrics = corral->metrics();
   const double proxied = sum_metric(metrics, "corral_requests_total");
-  if (proxied > 0) result.redis_per_request = sum_metric(metrics, "corral_redis_commands_total") / proxied;
+  if (proxied > 0)
+    result.redis_per_request = sum_metric(metrics, "corral_redis_commands_total") / proxied;
   if (mode == Mode::sticky_learn || mode == Mode::sticky_insert)
     result.rehomed = static_cast<std::uint64_t>(sum_metric(metrics, "corral_sticky_rehomed_total"));
-  result.masked_failures = static_cast<std::uint64_t>(sum_metric(metrics, "corral_masked_failures_total"));
+  result.masked_failures =
+      static_cast<std::uint64_t>(sum_metric(metrics, "corral_masked_failures_total"));
 
   corral->stop();
   return result;

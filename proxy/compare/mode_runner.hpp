@@ -14,7 +14,7 @@ namespace corral::compare {
 // Where the app's command runs and what it is: resolved once for every mode.
 struct ResolvedApp {
   std::vector<std::string> command;
-  std::string cwd;  // absolute
+  std::string cwd;    // absolute
   bool demo = false;  // deploy/demo/server.js (cluster.js beside it)
 };
 

@@ -33,9 +33,12 @@ document.body.setAttribute('data-charts',ok+'/'+c.length);})();
 
 std::string marker_label(FaultKind k) {
   switch (k) {
-    case FaultKind::kill_worker: return "K";
-    case FaultKind::rolling_restart: return "R";
-    case FaultKind::redis_restart: return "D";
+    case FaultKind::kill_worker:
+      return "K";
+    case FaultKind::rolling_restart:
+      return "R";
+    case FaultKind::redis_restart:
+      return "D";
   }
   return "?";
 }
@@ -43,7 +46,8 @@ std::string marker_label(FaultKind k) {
 std::vector<ChartMarker> markers_of(const ModeResult& m) {
   std::vector<ChartMarker> out;
   for (const auto& f : m.faults)
-    out.push_back({f.at_s, marker_label(f.kind), f.kind == FaultKind::kill_worker ? "#c00" : "#a0a"});
+    out.push_back(
+        {f.at_s, marker_label(f.kind), f.kind == FaultKind::kill_worker ? "#c00" : "#a0a"});
   return out;
 }
 
@@ -56,7 +60,8 @@ std::string summary_table(const CompareReport& r) {
     const auto cells = summary_cells(m);
     for (std::size_t i = 0; i < cells.size(); ++i) {
       std::string cls;
-      if (m.skipped.empty() && (i == 6 || i == 7)) cls = cells[i] == "0" ? " class=\"good\"" : " class=\"bad\"";
+      if (m.skipped.empty() && (i == 6 || i == 7))
+        cls = cells[i] == "0" ? " class=\"good\"" : " class=\"bad\"";
       o += "<td" + cls + ">" + html_escape(cells[i]) + "</td>";
     }
     o += "</tr>\n";
@@ -66,24 +71,27 @@ std::string summary_table(const CompareReport& r) {
 
 std::string mode_section(const ModeResult& m) {
   std::string o = fmt::format("<h2 id=\"mode-{0}\">{0}</h2>\n", html_escape(m.label));
-  if (!m.skipped.empty()) return o + "<p class=\"bad\">Skipped: " + html_escape(m.skipped) + "</p>\n";
+  if (!m.skipped.empty())
+    return o + "<p class=\"bad\">Skipped: " + html_escape(m.skipped) + "</p>\n";
   o += fmt::format(
       "<p>{} requests in {:.1f} s ({:.0f}/s), {} logins, <b>{}</b> failed, <b>{}</b> sessions lost"
       "{}.</p>\n",
-      m.load.requests, m.seconds, m.requests_per_second(), m.load.logins, m.load.failed, m.load.lost,
-      m.rehomed ? fmt::format(", {} re-homed", *m.rehomed) : "");
+      m.load.requests, m.seconds, m.requests_per_second(), m.load.logins, m.load.failed,
+      m.load.lost, m.rehomed ? fmt::format(", {} re-homed", *m.rehomed) : "");
   const auto markers = markers_of(m);
   std::vector<ChartSeries> workers;
   const std::size_t slots = m.worker_requests.size();
   for (std::size_t w = 0; w < slots; ++w) {
     ChartSeries s{fmt::format("worker {}", w), palette(w), {}};
-    for (const auto& second : m.worker_timeline) s.values.push_back(w < second.size() ? double(second[w]) : 0);
+    for (const auto& second : m.worker_timeline)
+      s.values.push_back(w < second.size() ? double(second[w]) : 0);
     workers.push_back(std::move(s));
   }
   if (!workers.empty()) {
     o += "<h3>Requests per worker, each second</h3>\n";
-    o += line_chart({"workers-" + m.label, m.label + ": requests per worker over time", "req/s", "seconds"},
-                    workers, markers);
+    o += line_chart(
+        {"workers-" + m.label, m.label + ": requests per worker over time", "req/s", "seconds"},
+        workers, markers);
   }
   std::vector<std::string> seconds;
   ChartSeries lost{"sessions lost", "#d62728", {}};
@@ -95,11 +103,13 @@ std::string mode_section(const ModeResult& m) {
   }
   if (seconds.empty()) seconds.push_back("0");
   o += "<h3>Sessions lost and failed requests, each second</h3>\n";
-  o += bar_chart({"losses-" + m.label, m.label + ": sessions lost and failed requests over time", "count",
-                  "seconds", true},
+  o += bar_chart({"losses-" + m.label, m.label + ": sessions lost and failed requests over time",
+                  "count", "seconds", true},
                  seconds, {lost, failed}, markers);
   if (!m.faults.empty()) {
-    o += "<div class=\"scroll\"><table><thead><tr><th>at</th><th>fault</th><th>detail</th></tr></thead><tbody>\n";
+    o += "<div "
+         "class=\"scroll\"><table><thead><tr><th>at</th><th>fault</th><th>detail</th></tr></"
+         "thead><tbody>\n";
     for (const auto& f : m.faults)
       o += fmt::format("<tr><td>{:.1f} s</td><td>{}</td><td>{}</td></tr>\n", f.at_s,
                        html_escape(std::string(to_string(f.kind))), html_escape(f.detail));
@@ -114,12 +124,14 @@ std::string render_report_html(const CompareReport& r) {
   std::string o =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>corral compare: " + html_escape(r.scenario_name) + "</title>\n" + style + "</head>\n<body>\n";
+      "<title>corral compare: " +
+      html_escape(r.scenario_name) + "</title>\n" + style + "</head>\n<body>\n";
   o += "<h1>corral compare: " + html_escape(r.scenario_name) + "</h1>\n";
-  o += fmt::format("<p class=\"note\">{} on {} core(s){}. {} users, {:g} s per mode, {} workers.</p>\n",
-                   html_escape(r.started_at), r.cores,
-                   r.machine.empty() ? "" : " (" + html_escape(r.machine) + ")", r.scenario.users,
-                   double(r.scenario.duration.count()) / 1000.0, r.scenario.app.workers);
+  o += fmt::format(
+      "<p class=\"note\">{} on {} core(s){}. {} users, {:g} s per mode, {} workers.</p>\n",
+      html_escape(r.started_at), r.cores,
+      r.machine.empty() ? "" : " (" + html_escape(r.machine) + ")", r.scenario.users,
+      double(r.scenario.duration.count()) / 1000.0, r.scenario.app.workers);
   o += summary_table(r);
   for (const auto& n : r.notes) o += "<p class=\"note\">" + html_escape(n) + "</p>\n";
 
@@ -153,16 +165,17 @@ std::string render_report_html(const CompareReport& r) {
     }
     o += "<h2>Latency distribution</h2>\n<p class=\"note\">Share of each mode's requests by "
          "latency: each bar counts the requests up to its label (from the label before).</p>\n";
-    o += bar_chart({"latency", "latency distribution per mode", "% of requests", "latency up to"}, ranges,
-                   latency, {});
+    o += bar_chart({"latency", "latency distribution per mode", "% of requests", "latency up to"},
+                   ranges, latency, {});
   }
   for (const auto& m : r.modes) o += mode_section(m);
-  o += "<h2>How to read it</h2>\n<p class=\"note\">A <b>failed</b> request got no answer, a 5xx or "
-       "another unexpected status. A <b>session lost</b> is a logged-in user answered as a stranger "
-       "or shown a cart without items they added. <b>Re-homed</b>: sticky sessions moved to another "
-       "worker because theirs was down. <b>Jain</b>: Jain's fairness index of requests per worker "
-       "(1 is even). Dashed lines mark faults: K a worker killed, R a rolling restart, D Redis "
-       "restarted. The figures also sit in report.json.</p>\n";
+  o +=
+      "<h2>How to read it</h2>\n<p class=\"note\">A <b>failed</b> request got no answer, a 5xx or "
+      "another unexpected status. A <b>session lost</b> is a logged-in user answered as a stranger "
+      "or shown a cart without items they added. <b>Re-homed</b>: sticky sessions moved to another "
+      "worker because theirs was down. <b>Jain</b>: Jain's fairness index of requests per worker "
+      "(1 is even). Dashed lines mark faults: K a worker killed, R a rolling restart, D Redis "
+      "restarted. The figures also sit in report.json.</p>\n";
   o += check_script;
   return o + "</body></html>\n";
 }

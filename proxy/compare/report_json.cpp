@@ -1,9 +1,10 @@
 #include "proxy/compare/report_json.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "proxy/compare/fairness.hpp"
 
@@ -12,8 +13,8 @@ namespace corral::compare {
 namespace json = boost::json;
 
 const std::vector<std::uint64_t>& latency_edges_us() {
-  static const std::vector<std::uint64_t> edges{250,    500,    1000,    2000,    5000,
-                                                10000,  20000,  50000,   100000,  200000,
+  static const std::vector<std::uint64_t> edges{250,    500,     1000,    2000,   5000,
+                                                10000,  20000,   50000,   100000, 200000,
                                                 500000, 1000000, 2000000, 5000000};
   return edges;
 }
@@ -125,16 +126,16 @@ json::object mode_to_json(const ModeResult& m) {
   for (std::size_t i = 0; i < n; ++i) {
     SecondStats s = i < m.load.seconds.size() ? m.load.seconds[i] : SecondStats{};
     json::object t{{"second", i}, {"requests", s.requests}, {"failed", s.failed}, {"lost", s.lost}};
-    t["per_worker"] = i < m.worker_timeline.size() ? u64_array(m.worker_timeline[i]) : json::array{};
+    t["per_worker"] =
+        i < m.worker_timeline.size() ? u64_array(m.worker_timeline[i]) : json::array{};
     timeline.push_back(std::move(t));
   }
   o["timeline"] = std::move(timeline);
 
   json::array faults;
   for (const auto& f : m.faults)
-    faults.push_back(json::object{{"at_s", round3(f.at_s)},
-                                  {"kind", std::string(to_string(f.kind))},
-                                  {"detail", f.detail}});
+    faults.push_back(json::object{
+        {"at_s", round3(f.at_s)}, {"kind", std::string(to_string(f.kind))}, {"detail", f.detail}});
   o["faults"] = std::move(faults);
   json::array examples;
   for (const auto& e : m.load.examples) examples.push_back(json::string(e));

@@ -38,7 +38,8 @@ std::string render_report_markdown(const CompareReport& r) {
   const auto header = summary_header();
   out += row(header, header.size());
   out += "|";
-  for (std::size_t i = 0; i < header.size(); ++i) out += i == 0 || i + 1 == header.size() ? "---|" : "---:|";
+  for (std::size_t i = 0; i < header.size(); ++i)
+    out += i == 0 || i + 1 == header.size() ? "---|" : "---:|";
   out += "\n";
   for (const auto& m : r.modes) out += row(summary_cells(m), header.size());
   out += "\n";
@@ -51,7 +52,8 @@ std::string render_report_markdown(const CompareReport& r) {
       "name) or shown a cart without items they added; the user then logs in again. "
       "**Re-homed** sessions (sticky modes) were moved to another worker because theirs was down. "
       "**Jain** is Jain's fairness index of the requests per worker (1: even). **redis/req** is "
-      "Redis round trips per proxied request, **proxy CPU** the proxy process's CPU (100% = one core).\n\n";
+      "Redis round trips per proxied request, **proxy CPU** the proxy process's CPU (100% = one "
+      "core).\n\n";
 
   for (const auto& m : r.modes) {
     out += fmt::format("## {}\n\n", m.label);

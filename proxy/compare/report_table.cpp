@@ -1,15 +1,16 @@
 #include "proxy/compare/report_table.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "proxy/compare/fairness.hpp"
 
 namespace corral::compare {
 
 std::vector<std::string> summary_header() {
-  return {"mode",   "req/s",  "p50 ms",   "p90 ms",      "p99 ms",     "max ms",   "failed",
-          "sessions lost", "re-homed", "Jain", "redis/req", "proxy CPU", "worker share"};
+  return {"mode",          "req/s",    "p50 ms", "p90 ms",    "p99 ms",    "max ms",      "failed",
+          "sessions lost", "re-homed", "Jain",   "redis/req", "proxy CPU", "worker share"};
 }
 
 std::string format_shares(const std::vector<std::uint64_t>& worker_requests) {
@@ -62,7 +63,8 @@ std::string render_terminal_table(const CompareReport& r) {
     for (std::size_t i = 0; i < row.size(); ++i) {
       // Text columns to the left, figures to the right.
       const bool left = i == 0 || i + 1 == width.size() || row[i] == "skipped";
-      line += left ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]);
+      line +=
+          left ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]);
       if (i + 1 < row.size()) line += "  ";
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();

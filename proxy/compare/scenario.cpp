@@ -6,10 +6,14 @@ namespace corral::compare {
 
 std::string_view to_string(Mode m) {
   switch (m) {
-    case Mode::sticky_learn: return "sticky-learn";
-    case Mode::sticky_insert: return "sticky-insert";
-    case Mode::shared: return "shared";
-    case Mode::round_robin: return "round-robin";
+    case Mode::sticky_learn:
+      return "sticky-learn";
+    case Mode::sticky_insert:
+      return "sticky-insert";
+    case Mode::shared:
+      return "shared";
+    case Mode::round_robin:
+      return "round-robin";
   }
   return "?";
 }

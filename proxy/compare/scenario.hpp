@@ -61,8 +61,8 @@ struct Scenario {
   AppSpec app;
   UserRequests requests;
   std::uint32_t users = 200;
-  Millis duration{15000};  // load per mode
-  Millis think{100};       // mean pause between a user's requests (uniform 0..2x)
+  Millis duration{15000};               // load per mode
+  Millis think{100};                    // mean pause between a user's requests (uniform 0..2x)
   std::uint32_t session_requests = 30;  // requests before a user logs out and in again
   // Not empty: no sessions, each user repeats "GET plain_target" (the article's `ab` load);
   // anything but 200 fails.

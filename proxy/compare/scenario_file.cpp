@@ -1,9 +1,9 @@
 #include "proxy/compare/scenario_file.hpp"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fmt/format.h>
 #include <set>
 
 namespace corral::compare {
@@ -19,7 +19,8 @@ class Reader {
   void problem(const YAML::Node& at, const std::string& key, const std::string& message) {
     const auto m = at.Mark();
     if (m.line >= 0)
-      problems_.push_back(fmt::format("{}:{}:{}: {}: {}", path_, m.line + 1, m.column + 1, key, message));
+      problems_.push_back(
+          fmt::format("{}:{}:{}: {}: {}", path_, m.line + 1, m.column + 1, key, message));
     else
       problems_.push_back(fmt::format("{}: {}: {}", path_, key, message));
   }
@@ -102,7 +103,8 @@ std::vector<std::string> read_scenario_file(const std::string& path, Scenario& s
     problems.push_back(path + ": cannot read the file");
     return problems;
   } catch (const YAML::Exception& e) {
-    problems.push_back(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
+    problems.push_back(
+        fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
     return problems;
   }
   if (!root.IsMap()) {
@@ -112,7 +114,8 @@ std::vector<std::string> read_scenario_file(const std::string& path, Scenario& s
   try {
     read_into(root, path, s, problems);
   } catch (const YAML::Exception& e) {
-    problems.push_back(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
+    problems.push_back(
+        fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   return problems;
 }
@@ -122,8 +125,9 @@ namespace {
 void read_into(const YAML::Node& root, const std::string& path, Scenario& s,
                std::vector<std::string>& problems) {
   Reader r(path, problems);
-  r.only_keys(root, "", {"app", "requests", "users", "duration", "think", "session_requests",
-                         "faults", "modes", "proxy_threads"});
+  r.only_keys(root, "",
+              {"app", "requests", "users", "duration", "think", "session_requests", "faults",
+               "modes", "proxy_threads"});
   const auto dir = std::filesystem::absolute(path).parent_path();
 
   if (auto app = root["app"]) {
@@ -155,12 +159,14 @@ void read_into(const YAML::Node& root, const std::string& path, Scenario& s,
       if (!e.IsMap()) {
         r.problem(e, "app.env", "expected a map of names to values");
       } else {
-        for (const auto& kv : e) s.app.env[kv.first.as<std::string>()] = kv.second.as<std::string>();
+        for (const auto& kv : e)
+          s.app.env[kv.first.as<std::string>()] = kv.second.as<std::string>();
       }
     }
     if (auto w = app["workers"]) r.count(w, "app.workers", s.app.workers, 1, 64);
     if (auto c = app["cookie"]) r.text(c, "app.cookie", s.app.cookie);
-    if (auto t = app["ready_timeout"]) r.duration(t, "app.ready_timeout", s.app.ready_timeout, false);
+    if (auto t = app["ready_timeout"])
+      r.duration(t, "app.ready_timeout", s.app.ready_timeout, false);
   }
   if (auto q = root["requests"]) {
     r.only_keys(q, "requests.", {"login", "me", "cart_add", "cart", "logout"});
@@ -173,13 +179,16 @@ void read_into(const YAML::Node& root, const std::string& path, Scenario& s,
   if (auto n = root["users"]) r.count(n, "users", s.users, 1, 100000);
   if (auto n = root["duration"]) r.duration(n, "duration", s.duration, false);
   if (auto n = root["think"]) r.duration(n, "think", s.think, true);
-  if (auto n = root["session_requests"]) r.count(n, "session_requests", s.session_requests, 1, 1000000);
+  if (auto n = root["session_requests"])
+    r.count(n, "session_requests", s.session_requests, 1, 1000000);
   if (auto n = root["proxy_threads"]) r.count(n, "proxy_threads", s.proxy_threads, 1, 64);
   if (auto f = root["faults"]) {
     r.only_keys(f, "faults.", {"kill_every", "rolling_restart_at", "redis_restart_at"});
     if (auto n = f["kill_every"]) r.duration(n, "faults.kill_every", s.faults.kill_every, true);
-    if (auto n = f["rolling_restart_at"]) r.optional_time(n, "faults.rolling_restart_at", s.faults.rolling_restart_at);
-    if (auto n = f["redis_restart_at"]) r.optional_time(n, "faults.redis_restart_at", s.faults.redis_restart_at);
+    if (auto n = f["rolling_restart_at"])
+      r.optional_time(n, "faults.rolling_restart_at", s.faults.rolling_restart_at);
+    if (auto n = f["redis_restart_at"])
+      r.optional_time(n, "faults.redis_restart_at", s.faults.redis_restart_at);
   }
   if (auto m = root["modes"]) {
     std::string joined;

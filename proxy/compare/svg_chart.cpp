@@ -1,8 +1,9 @@
 #include "proxy/compare/svg_chart.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace corral::compare {
 
@@ -36,37 +37,44 @@ std::string open_chart(const ChartFrame& f, double y_top, double step) {
       "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" "
       "xmlns=\"http://www.w3.org/2000/svg\" preserveAspectRatio=\"xMidYMid meet\">\n",
       html_escape(f.id), width, height, html_escape(f.title));
-  o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" stroke=\"#ddd\"/>\n",
-                   left, top, plot_w, plot_h);
+  o += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" stroke=\"#ddd\"/>\n",
+      left, top, plot_w, plot_h);
   for (double v = 0; v <= y_top + step / 1000; v += step) {
     const double y = top + plot_h - v / y_top * plot_h;
-    o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e4e4e4\"/>"
-                     "<text x=\"{}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">{}</text>\n",
-                     left, left + plot_w, y, y, left - 4, y + 4, number(v));
+    o += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e4e4e4\"/>"
+        "<text x=\"{}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">{}</text>\n",
+        left, left + plot_w, y, y, left - 4, y + 4, number(v));
   }
-  o += fmt::format("<text x=\"12\" y=\"{:.1f}\" class=\"axis\" transform=\"rotate(-90 12 {:.1f})\" "
-                   "text-anchor=\"middle\">{}</text>\n",
-                   top + plot_h / 2, top + plot_h / 2, html_escape(f.y_label));
-  o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"axis\" text-anchor=\"middle\">{}</text>\n",
-                   left + plot_w / 2, top + plot_h + 30, html_escape(f.x_label));
+  o += fmt::format(
+      "<text x=\"12\" y=\"{:.1f}\" class=\"axis\" transform=\"rotate(-90 12 {:.1f})\" "
+      "text-anchor=\"middle\">{}</text>\n",
+      top + plot_h / 2, top + plot_h / 2, html_escape(f.y_label));
+  o += fmt::format(
+      "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"axis\" text-anchor=\"middle\">{}</text>\n",
+      left + plot_w / 2, top + plot_h + 30, html_escape(f.x_label));
   return o;
 }
 
-std::string legend(const std::vector<ChartSeries>& series, const std::vector<ChartMarker>& markers) {
+std::string legend(const std::vector<ChartSeries>& series,
+                   const std::vector<ChartMarker>& markers) {
   std::string o;
   double x = left;
   const double y = height - 10;
   for (const auto& s : series) {
-    o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"10\" height=\"10\" fill=\"{}\"/>"
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"legend\">{}</text>\n",
-                     x, y - 9, s.color, x + 14, y, html_escape(s.name));
+    o += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"10\" height=\"10\" fill=\"{}\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"legend\">{}</text>\n",
+        x, y - 9, s.color, x + 14, y, html_escape(s.name));
     x += 24 + 7.0 * double(s.name.size());
   }
   if (!markers.empty()) {
-    o += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#c00\" "
-                     "stroke-dasharray=\"3 2\"/><text x=\"{:.1f}\" y=\"{:.1f}\" class=\"legend\">"
-                     "faults: K kill, R rolling restart, D Redis</text>\n",
-                     x + 5, x + 5, y - 10, y + 1, x + 12, y);
+    o += fmt::format(
+        "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#c00\" "
+        "stroke-dasharray=\"3 2\"/><text x=\"{:.1f}\" y=\"{:.1f}\" class=\"legend\">"
+        "faults: K kill, R rolling restart, D Redis</text>\n",
+        x + 5, x + 5, y - 10, y + 1, x + 12, y);
   }
   return o;
 }
@@ -76,11 +84,12 @@ std::string draw_markers(const std::vector<ChartMarker>& markers, double x_max) 
   for (const auto& m : markers) {
     if (x_max <= 0) break;
     const double x = left + std::clamp(m.x / x_max, 0.0, 1.0) * plot_w;
-    o += fmt::format("<line class=\"fault\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\" "
-                     "stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
-                     "<text x=\"{:.1f}\" y=\"{}\" class=\"marker\" fill=\"{}\" "
-                     "text-anchor=\"middle\">{}</text>\n",
-                     x, x, top, top + plot_h, m.color, x, top + 10, m.color, html_escape(m.label));
+    o += fmt::format(
+        "<line class=\"fault\" x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\" "
+        "stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+        "<text x=\"{:.1f}\" y=\"{}\" class=\"marker\" fill=\"{}\" "
+        "text-anchor=\"middle\">{}</text>\n",
+        x, x, top, top + plot_h, m.color, x, top + 10, m.color, html_escape(m.label));
   }
   return o;
 }
@@ -101,11 +110,20 @@ std::string html_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -129,8 +147,9 @@ std::string line_chart(const ChartFrame& f, const std::vector<ChartSeries>& seri
   const double x_step = nice_step(x_max, 8);
   for (double v = 0; v <= x_max + 1e-9; v += x_step) {
     const double x = left + v / x_max * plot_w;
-    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n",
-                     x, top + plot_h + 14, number(v));
+    o += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", x,
+        top + plot_h + 14, number(v));
   }
   for (const auto& s : series) {
     if (s.values.empty()) continue;
@@ -140,8 +159,10 @@ std::string line_chart(const ChartFrame& f, const std::vector<ChartSeries>& seri
       const double y = top + plot_h - s.values[i] / y_top * plot_h;
       points += fmt::format("{:.1f},{:.1f} ", x, y);
     }
-    o += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>\n",
-                     s.color, points, html_escape(s.name));
+    o += fmt::format(
+        "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
+        "points=\"{}\"><title>{}</title></polyline>\n",
+        s.color, points, html_escape(s.name));
   }
   o += draw_markers(markers, x_max);
   o += legend(series, markers);
@@ -149,7 +170,8 @@ std::string line_chart(const ChartFrame& f, const std::vector<ChartSeries>& seri
 }
 
 std::string bar_chart(const ChartFrame& f, const std::vector<std::string>& categories,
-                      const std::vector<ChartSeries>& series, const std::vector<ChartMarker>& markers) {
+                      const std::vector<ChartSeries>& series,
+                      const std::vector<ChartMarker>& markers) {
   const double n = std::max<double>(1, double(categories.size()));
   const double step = nice_step(std::max(1.0, y_max_of(series)), 4);
   const double y_top = step * std::ceil(std::max(1.0, y_max_of(series)) / step);
@@ -157,12 +179,14 @@ std::string bar_chart(const ChartFrame& f, const std::vector<std::string>& categ
   const double group_w = plot_w / n;
   const double bar_w = group_w * 0.8 / double(std::max<std::size_t>(1, series.size()));
   // Label every category when they fit, else every k-th.
-  const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(n * 40 / plot_w)));
+  const std::size_t every =
+      std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(n * 40 / plot_w)));
   for (std::size_t c = 0; c < categories.size(); ++c) {
     if (c % every) continue;
     const double x = left + (double(c) + (f.edge_labels ? 0.0 : 0.5)) * group_w;
-    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n",
-                     x, top + plot_h + 14, html_escape(categories[c]));
+    o += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", x,
+        top + plot_h + 14, html_escape(categories[c]));
   }
   for (std::size_t s = 0; s < series.size(); ++s) {
     for (std::size_t c = 0; c < series[s].values.size() && c < categories.size(); ++c) {
@@ -170,10 +194,11 @@ std::string bar_chart(const ChartFrame& f, const std::vector<std::string>& categ
       const double h = v / y_top * plot_h;
       const double x = left + double(c) * group_w + group_w * 0.1 + double(s) * bar_w;
       // A zero still draws a hairline, so an empty bar reads as "none", not as missing data.
-      o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
-                       "<title>{} {}: {}</title></rect>\n",
-                       x, top + plot_h - std::max(h, 0.5), std::max(bar_w - 1, 1.0), std::max(h, 0.5),
-                       series[s].color, html_escape(series[s].name), html_escape(categories[c]), number(v));
+      o += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
+          "<title>{} {}: {}</title></rect>\n",
+          x, top + plot_h - std::max(h, 0.5), std::max(bar_w - 1, 1.0), std::max(h, 0.5),
+          series[s].color, html_escape(series[s].name), html_escape(categories[c]), number(v));
     }
   }
   o += draw_markers(markers, n);

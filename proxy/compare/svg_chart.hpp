@@ -37,7 +37,8 @@ std::string line_chart(const ChartFrame& frame, const std::vector<ChartSeries>& 
 // One group of bars per category (series side by side); markers at x in category units
 // (category i spans [i, i+1)).
 std::string bar_chart(const ChartFrame& frame, const std::vector<std::string>& categories,
-                      const std::vector<ChartSeries>& series, const std::vector<ChartMarker>& markers);
+                      const std::vector<ChartSeries>& series,
+                      const std::vector<ChartMarker>& markers);
 
 // A pleasant "round" step for an axis from 0 to `max` with about `ticks` steps.
 double nice_step(double max, int ticks);

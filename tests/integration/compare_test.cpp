@@ -110,7 +110,8 @@ TEST_F(CalmCompareTest, WithoutFaultsOnlyRoundRobinLosesSessions) {
     EXPECT_LE(number(lat, "p90"), number(lat, "p99"));
     EXPECT_LE(number(lat, "p99"), number(lat, "max") + 0.01);
     if (name == "round-robin") {
-      EXPECT_GT(number(m, "sessions_lost"), 0) << "in-memory sessions behind round robin must break";
+      EXPECT_GT(number(m, "sessions_lost"), 0)
+          << "in-memory sessions behind round robin must break";
     } else {
       EXPECT_EQ(number(m, "sessions_lost"), 0);
     }
@@ -135,20 +136,21 @@ TEST_F(CalmCompareTest, ReportHtmlRendersEveryChartInHeadlessChromium) {
   if (chromium.empty())
     GTEST_SKIP() << "chromium is not installed (deploy/scripts/install-deps.sh test installs it)";
   TempDir profile;
-  auto r = run_command({chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                        "--no-first-run", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync",
-                        "--user-data-dir=" + profile.path().string(), "--dump-dom",
-                        "file://" + (calm() / "report.html").string()},
-                       60s);
+  auto r = run_command(
+      {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+       "--user-data-dir=" + profile.path().string(), "--dump-dom",
+       "file://" + (calm() / "report.html").string()},
+      60s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Two charts over all modes, two per mode; the page's own check marks each chart that has
   // laid-out content and writes the count into <body data-charts>.
   std::size_t ran = 1;
   for (char c : modes()) ran += c == ',';
   const std::size_t charts = 2 + 2 * ran;
-  EXPECT_NE(r.out.find("data-charts=\"" + std::to_string(charts) + "/" + std::to_string(charts) + "\""),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("data-charts=\"" + std::to_string(charts) + "/" + std::to_string(charts) + "\""),
+      std::string::npos)
       << r.out.substr(0, 2000);
   std::size_t rendered = 0;
   for (auto at = r.out.find("data-rendered=\"yes\""); at != std::string::npos;
@@ -160,9 +162,26 @@ TEST_F(CalmCompareTest, ReportHtmlRendersEveryChartInHeadlessChromium) {
 TEST_F(CompareTest, SharedModeLosesNoSessionAcrossKillsAndARollingRestart) {
   REQUIRE_REDIS();
   const auto out = dir() / "faults";
-  auto r = run_command({CORRAL_BINARY, "compare", "--users", "16", "--workers", "3", "--duration",
-                        "5s", "--think", "50ms", "--kill-every", "1500ms", "--rolling-restart-at",
-                        "2s", "--modes", "shared,sticky-learn", "--seed", "12", "--out", out.string()},
+  auto r = run_command({CORRAL_BINARY,
+                        "compare",
+                        "--users",
+                        "16",
+                        "--workers",
+                        "3",
+                        "--duration",
+                        "5s",
+                        "--think",
+                        "50ms",
+                        "--kill-every",
+                        "1500ms",
+                        "--rolling-restart-at",
+                        "2s",
+                        "--modes",
+                        "shared,sticky-learn",
+                        "--seed",
+                        "12",
+                        "--out",
+                        out.string()},
                        90s);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto modes = modes_of(json::parse(read_file(out / "report.json")));
@@ -185,12 +204,11 @@ TEST_F(CompareTest, SharedModeLosesNoSessionAcrossKillsAndARollingRestart) {
 TEST_F(CompareTest, DISABLED_StickyLearnLosesNoSessionWhenOtherUsersLogOut) {
   const auto out = dir() / "logouts";
   const auto file = scratch().write("logouts.yaml",
-                                "users: 50\nduration: 5s\nthink: 20ms\nsession_requests: 5\n"
-                                "faults: { kill_every: off, rolling_restart_at: off }\n"
-                                "app: { workers: 3 }\nmodes: [sticky-learn]\n");
-  auto r = run_command({CORRAL_BINARY, "compare", "-c", file.string(), "--seed", "13", "--out",
-                        out.string()},
-                       60s);
+                                    "users: 50\nduration: 5s\nthink: 20ms\nsession_requests: 5\n"
+                                    "faults: { kill_every: off, rolling_restart_at: off }\n"
+                                    "app: { workers: 3 }\nmodes: [sticky-learn]\n");
+  auto r = run_command(
+      {CORRAL_BINARY, "compare", "-c", file.string(), "--seed", "13", "--out", out.string()}, 60s);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto modes = modes_of(json::parse(read_file(out / "report.json")));
   EXPECT_EQ(number(modes.at("sticky-learn"), "sessions_lost"), 0);

@@ -64,7 +64,8 @@ TEST(ReportJson, ParsesAndHoldsTheFigures) {
   EXPECT_GT(p50, 1.4);
   EXPECT_LT(p50, 1.6);
   std::uint64_t in_histogram = 0;
-  for (const auto& b : shared.at("latency_histogram").as_array()) in_histogram += b.at("count").to_number<std::uint64_t>();
+  for (const auto& b : shared.at("latency_histogram").as_array())
+    in_histogram += b.at("count").to_number<std::uint64_t>();
   EXPECT_EQ(in_histogram, 100u);
   EXPECT_EQ(modes[1].at("sessions_lost").to_number<std::uint64_t>(), 30u);
   EXPECT_DOUBLE_EQ(modes[1].at("jain_index").as_double(), 0.8);  // 80^2 / (2 * 4000)

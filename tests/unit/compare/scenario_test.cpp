@@ -109,7 +109,8 @@ TEST(ModeConfig, EachModeBalancesItsOwnWay) {
   EXPECT_EQ(rr.find("sticky"), std::string::npos);
 
   in.mode = Mode::sticky_learn;
-  EXPECT_NE(render_mode_config(s, in).find("sticky: { cookie: demo_sid, mode: learn"), std::string::npos);
+  EXPECT_NE(render_mode_config(s, in).find("sticky: { cookie: demo_sid, mode: learn"),
+            std::string::npos);
   in.mode = Mode::sticky_insert;
   in.insert_key = "0123456789abcdef0123";
   EXPECT_NE(render_mode_config(s, in).find("mode: insert, key: \"0123456789abcdef0123\""),
@@ -118,7 +119,8 @@ TEST(ModeConfig, EachModeBalancesItsOwnWay) {
   in.redis_url = "redis://127.0.0.1:7000/0";
   auto shared = render_mode_config(s, in);
   EXPECT_NE(shared.find("balance: least_loaded\n"), std::string::npos);
-  EXPECT_NE(shared.find("sessions: { store: redis, redis: \"redis://127.0.0.1:7000/0\""), std::string::npos);
+  EXPECT_NE(shared.find("sessions: { store: redis, redis: \"redis://127.0.0.1:7000/0\""),
+            std::string::npos);
 }
 
 }  // namespace
