@@ -23,6 +23,9 @@ struct LoadStats {
   std::uint64_t failed = 0;  // no answer, or an answer that is neither 200 nor 401
   std::uint64_t lost = 0;    // sessions lost: answered as a stranger, or a cart missing items
   std::uint64_t logins = 0;  // sessions started
+  // Answers to a logged-in user from another worker than the session's previous answer (from
+  // the app's worker header): what sticky routing prevents while the session's worker lives.
+  std::uint64_t moved = 0;
   std::vector<SecondStats> seconds;
   std::vector<std::string> examples;  // a few failures and losses, as they happened
 

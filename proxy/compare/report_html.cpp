@@ -75,9 +75,9 @@ std::string mode_section(const ModeResult& m) {
     return o + "<p class=\"bad\">Skipped: " + html_escape(m.skipped) + "</p>\n";
   o += fmt::format(
       "<p>{} requests in {:.1f} s ({:.0f}/s), {} logins, <b>{}</b> failed, <b>{}</b> sessions lost"
-      "{}.</p>\n",
+      "{}, {} answers from another worker than the session's previous one.</p>\n",
       m.load.requests, m.seconds, m.requests_per_second(), m.load.logins, m.load.failed,
-      m.load.lost, m.rehomed ? fmt::format(", {} re-homed", *m.rehomed) : "");
+      m.load.lost, m.rehomed ? fmt::format(", {} re-homed", *m.rehomed) : "", m.load.moved);
   const auto markers = markers_of(m);
   std::vector<ChartSeries> workers;
   const std::size_t slots = m.worker_requests.size();

@@ -93,6 +93,7 @@ json::object mode_to_json(const ModeResult& m) {
   o["failed_requests"] = m.load.failed;
   o["sessions_lost"] = m.load.lost;
   o["logins"] = m.load.logins;
+  o["moved_requests"] = m.load.moved;
   if (m.rehomed) {
     o["rehomed_sessions"] = *m.rehomed;
   } else {

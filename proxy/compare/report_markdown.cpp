@@ -63,8 +63,10 @@ std::string render_report_markdown(const CompareReport& r) {
     }
     out += fmt::format(
         "{} requests in {:.1f} s, {} logins, {} failed, {} sessions lost, {} masked failures "
-        "(requests corral retried on another worker).\n\n",
-        m.load.requests, m.seconds, m.load.logins, m.load.failed, m.load.lost, m.masked_failures);
+        "(requests corral retried on another worker), {} answers to a logged-in user from another "
+        "worker than the one before.\n\n",
+        m.load.requests, m.seconds, m.load.logins, m.load.failed, m.load.lost, m.masked_failures,
+        m.load.moved);
     if (!m.faults.empty()) {
       out += "| at | fault | detail |\n|---:|---|---|\n";
       for (const auto& f : m.faults)

@@ -34,6 +34,9 @@ struct AppSpec {
   std::map<std::string, std::string> env;
   std::uint32_t workers = 4;
   std::string cookie = "demo_sid";  // the app's session cookie (sticky-learn pins on it)
+  // A response header naming the worker that answered (the demo's X-Worker: its slot); empty:
+  // the app names none, and moves between workers are not counted.
+  std::string worker_header = "X-Worker";
   Millis ready_timeout{20000};
 };
 

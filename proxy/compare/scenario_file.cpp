@@ -131,7 +131,8 @@ void read_into(const YAML::Node& root, const std::string& path, Scenario& s,
   const auto dir = std::filesystem::absolute(path).parent_path();
 
   if (auto app = root["app"]) {
-    r.only_keys(app, "app.", {"command", "cwd", "env", "workers", "cookie", "ready_timeout"});
+    r.only_keys(app, "app.",
+                {"command", "cwd", "env", "workers", "cookie", "worker_header", "ready_timeout"});
     if (auto c = app["command"]) {
       s.app.command.clear();
       if (c.IsSequence()) {
@@ -165,6 +166,7 @@ void read_into(const YAML::Node& root, const std::string& path, Scenario& s,
     }
     if (auto w = app["workers"]) r.count(w, "app.workers", s.app.workers, 1, 64);
     if (auto c = app["cookie"]) r.text(c, "app.cookie", s.app.cookie);
+    if (auto h = app["worker_header"]) r.text(h, "app.worker_header", s.app.worker_header);
     if (auto t = app["ready_timeout"])
       r.duration(t, "app.ready_timeout", s.app.ready_timeout, false);
   }

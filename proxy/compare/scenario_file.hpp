@@ -9,6 +9,7 @@
 //     env: { NODE_ENV: production }
 //     workers: 4
 //     cookie: connect.sid               # the app's session cookie (sticky-learn pins on it)
+//     worker_header: X-Worker           # a response header naming the worker ("": none)
 //     ready_timeout: 20s
 //   requests:                           # "METHOD target"; {user} and {item} are replaced
 //     login: POST /login?user={user}

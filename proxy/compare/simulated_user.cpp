@@ -106,6 +106,11 @@ class User {
     }
     if (!res.keep_alive()) close();
     body_ = std::move(res.body());
+    worker_.clear();
+    if (!c_.scenario->app.worker_header.empty()) {
+      if (auto it = res.find(c_.scenario->app.worker_header); it != res.end())
+        worker_.assign(it->value());
+    }
     const unsigned status = res.result_int();
     const bool plain = !c_.scenario->plain_target.empty();
     if (status != 200 && (plain || status != 401)) {
@@ -167,6 +172,7 @@ class User {
     const unsigned status = co_await exchange(c_.login, "");
     if (check_login(Answer{status, body_}) == Verdict::ok) {
       logged_in_ = true;
+      session_worker_ = worker_;
       ++c_.stats.logins;
     }
   }
@@ -182,12 +188,14 @@ class User {
     const int pick = std::uniform_int_distribution<int>(0, 99)(rng_);
     if (pick < 40) {
       const unsigned status = co_await exchange(c_.me, "");
-      if (check_me(Answer{status, body_}, name_) == Verdict::lost)
-        lose(fmt::format("GET me answered {} {}", status, short_body()));
+      const Verdict v = check_me(Answer{status, body_}, name_);
+      track_worker(v);
+      if (v == Verdict::lost) lose(fmt::format("GET me answered {} {}", status, short_body()));
     } else if (pick < 70) {
       const std::string item = fmt::format("{}i{}", name_, items_.size() + unsure_.size() + 1);
       const unsigned status = co_await exchange(c_.cart_add, item);
       const Verdict v = check_cart(Answer{status, body_}, name_, items_);
+      track_worker(v);
       if (v == Verdict::ok) {
         items_.push_back(item);
       } else if (v == Verdict::lost) {
@@ -197,9 +205,17 @@ class User {
       }
     } else {
       const unsigned status = co_await exchange(c_.cart, "");
-      if (check_cart(Answer{status, body_}, name_, items_) == Verdict::lost)
-        lose(fmt::format("GET cart answered {} {}", status, short_body()));
+      const Verdict v = check_cart(Answer{status, body_}, name_, items_);
+      track_worker(v);
+      if (v == Verdict::lost) lose(fmt::format("GET cart answered {} {}", status, short_body()));
     }
+  }
+
+  // A session's answers from another worker than its previous one.
+  void track_worker(Verdict v) {
+    if (v != Verdict::ok || worker_.empty()) return;
+    if (!session_worker_.empty() && worker_ != session_worker_) ++c_.stats.moved;
+    session_worker_ = worker_;
   }
 
   std::string short_body() const { return body_.substr(0, 80); }
@@ -213,6 +229,8 @@ class User {
   CookieJar jar_;
   std::string name_;
   std::string body_;
+  std::string worker_;          // who answered the last request (the app's worker header)
+  std::string session_worker_;  // who answered the session's previous request
   bool logged_in_ = false;
   std::uint32_t session_number_ = 0;
   std::uint32_t requests_in_session_ = 0;

@@ -25,6 +25,7 @@ CompareReport sample() {
   shared.load.requests = 100;
   shared.load.seconds = {{50, 0, 0}, {50, 1, 0}};
   shared.load.failed = 1;
+  shared.load.moved = 40;
   shared.worker_requests = {50, 50};
   shared.worker_timeline = {{25, 25}, {25, 25}};
   shared.redis_per_request = 1.25;
@@ -55,6 +56,7 @@ TEST(ReportJson, ParsesAndHoldsTheFigures) {
   EXPECT_EQ(shared.at("requests").to_number<std::uint64_t>(), 100u);
   EXPECT_DOUBLE_EQ(shared.at("requests_per_second").as_double(), 50.0);
   EXPECT_EQ(shared.at("failed_requests").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(shared.at("moved_requests").to_number<std::uint64_t>(), 40u);
   EXPECT_DOUBLE_EQ(shared.at("jain_index").as_double(), 1.0);
   EXPECT_DOUBLE_EQ(shared.at("redis_round_trips_per_request").as_double(), 1.25);
   EXPECT_TRUE(shared.at("rehomed_sessions").is_null());

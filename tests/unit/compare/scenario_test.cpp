@@ -57,6 +57,7 @@ TEST_F(ScenarioFile, ReadsEveryKey) {
   env: { NODE_ENV: production }
   workers: 3
   cookie: connect.sid
+  worker_header: X-Served-By
 requests:
   login: POST /session?name={user}
 users: 50
@@ -72,6 +73,7 @@ modes: [shared, round-robin]
   EXPECT_EQ(s.app.env.at("NODE_ENV"), "production");
   EXPECT_EQ(s.app.workers, 3u);
   EXPECT_EQ(s.app.cookie, "connect.sid");
+  EXPECT_EQ(s.app.worker_header, "X-Served-By");
   EXPECT_EQ(s.requests.login, "POST /session?name={user}");
   EXPECT_EQ(s.requests.me, "GET /me");  // default kept
   EXPECT_EQ(s.users, 50u);
