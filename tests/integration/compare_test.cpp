@@ -43,8 +43,8 @@ std::string chromium_binary() {
 
 // A temporary directory for the whole program (the calm run is shared by two tests).
 TempDir& scratch() {
-  static TempDir* dir = new TempDir();
-  return *dir;
+  static TempDir dir;
+  return dir;
 }
 
 class CompareTest : public ::testing::Test {
