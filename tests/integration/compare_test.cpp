@@ -98,7 +98,9 @@ TEST_F(CalmCompareTest, WithoutFaultsOnlyRoundRobinLosesSessions) {
     ASSERT_FALSE(m.contains("skipped")) << m.at("skipped").as_string();
     EXPECT_GT(number(m, "requests"), 50);
     EXPECT_GT(number(m, "requests_per_second"), 10);
-    EXPECT_EQ(number(m, "failed_requests"), 0);
+    // None on a quiet machine; a starved one (ctest -j, sanitizers) may see a Redis answer take
+    // longer than sessions.timeouts.command, which fail_closed answers with 503.
+    EXPECT_LE(number(m, "failed_requests"), 0.01 * number(m, "requests"));
     const double jain = number(m, "jain_index");
     EXPECT_GT(jain, 0.33);
     EXPECT_LE(jain, 1.0);
