@@ -23,7 +23,7 @@ std::optional<SlotId> LeastLoaded::pick(const RequestView& request) {
   bool many = false;  // another slot ties `best`; cleared when a lower one takes its place
   for (SlotId s = 0; s < seen_.size(); ++s) {
     Seen& seen = seen_[s];
-    seen.eligible = table_.usable(s) && !is_excluded(request.exclude, s);
+    seen.eligible = table_.available(s) && !is_excluded(request.exclude, s);
     if (!seen.eligible) continue;
     seen.in_flight = table_.in_flight(s);
     if (!best) {

@@ -8,7 +8,7 @@ RoundRobin::RoundRobin(SlotTable& table) : Balancer(table), weights_(table) {}
 
 std::optional<SlotId> RoundRobin::pick(const RequestView& request) {
   return weights_.pick(
-      [&](SlotId s) { return table_.usable(s) && !is_excluded(request.exclude, s); });
+      [&](SlotId s) { return table_.available(s) && !is_excluded(request.exclude, s); });
 }
 
 }  // namespace corral::balancer

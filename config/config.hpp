@@ -94,12 +94,16 @@ struct Timeouts {
   Duration idle{60000};
   Duration upstream_response{60000};
   Duration drain{30000};
+  // How long a request may wait in the proxy's queue for a worker slot (cluster mode) before it
+  // is answered 503 with Retry-After, as HAProxy's `timeout queue`.
+  Duration queue{10000};
 };
 
 struct Limits {
   std::uint64_t max_header_bytes = 16 * 1024;
   std::uint64_t max_body_bytes = 100ull * 1024 * 1024;
   std::uint64_t max_connections = 10000;
+  std::uint64_t max_queue = 10000;  // requests waiting for a worker slot; beyond: 503 at once
 };
 
 // Optional active health check of each upstream.
@@ -125,13 +129,23 @@ struct WorkerStop {
   Duration timeout{10000};
 };
 
-// When a crashed worker is started again: `backoff` doubling (with jitter) up to `max_backoff`;
-// `crash_loop` crashes in a row, each within `reset_after` of its start, mark the slot errored.
+// When a crashed worker is started again: `backoff` doubling (with jitter) up to `max_backoff`
+// over failed starts in a row. Only a worker that dies before it became ready, or within
+// `min_uptime` of its start, is a failed start; `crash_loop` of them in a row mark the slot
+// errored. A worker that ran at least `reset_after` starts the count anew.
 struct WorkerRestart {
   Duration backoff{100};
   Duration max_backoff{15000};
   Duration reset_after{30000};
+  Duration min_uptime{1000};
   unsigned crash_loop = 5;
+};
+
+// How many requests a worker slot is handed at once; the rest wait in the proxy's queue.
+// `adaptive` (the default, `max_in_flight: auto`) follows the worker's latency; else `fixed`.
+struct MaxInFlight {
+  bool adaptive = true;
+  unsigned fixed = 0;
 };
 
 // The app's processes corral starts and supervises, one per slot 0..count-1.
@@ -144,6 +158,7 @@ struct Workers {
   WorkerReady ready;
   WorkerStop stop;
   WorkerRestart restart;
+  MaxInFlight max_in_flight;
 };
 
 // What a request gets while the session store cannot answer in time.
@@ -158,6 +173,7 @@ struct Sessions {
   StoreDown on_store_down = StoreDown::fail_closed;
   Duration connect_timeout{500};
   Duration command_timeout{200};
+  CookieSecure secure = CookieSecure::automatic;  // Secure on the session cookie
 };
 
 struct Config {

@@ -36,15 +36,17 @@ constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",     
                                           "sessions", "trusted_proxies"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
-                                             "upstream_response", "drain"};
-constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections"};
+                                             "upstream_response", "drain", "queue"};
+constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections",
+                                           "max_queue"};
 constexpr std::string_view health_keys[] = {"path", "interval", "timeout"};
-constexpr std::string_view worker_keys[] = {"command",   "count", "cwd",  "env",
-                                            "port_base", "ready", "stop", "restart"};
+constexpr std::string_view worker_keys[] = {"command", "count",   "cwd",           "env",
+                                            "port_base", "ready", "stop", "restart",
+                                            "max_in_flight"};
 constexpr std::string_view worker_ready_keys[] = {"when", "timeout"};
 constexpr std::string_view worker_stop_keys[] = {"signal", "timeout"};
 constexpr std::string_view worker_restart_keys[] = {"backoff", "max_backoff", "reset_after",
-                                                    "crash_loop"};
+                                                    "crash_loop", "min_uptime"};
 constexpr std::string_view ready_when_names[] = {"port", "message"};
 constexpr std::string_view balance_names[] = {"round_robin", "least_loaded", "sticky"};
 constexpr std::string_view sticky_keys[] = {
@@ -56,8 +58,8 @@ constexpr std::string_view sticky_mode_names[] = {"learn", "insert", "hash"};
 constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
 constexpr std::string_view sticky_store_names[] = {"local", "redis"};
-constexpr std::string_view session_keys[] = {"store",  "redis",         "cookie",   "ttl",
-                                             "header", "on_store_down", "timeouts", "tls"};
+constexpr std::string_view session_keys[] = {
+    "store", "redis", "cookie", "ttl", "header", "on_store_down", "timeouts", "tls", "secure"};
 constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
 constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
 constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};
@@ -151,6 +153,12 @@ class Reader {
   // A problem with the file as a whole rather than one key.
   void report_at(const YAML::Node& node, std::string message) {
     report("", node, std::move(message));
+  }
+
+  KeyPositions positions() const {
+    KeyPositions out;
+    for (const auto& [key, at] : positions_) out.emplace(key, std::pair(at.line, at.column));
+    return out;
   }
 
   // Every problem, in file order; those without a position last.
@@ -323,6 +331,8 @@ class Reader {
             if (auto text = read_text(value, key_path, "a header name")) sessions.header = *text;
           } else if (key == "on_store_down") {
             read_store_down(value, key_path, sessions.on_store_down);
+          } else if (key == "secure") {
+            read_cookie_secure(value, key_path, sessions.secure);
           }
         });
     finish_redis_keys(node, path, seen, sessions.redis);
@@ -453,6 +463,8 @@ class Reader {
                      read_worker_stop(value, key_path, workers.stop);
                    } else if (key == "restart") {
                      read_worker_restart(value, key_path, workers.restart);
+                   } else if (key == "max_in_flight") {
+                     read_max_in_flight(value, key_path, workers.max_in_flight);
                    }
                  });
   }
@@ -610,7 +622,28 @@ class Reader {
                    if (key == "backoff") restart.backoff = *duration;
                    if (key == "max_backoff") restart.max_backoff = *duration;
                    if (key == "reset_after") restart.reset_after = *duration;
+                   if (key == "min_uptime") restart.min_uptime = *duration;
                  });
+  }
+
+  // `auto` or a whole number of requests, at least 1.
+  void read_max_in_flight(const YAML::Node& node, const std::string& path, MaxInFlight& limit) {
+    if (node.IsScalar() && node.Scalar() == "auto") {
+      limit = MaxInFlight{};
+      return;
+    }
+    if (!node.IsScalar()) {
+      fail(path, node, "expected auto or a whole number of requests");
+      return;
+    }
+    auto count = read_unsigned(node, path);
+    if (!count) return;
+    if (*count < 1) {
+      fail(path, node, "must be at least 1 (or auto)");
+      return;
+    }
+    limit.adaptive = false;
+    limit.fixed = *count;
   }
 
   static bool is_env_name(std::string_view name) {
@@ -779,6 +812,7 @@ class Reader {
                    if (key == "idle") timeouts.idle = *duration;
                    if (key == "upstream_response") timeouts.upstream_response = *duration;
                    if (key == "drain") timeouts.drain = *duration;
+                   if (key == "queue") timeouts.queue = *duration;
                  });
   }
 
@@ -787,6 +821,10 @@ class Reader {
                  [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
                    if (key == "max_connections") {
                      if (auto count = read_count(value, key_path)) limits.max_connections = *count;
+                     return;
+                   }
+                   if (key == "max_queue") {
+                     if (auto count = read_count(value, key_path)) limits.max_queue = *count;
                      return;
                    }
                    auto size = read_size(value, key_path);
@@ -941,6 +979,11 @@ class Reader {
 }  // namespace
 
 LoadResult load_string(std::string_view text, const std::string& name) {
+  KeyPositions ignored;
+  return load_string(text, name, ignored);
+}
+
+LoadResult load_string(std::string_view text, const std::string& name, KeyPositions& positions) {
   LoadResult result;
   Config config;
   config.source = name;
@@ -962,12 +1005,32 @@ LoadResult load_string(std::string_view text, const std::string& name) {
     return result;
   }
   reader.add_checked(validate(config));
+  positions = reader.positions();
   result.problems = reader.take_problems();
   if (result.problems.empty()) result.config = std::move(config);
   return result;
 }
 
 LoadResult load_file(const std::string& path) {
+  KeyPositions ignored;
+  return load_file(path, ignored);
+}
+
+void locate(Problem& problem, const KeyPositions& positions) {
+  std::string key = problem.key;
+  for (;;) {
+    if (auto it = positions.find(key); it != positions.end()) {
+      problem.line = it->second.first;
+      problem.column = it->second.second;
+      return;
+    }
+    auto cut = key.find_last_of(".[");
+    if (cut == std::string::npos) return;
+    key.resize(cut);
+  }
+}
+
+LoadResult load_file(const std::string& path, KeyPositions& positions) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     int error = errno;
@@ -986,7 +1049,7 @@ LoadResult load_file(const std::string& path) {
         std::nullopt,
         {Problem{path, 0, 0, "", "cannot read file: " + std::string(std::strerror(error))}}};
   }
-  return load_string(text, path);
+  return load_string(text, path, positions);
 }
 
 }  // namespace corral::config

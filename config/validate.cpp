@@ -150,6 +150,7 @@ class Checker {
     check_positive("workers.stop.timeout", w.stop.timeout);
     check_positive("workers.restart.backoff", w.restart.backoff);
     check_positive("workers.restart.reset_after", w.restart.reset_after);
+    check_positive("workers.restart.min_uptime", w.restart.min_uptime);
     if (w.restart.max_backoff < w.restart.backoff) {
       add("workers.restart.max_backoff", "must be at least workers.restart.backoff");
     }
@@ -192,6 +193,7 @@ class Checker {
     check_positive("timeouts.idle", t.idle);
     check_positive("timeouts.upstream_response", t.upstream_response);
     check_positive("timeouts.drain", t.drain);
+    check_positive("timeouts.queue", t.queue);
   }
 
   void check_limits() {
@@ -201,6 +203,7 @@ class Checker {
           "must be from 1KiB to 1MiB, got " + std::to_string(limits.max_header_bytes) + " bytes");
     }
     if (limits.max_connections < 1) add("limits.max_connections", "must be at least 1");
+    if (limits.max_queue < 1) add("limits.max_queue", "must be at least 1");
   }
 
   void check_health() {

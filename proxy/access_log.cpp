@@ -26,10 +26,11 @@ void AccessLog::write(const AccessRecord& r) {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   fmt::format_to(std::back_inserter(buffer_),
-                 "{:%Y-%m-%dT%H:%M:%S}.{:03}Z {} \"{} {} HTTP/{}.{}\" {} {} {:.3f}ms upstream={} rid={}\n",
+                 "{:%Y-%m-%dT%H:%M:%S}.{:03}Z {} \"{} {} HTTP/{}.{}\" {} {} {:.3f}ms queue={:.3f}ms upstream={} rid={}\n",
                  fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count(), r.client_ip,
                  r.method, r.target, r.version / 10, r.version % 10, r.status, r.bytes_sent,
                  std::chrono::duration<double, std::milli>(r.took).count(),
+                 std::chrono::duration<double, std::milli>(r.queued).count(),
                  r.upstream.empty() ? std::string_view("-") : r.upstream, r.request_id);
   if (buffer_.size() >= flush_at) flush();
 }

@@ -18,6 +18,7 @@ struct AccessRecord {
   unsigned status = 0;
   std::uint64_t bytes_sent = 0;
   std::chrono::nanoseconds took{};
+  std::chrono::nanoseconds queued{};  // of `took`: waiting in the proxy's queue for a worker slot
   std::string_view upstream;  // "-" when none
   std::string_view request_id;
 };

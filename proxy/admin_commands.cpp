@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "proxy/master/control_protocol.hpp"
+
 namespace corral::proxy {
 
 namespace json = boost::json;
@@ -88,7 +90,9 @@ awaitable<AdminResponse> AdminCommands::handle(const AdminRequest& req, const tc
     auto slot = slot_after(path, restart ? "/admin/restart/" : "/admin/send/");
     if (!slot)
       co_return error_response(req, http::status::not_found,
-                               "not a slot number: " + std::string(path));
+                               master::not_a_slot_message(
+                                   path.substr(restart ? std::string_view("/admin/restart/").size()
+                                                       : std::string_view("/admin/send/").size())));
     request["command"] = restart ? "restart" : "send";
     request["slot"] = *slot;
   } else {

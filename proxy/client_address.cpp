@@ -79,6 +79,8 @@ void ForwardedClient::read(const http::fields& h, std::string_view peer) {
   client_ip_ = peer;
   https_ = peer_trusted_ && forwarded_https(h);
   secure_ = false;
+  session_secure_ =
+      cfg_ && cfg_->sessions && affinity_cookie_secure(cfg_->sessions->secure, h, peer_trusted_);
   if (!cfg_ || cfg_->balance != config::Balance::sticky || !cfg_->sticky) return;
   const config::Sticky& sticky = *cfg_->sticky;
   if (sticky.mode == config::StickyMode::insert)

@@ -37,8 +37,9 @@ std::string_view client_address(const http::fields& h, std::string_view peer, bo
 // whether it may be believed.
 bool forwarded_https(const http::fields& h);
 
-// Whether corral_affinity gets Secure: always or never when configured so; under `automatic`
-// when a trusted peer forwarded the request with X-Forwarded-Proto: https.
+// Whether corral's cookie (corral_affinity, or the session cookie) gets Secure: always or never
+// when configured so; under `automatic` when a trusted peer forwarded the request with
+// X-Forwarded-Proto: https.
 bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted);
 
 // One client connection's view of the above: whether its peer is trusted (decided once), and
@@ -60,12 +61,15 @@ class ForwardedClient {
   bool https() const { return https_; }
   // Whether this request's corral_affinity gets Secure.
   bool secure() const { return secure_; }
+  // Whether the session cookie set on this request's answer gets Secure (sessions.secure).
+  bool session_secure() const { return session_secure_; }
 
  private:
   const config::Config* cfg_ = nullptr;
   bool peer_trusted_ = false;
   bool https_ = false;
   bool secure_ = false;
+  bool session_secure_ = false;
   std::string_view client_ip_;
   std::array<char, 45> forwarded_ip_{};  // the longest address text fits
 };

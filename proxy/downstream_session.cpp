@@ -1,6 +1,9 @@
 #include "proxy/downstream_session.hpp"
 
+#include <cerrno>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
@@ -277,7 +280,21 @@ awaitable<bool> DownstreamSession::handle_request() {
   bool body_started = false;
   bool held_for_restart = false;
   std::size_t metrics_row = shared.upstreams.size();
+  // Worker slots: a request waits in the proxy's queue for a slot with room, and one that lost
+  // its worker before any response byte goes back to the head of the queue, for another worker
+  // or the slot's replacement, until timeouts.queue is up.
+  DispatchQueue& queue = shared.queue;
+  const auto queue_deadline = started + shared.cfg.timeouts.queue;
+  queued_for_ = {};
+  std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed{};
+  std::size_t nfailed = 0;
   for (unsigned attempt = 0; !refused; ++attempt) {
+    if (queue.enabled()) {
+      // Exclude only the slots whose failing worker is still the one there.
+      ntried = 0;
+      for (std::size_t i = 0; i < nfailed; ++i)
+        if (shared.slots.downs(failed[i].first) == failed[i].second) tried[ntried++] = failed[i].first;
+    }
     balancer::RequestView view{req.method_string(), req.target(), {},
                                std::span<const balancer::SlotId>(tried.data(), ntried), {}};
     std::optional<balancer::SlotId> slot;
@@ -295,31 +312,60 @@ awaitable<bool> DownstreamSession::handle_request() {
     } else {
       slot = t_.balancer->pick(view);
     }
-    if (!slot && shared.worker_mode) slot = co_await wait_for_slot(view);
-    if (!slot) {
-      if (attempt == 0)
-        co_await send_error(http::status::service_unavailable, "no upstream available", false);
-      else
-        co_await send_error(http::status::bad_gateway, "upstream failed", false);
-      keep = req_->is_done();
-      break;
+    if (queue.enabled()) {
+      const bool pinned = sticky && sticky_outcome == balancer::StickyOutcome::hit && slot;
+      Waited w = Waited::granted;
+      if (!slot || !queue.try_start(*slot)) {
+        auto ticket = std::make_shared<QueueTicket>(t_.ioc);
+        if (pinned) {
+          ticket->only = slot;
+          ticket->only_while_usable = sticky->on_unavailable() != config::OnUnavailable::hold;
+        }
+        std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
+        ticket->nfailed = nfailed;
+        w = co_await wait_in_queue(ticket, /*front=*/nfailed > 0, queue_deadline);
+        slot = ticket->granted;  // read after the queue's lock (leave), which set it
+      }
+      if (w != Waited::granted) {
+        if (w == Waited::client_gone) {
+          keep = false;
+          break;
+        }
+        co_await send_error(http::status::service_unavailable,
+                            w == Waited::full ? "too many requests waiting for a worker"
+                                              : "no worker free within timeouts.queue",
+                            false, "Retry-After: 1\r\n");
+        keep = req_->is_done();
+        break;
+      }
+    } else {
+      if (!slot) {
+        if (attempt == 0)
+          co_await send_error(http::status::service_unavailable, "no upstream available", false);
+        else
+          co_await send_error(http::status::bad_gateway, "upstream failed", false);
+        keep = req_->is_done();
+        break;
+      }
+      queue.start(*slot);
     }
-    t_.balancer->on_request_start(*slot);
     upstream_name_ = shared.upstreams[*slot].name;
+    const auto dispatched = clock::now();
     auto outcome = co_await exchange(*slot, body_started);
     if (outcome == Outcome::retry_same) {
       // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
       outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
     }
     if (outcome == Outcome::ok) {
+      queue.on_response(*slot, dispatched, clock::now() - dispatched);
       metrics_row = *slot;
       if (sticky) sticky->on_response(res_->get(), *slot, sticky_outcome, forwarded_.secure());
       if (attempt > 0) t_.metrics.masked_failures.add();
       keep = co_await relay_response(*upstream_, upgrade);
-      t_.balancer->on_request_end(*slot);
+      queue.end(*slot);
       break;
     }
-    t_.balancer->on_request_end(*slot);
+    queue.end(*slot);
     upstream_.reset();
     if (outcome == Outcome::retry && !body_started && !held_for_restart && sticky &&
         sticky_outcome == balancer::StickyOutcome::hit &&
@@ -330,8 +376,14 @@ awaitable<bool> DownstreamSession::handle_request() {
       held_for_restart = true;
       if (co_await wait_for_restart(*slot)) continue;
     }
-    if (outcome == Outcome::retry && attempt < shared.cfg.retries && ntried + 1 < tried.size() &&
-        (!body_started)) {
+    if (outcome == Outcome::retry && !body_started && queue.enabled() && nfailed < failed.size() &&
+        clock::now() < queue_deadline) {
+      failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
+      t_.metrics.retries.add();
+      continue;
+    }
+    if (outcome == Outcome::retry && !queue.enabled() && attempt < shared.cfg.retries &&
+        ntried + 1 < tried.size() && (!body_started)) {
       tried[ntried++] = *slot;
       t_.metrics.retries.add();
       continue;
@@ -358,23 +410,55 @@ awaitable<bool> DownstreamSession::handle_request() {
   if (t_.access_log.enabled() && status_ != 0) {
     t_.access_log.write(AccessRecord{client_ip_view_, req.method_string(), req.target(),
                                      client_version_, status_, bytes_sent_, clock::now() - started,
-                                     upstream_name_, request_id_view_});
+                                     queued_for_, upstream_name_, request_id_view_});
   }
   // Not `&& !draining_`: a drain that began after the response promised keep-alive must still
   // read the request the client may be sending; run() gives it the drain grace for that.
   co_return keep && client_keep_alive_;
 }
 
-awaitable<std::optional<balancer::SlotId>> DownstreamSession::wait_for_slot(
-    const balancer::RequestView& view) {
-  // Every worker is down at once (crashes, a restart): the supervisor is bringing them back,
-  // so hold the request up to the connect timeout rather than fail it.
-  auto until = clock::now() + t_.shared.cfg.timeouts.connect;
-  while (clock::now() < until && !draining_) {
-    co_await t_.wait_for_change(until);
-    if (auto slot = t_.balancer->pick(view)) co_return slot;
+awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
+    std::shared_ptr<QueueTicket> ticket, bool front, clock::time_point deadline) {
+  DispatchQueue& queue = t_.shared.queue;
+  const auto since = clock::now();
+  const auto entered = queue.enqueue(ticket, front);
+  if (entered == DispatchQueue::Entered::full) co_return Waited::full;
+  // The ticket's timer bounds the wait; the session's own deadline stays out of it.
+  disarm();
+  client_gone_ = false;
+  // A client that goes away leaves the queue: watch for its close while nothing else is read.
+  // Bytes that arrive instead (a body, a pipelined request) end the watch: they are read later.
+  bool watching = false;
+  if (entered == DispatchQueue::Entered::waiting && client_buf_.size() == 0) {
+    watching = true;
+    client_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), ticket](error_code ec) {
+      if (ec) return;
+      char c;
+      auto n = ::recv(self->client_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        self->client_gone_ = true;
+        ticket->timer.cancel();
+      }
+    });
   }
-  co_return std::nullopt;
+  ticket->timer.expires_at(deadline);
+  // Granted at once (under enqueue) needs no wait: the grant's cancel, posted to this thread,
+  // finds the timer idle. A grant from another thread later cancels this wait.
+  if (entered == DispatchQueue::Entered::waiting) co_await ticket->timer.async_wait(nothrow);
+  if (watching) {
+    error_code ec;
+    client_.cancel(ec);
+  }
+  const auto waited = clock::now() - since;
+  queued_for_ += waited;
+  queue.count_wait(waited);
+  if (!queue.leave(*ticket)) co_return Waited::granted;
+  if (client_gone_) {
+    queue.count_abandoned();
+    co_return Waited::client_gone;
+  }
+  queue.count_timeout();
+  co_return Waited::timeout;
 }
 
 awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
@@ -540,7 +624,8 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   bool switching = res.result() == http::status::switching_protocols && upgrade;
   bool upstream_reusable = res.keep_alive() && !switching;
   if (t_.sessions && has_session_answer(res)) {
-    auto step = co_await apply_session_answer(*t_.sessions, res, session_, false);
+    auto step =
+        co_await apply_session_answer(*t_.sessions, res, session_, forwarded_.session_secure());
     if (step == SessionStep::store_down &&
         t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
       // The app's answer depends on a session change that could not be stored: not sent.
@@ -650,16 +735,17 @@ awaitable<void> DownstreamSession::pump(tcp::socket& from, tcp::socket& to, char
 }
 
 awaitable<void> DownstreamSession::send_error(http::status status, std::string_view message,
-                                              bool close) {
+                                              bool close, std::string_view extra_headers) {
   status_ = static_cast<unsigned>(status);
   if (close) client_keep_alive_ = false;
   bool keep = client_keep_alive_ && !draining_;
   std::array<char, 512> buf;
   auto r = fmt::format_to_n(buf.data(), buf.size(),
                             "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                            "Content-Length: {}\r\nX-Request-Id: {}\r\n{}\r\n{}\n",
+                            "Content-Length: {}\r\nX-Request-Id: {}\r\n{}{}\r\n{}\n",
                             status_, http::obsolete_reason(status), message.size() + 1,
-                            request_id_view_, keep ? "" : "Connection: close\r\n", message);
+                            request_id_view_, extra_headers, keep ? "" : "Connection: close\r\n",
+                            message);
   if (status_ >= 400 && status_ < 500) t_.metrics.bad_requests.add();
   if (status_ >= 500) {
     spdlog::warn("{} {} rid={}: {}", status_, upstream_name_.empty() ? "-" : upstream_name_,

@@ -12,6 +12,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/block_pool.hpp"
 #include "proxy/client_address.hpp"
+#include "proxy/dispatch_queue.hpp"
 #include "proxy/drainable.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
@@ -38,7 +39,11 @@ class DownstreamSession
 
   awaitable<bool> read_request_header(bool first);
   awaitable<bool> handle_request();
-  awaitable<std::optional<balancer::SlotId>> wait_for_slot(const balancer::RequestView& view);
+  enum class Waited { granted, timeout, full, client_gone };
+  // Waits in the proxy's queue for `ticket` to be granted a slot, until `deadline`; the client
+  // closing its connection takes it out.
+  awaitable<Waited> wait_in_queue(std::shared_ptr<QueueTicket> ticket, bool front,
+                                  clock::time_point deadline);
   // balance: sticky: the pick for this try; under on_unavailable: hold, waits (bounded) for the
   // pinned slot before failing over.
   awaitable<balancer::StickyPick> sticky_pick(balancer::RequestView& view);
@@ -53,7 +58,9 @@ class DownstreamSession
   awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
   awaitable<void> tunnel(UpstreamConnection& c);
   awaitable<void> pump(tcp::socket& from, tcp::socket& to, char* buf);
-  awaitable<void> send_error(http::status status, std::string_view message, bool close);
+  // `extra_headers`: whole header lines, each ending in CRLF (e.g. Retry-After).
+  awaitable<void> send_error(http::status status, std::string_view message, bool close,
+                             std::string_view extra_headers = {});
 
   // Timeouts: one timer, re-armed only when a deadline moves earlier; expiry cancels the sockets.
   void arm(clock::duration d);
@@ -75,6 +82,7 @@ class DownstreamSession
   bool expired_ = false;
   bool idle_ = true;
   bool draining_ = false;
+  bool client_gone_ = false;  // closed by the client while its request waited in the queue
   Phase phase_ = Phase::idle;
 
   std::optional<http::request_parser<http::buffer_body>> req_;
@@ -88,6 +96,7 @@ class DownstreamSession
   bool head_ = false;
   unsigned client_version_ = 11;  // the request's HTTP version as the client sent it
   unsigned status_ = 0;
+  clock::duration queued_for_{};  // this request's time in the proxy's queue
   std::uint64_t bytes_sent_ = 0;
   std::string_view upstream_name_;
   RequestSession session_;

@@ -1,17 +1,27 @@
 // corral: the command line.
+#include <fcntl.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "config/load.hpp"
 #include "proxy/compare/compare_command.hpp"
 #include "proxy/master/control_client.hpp"
+#include "proxy/master/control_socket.hpp"
 #include "proxy/master/master.hpp"
+#include "proxy/master/preflight.hpp"
 #include "proxy/master/status_view.hpp"
+#include "proxy/membership.hpp"
 #include "proxy/server.hpp"
 
 namespace {
@@ -22,6 +32,63 @@ namespace master = corral::master;
 int report(const LoadResult& r) {
   for (const auto& p : r.problems) std::cerr << p.to_string() << "\n";
   return r.problems.empty() ? 0 : 2;
+}
+
+// Whether a master for this config answers on its control socket (then the listen ports are
+// its own, not another process's).
+bool master_running(const std::string& config_path) {
+  const std::string path = master::control_socket_path(config_path);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return up;
+}
+
+// The checks on the machine (files, ports, the worker command) after a file that loaded.
+void add_preflight(LoadResult& r, const corral::config::KeyPositions& positions,
+                   const std::string& config_path) {
+  if (!r.config) return;
+  auto problems = master::preflight(*r.config, config_path, !master_running(config_path));
+  for (auto& p : problems) {
+    corral::config::locate(p, positions);
+    r.problems.push_back(std::move(p));
+  }
+  if (!r.problems.empty()) r.config.reset();
+}
+
+// The proxy role. A failure to start (an access log that cannot be opened, a socket that cannot
+// be bound) is told to the master, which then does not start it again and again.
+int run_proxy(corral::config::Config config) {
+  namespace proxy = corral::proxy;
+  int report_fd = -1;  // a copy: the server's control channel closes its own
+  if (const char* fd = std::getenv("CORRAL_CONTROL_FD"); fd && *fd)
+    report_fd = ::fcntl(std::atoi(fd), F_DUPFD_CLOEXEC, 3);
+  std::optional<proxy::Server> server;
+  try {
+    server.emplace(std::move(config));
+    const int code = server->run();
+    if (report_fd >= 0) ::close(report_fd);
+    return code;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    const bool was_accepting = server && server->accepting();
+    server.reset();
+    if (report_fd < 0) return 1;
+    if (was_accepting) {
+      ::close(report_fd);
+      return 1;
+    }
+    proxy::ControlMessage failed{"failed"};
+    failed.body = e.what();
+    const std::string line = proxy::encode(failed);
+    [[maybe_unused]] auto n = ::write(report_fd, line.data(), line.size());
+    ::close(report_fd);
+    return proxy::startup_failed_exit;
+  }
 }
 
 void setup_logging() {
@@ -133,7 +200,7 @@ int main(int argc, char** argv) {
   master::ControlRequest request;
   auto parse_slot = [&]() -> bool {
     auto slot = master::parse_slot(slot_text);
-    if (!slot) std::cerr << "corral: not a slot number: '" << slot_text << "'\n";
+    if (!slot) std::cerr << "corral: " << master::not_a_slot_message(slot_text) << "\n";
     request.slot = slot.value_or(0);
     return slot.has_value();
   };
@@ -169,7 +236,10 @@ int main(int argc, char** argv) {
     return call(config_path, request);
   }
 
-  auto loaded = corral::config::load_file(config_path);
+  corral::config::KeyPositions positions;
+  auto loaded = corral::config::load_file(config_path, positions);
+  if (check->parsed() || (run->parsed() && role == "master"))
+    add_preflight(loaded, positions, config_path);
   if (check->parsed()) {
     int rc = report(loaded);
     if (rc == 0) std::cout << config_path << ": ok\n";
@@ -178,11 +248,8 @@ int main(int argc, char** argv) {
   if (run->parsed()) {
     if (!loaded.config) return report(loaded);
     setup_logging();
+    if (role == "proxy") return run_proxy(std::move(*loaded.config));
     try {
-      if (role == "proxy") {
-        corral::proxy::Server server(std::move(*loaded.config));
-        return server.run();
-      }
       master::Master m(std::move(*loaded.config), config_path);
       return m.run();
     } catch (const std::exception& e) {

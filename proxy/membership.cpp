@@ -38,9 +38,11 @@ std::string encode(const ControlMessage& m) {
     for (const auto& s : m.stats) {
       json::object so{{"slot", s.slot}, {"in_flight", s.in_flight}, {"requests", s.requests}};
       if (s.sessions) so["sessions"] = *s.sessions;
+      if (s.limit) so["limit"] = *s.limit;
       a.push_back(std::move(so));
     }
     o["slots"] = std::move(a);
+    o["queued"] = m.queued;
   } else if (m.type == "drained") {
     o["slot"] = m.slot;
     o["generation"] = m.generation;
@@ -53,6 +55,8 @@ std::string encode(const ControlMessage& m) {
     json::array a;
     for (const auto& p : m.progress) a.emplace_back(p);
     o["progress"] = std::move(a);
+  } else if (m.type == "failed") {
+    o["reason"] = m.body;
   } else if (m.type == "affinity") {
     o["file"] = m.file;
     if (m.entries) o["entries"] = m.entries;
@@ -79,6 +83,7 @@ std::optional<ControlMessage> decode(std::string_view line) {
     return std::nullopt;
   };
   if (m.type == "membership" || m.type == "stats") {
+    if (m.type == "stats") m.queued = u64(o.if_contains("queued")).value_or(0);
     auto a = o.if_contains("slots");
     if (!a || !a->is_array()) return std::nullopt;
     for (const auto& e : a->as_array()) {
@@ -100,7 +105,8 @@ std::optional<ControlMessage> decode(std::string_view line) {
       } else {
         m.stats.push_back(
             {static_cast<std::uint32_t>(*slot), u64(so.if_contains("in_flight")).value_or(0),
-             u64(so.if_contains("requests")).value_or(0), u64(so.if_contains("sessions"))});
+             u64(so.if_contains("requests")).value_or(0), u64(so.if_contains("sessions")),
+             u64(so.if_contains("limit"))});
       }
     }
   } else if (m.type == "drained") {
@@ -128,6 +134,10 @@ std::optional<ControlMessage> decode(std::string_view line) {
     m.entries = u64(o.if_contains("entries")).value_or(0);
     if (auto r = o.if_contains("restored"); r && r->is_string())
       m.restored = std::string(r->as_string());
+  } else if (m.type == "failed") {
+    auto reason = o.if_contains("reason");
+    if (!reason || !reason->is_string()) return std::nullopt;
+    m.body = std::string(reason->as_string());
   } else if (m.type != "drain" && m.type != "ready" && m.type != "save") {
     return std::nullopt;
   }

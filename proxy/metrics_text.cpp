@@ -85,6 +85,27 @@ std::string render_metrics(const SharedState& shared,
   global("corral_connections_open", "gauge", "Client connections open.",
          shared.open_connections.load(std::memory_order_relaxed));
   global("corral_draining", "gauge", "1 while the proxy drains.", shared.draining.load() ? 1 : 0);
+  if (shared.queue.enabled()) {
+    fmt::format_to(o, "# HELP corral_in_flight_limit Requests a worker slot takes at once (adaptive or fixed).\n"
+                      "# TYPE corral_in_flight_limit gauge\n");
+    for (std::size_t s = 0; s < n; ++s)
+      fmt::format_to(o, "corral_in_flight_limit{{upstream=\"{}\"}} {}\n", name(s),
+                     shared.slots.limit(static_cast<balancer::SlotId>(s)));
+    const QueueStats q = shared.queue.stats();
+    global("corral_queue_length", "gauge", "Requests waiting in the proxy's queue for a worker slot.",
+           shared.queue.length());
+    global("corral_queue_requests_total", "counter", "Requests that had to wait for a worker slot.",
+           q.queued);
+    fmt::format_to(o, "# HELP corral_queue_wait_seconds_total Time requests spent waiting for a worker slot.\n"
+                      "# TYPE corral_queue_wait_seconds_total counter\ncorral_queue_wait_seconds_total {:.6f}\n",
+                   static_cast<double>(q.wait_ns) / 1e9);
+    global("corral_queue_timeouts_total", "counter", "Requests answered 503 after timeouts.queue.",
+           q.timeouts);
+    global("corral_queue_full_total", "counter", "Requests answered 503 at once: limits.max_queue were waiting.",
+           q.full);
+    global("corral_queue_abandoned_total", "counter", "Requests whose client went away while they waited.",
+           q.abandoned);
+  }
   render_sticky_metrics(out, shared, threads);
   append_session_metrics(out, threads);
   return out;

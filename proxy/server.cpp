@@ -198,6 +198,7 @@ void Server::apply_membership(const std::vector<SlotMembership>& slots) {
       shared_->admitted[s] = 1;
       if (ep != shared_->upstreams[s].endpoint || m.generation != known.generation || !threads_started_) {
         shared_->upstreams[s].endpoint = ep;
+        if (m.generation != known.generation) shared_->queue.worker_replaced(s);
         // The slot enters selection only once every thread knows the new address: a thread
         // still holding the old one would connect to the worker that just went away.
         auto pending = std::make_shared<std::atomic<std::size_t>>(threads_.size());
@@ -232,6 +233,9 @@ awaitable<void> Server::report_loop() {
   asio::steady_timer timer(control_);
   auto next_stats = std::chrono::steady_clock::now();
   while (!draining_ || control_channel_) {
+    // Waiting requests are handed a slot the moment one frees or comes up; this catches a
+    // re-admission that came from elsewhere (the prober, a new worker's address).
+    shared_->queue.slots_changed();
     // A slot the master is draining: say so as soon as nothing is in flight on it.
     for (std::size_t s = 0; s < membership_.size(); ++s) {
       if (membership_[s].state != SlotState::draining || drained_reported_[s]) continue;
@@ -260,7 +264,10 @@ awaitable<void> Server::report_loop() {
                            requests,
                            {}});
         if (s < sessions_per_slot_.size()) m.stats.back().sessions = sessions_per_slot_[s];
+        if (shared_->queue.enabled())
+          m.stats.back().limit = shared_->slots.limit(static_cast<balancer::SlotId>(s));
       }
+      m.queued = shared_->queue.length();
       control_channel_->send(m);
     }
     timer.expires_after(std::chrono::milliseconds(10));

@@ -30,6 +30,8 @@ class Server {
 
   // Binds, starts, blocks until drained; returns the process exit code.
   int run();
+  // Whether it has started accepting (an error before that is a failure to start).
+  bool accepting() const { return threads_started_; }
 
  private:
   awaitable<AdminResponse> handle_admin(const AdminRequest& req, const tcp::endpoint& peer);

@@ -102,6 +102,9 @@ awaitable<SessionStep> apply_session_answer(session::SessionStore& store, http::
     if (maybe_live) {
       if (auto ec = co_await store.clear(*s.id)) {
         session::SessionCounters::add(counters.store_failures);
+        // fail_open forwards the logout: the browser forgets the session even so (it lives on
+        // in Redis until its TTL, under an id nobody sends any more).
+        add_cookie(res, cfg, nullptr, tls);
         co_return SessionStep::store_down;
       }
       session::SessionCounters::add(counters.cleared);

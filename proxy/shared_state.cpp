@@ -62,6 +62,7 @@ SharedState::SharedState(config::Config c, std::size_t worker_slots)
       worker_mode(worker_slots > 0),
       slots(weights_of(cfg, worker_slots)),
       health(slots, std::chrono::milliseconds(500), std::chrono::milliseconds(30000)),
+      queue(cfg, slots, worker_slots > 0),
       affinity(affinity_table_for(cfg)),
       id_prefix(random_prefix()) {
   admitted.assign(upstreams.size(), worker_mode ? 0 : 1);

@@ -10,6 +10,7 @@
 #include "balancer/slot_table.hpp"
 #include "config/config.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/dispatch_queue.hpp"
 #include "proxy/upstream_health.hpp"
 #include "session/affinity_table.hpp"
 
@@ -38,6 +39,7 @@ class SharedState {
   std::vector<char> admitted;
   balancer::SlotTable slots;
   UpstreamHealth health;
+  DispatchQueue queue;  // worker slots: their in-flight limits and the requests waiting for one
   // Learn mode's pins, shared by every thread (null unless balance: sticky, mode: learn).
   std::unique_ptr<session::AffinityTable> affinity;
   std::atomic<bool> draining{false};

@@ -49,7 +49,10 @@ RedisClient::RedisClient(asio::io_context& ioc, Options options)
       options_(std::move(options)),
       connect_timer_(ioc),
       command_timer_(ioc),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      log_(RedisLog::shared(options_.name + " " + options_.target.host + ":" +
+                            std::to_string(options_.target.port) + "/" +
+                            std::to_string(options_.target.db))) {}
 
 RedisClient::~RedisClient() {
   state_ = State::stopped;
@@ -183,11 +186,13 @@ void RedisClient::handshake_done(bool ok, const std::string& why) {
   state_ = State::ready;
   backoff_ = std::chrono::milliseconds(0);
   stats_.up.store(true, std::memory_order_relaxed);
+  stats_.answering.store(true, std::memory_order_relaxed);  // its handshake was answered
   logged_down_ = false;
   if (!was_up_) {
     was_up_ = true;
-    spdlog::info("{}: connected to Redis at {}:{}", options_.name, options_.target.host,
-                 options_.target.port);
+    if (log_.on_up())
+      spdlog::info("{}: connected to Redis at {}:{}", options_.name, options_.target.host,
+                   options_.target.port);
   }
 }
 
@@ -196,11 +201,13 @@ void RedisClient::went_down(const std::string& why) {
   if (was_up_) {
     was_up_ = false;
     logged_down_ = true;
-    spdlog::warn("{}: Redis connection lost ({}); reconnecting", options_.name, why);
+    if (log_.on_lost())
+      spdlog::warn("{}: Redis connection lost ({}); reconnecting", options_.name, why);
   } else if (!logged_down_) {
     logged_down_ = true;
-    spdlog::warn("{}: cannot reach Redis at {}:{} ({}); retrying", options_.name, options_.target.host,
-                 options_.target.port, why);
+    if (log_.on_unreachable())
+      spdlog::warn("{}: cannot reach Redis at {}:{} ({}); retrying", options_.name,
+                   options_.target.host, options_.target.port, why);
   }
 }
 
@@ -274,6 +281,7 @@ void RedisClient::on_reply(redisAsyncContext* ac, void* r, void* privdata) {
   else if (auto it = std::find(q.begin(), q.end(), op); it != q.end())
     q.erase(it);
   auto* reply = static_cast<redisReply*>(r);
+  if (reply != nullptr) self->stats_.answering.store(true, std::memory_order_relaxed);
   if (!op->done) {
     if (reply == nullptr) {
       RedisStats::add(self->stats_.errors);
@@ -315,6 +323,7 @@ void RedisClient::on_command_timer() {
     if (op->done || op->handshake) continue;
     if (op->sent + options_.command_timeout > now) break;
     RedisStats::add(stats_.timeouts);
+    stats_.answering.store(false, std::memory_order_relaxed);
     op->complete(RedisErrc::timed_out, {});
   }
   // A connection that has answered nothing for several command timeouts (Redis stopped,

@@ -24,6 +24,7 @@
 
 #include "config/config.hpp"
 #include "session/redis_error.hpp"
+#include "session/redis_log.hpp"
 
 namespace corral::session {
 
@@ -43,6 +44,9 @@ struct RedisReply {
 // Counters of one client, written by its thread and read by the admin listener.
 struct RedisStats {
   std::atomic<bool> up{false};             // a connection is ready
+  // False from a command not answered within the command timeout until Redis answers again:
+  // requests fail from that moment, so readiness follows it rather than the connection.
+  std::atomic<bool> answering{true};
   std::atomic<std::uint64_t> commands{0};  // sent
   std::atomic<std::uint64_t> errors{0};    // answered with an error, lost, or refused unconnected
   std::atomic<std::uint64_t> timeouts{0};  // not answered within the command timeout
@@ -147,6 +151,7 @@ class RedisClient {
   std::minstd_rand random_;
   bool was_up_ = false;       // for logging transitions once
   bool logged_down_ = false;  // "cannot connect" said once until the next success
+  RedisLog& log_;             // and once for all the threads' connections to this server
   RedisStats stats_;
   std::unique_ptr<RedisTlsBridge> bridge_;  // rediss://: hiredis talks to Redis through it
   std::string bridge_error_;                // set when the bridge could not be opened

@@ -31,7 +31,12 @@ class SessionStore {
   SessionStore(asio::io_context& ioc, const config::Sessions& cfg, std::string connect_host);
 
   void start() { client_.start(); }  // on the io_context's thread
-  bool up() const { return client_.ready(); }
+  // Connected, and no command waiting past its timeout since the last answer. Read by the admin
+  // listener's thread, hence the atomics.
+  bool up() const {
+    return client_.stats().up.load(std::memory_order_relaxed) &&
+           client_.stats().answering.load(std::memory_order_relaxed);
+  }
   const RedisStats& stats() const { return client_.stats(); }
   SessionCounters& counters() { return counters_; }
   const SessionCounters& counters() const { return counters_; }

@@ -9,11 +9,18 @@ deploy/scripts/install-deps.sh test
 # Installed just above: a Redis test that cannot find redis-server or openssl fails, never skips.
 export CORRAL_REQUIRE_REDIS=1
 jobs=$(nproc)
+# A compiler cache when the machine has one (not installed by this script): rebuilds of another
+# checkout of the same sources hit it, as paths are taken relative to the checkout.
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+fi
 
 if [ "${SANITIZE:-1}" = 1 ]; then
   # -O1 keeps the sanitizer build quick; NDEBUG as in release (Beast 1.81 asserts on a valid
   # split chunk terminator). The GiB streams shrink to 128 MiB: the memory bound is what counts.
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_SANITIZE=ON \
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_SANITIZE=ON "${launcher[@]}" \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
   ninja -C build-asan -j"$jobs"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -24,6 +31,6 @@ if [ "${SANITIZE:-1}" = 1 ]; then
   fi
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
 ninja -C build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300

@@ -36,9 +36,16 @@ ControlCall call_master(const std::string& config_path, const ControlRequest& re
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;
     ::close(fd);
-    if (e == ENOENT || e == ECONNREFUSED) {
+    if (e == ENOENT) {
       call.error = "no corral master is running for " + config_path + " (no control socket at " +
                    path + "); start one with: corral run -c " + config_path;
+    } else if (e == ECONNREFUSED) {
+      // The file is there but nobody listens: its master died without removing it.
+      call.error = "no corral master is running for " + config_path + " (the control socket " +
+                   path +
+                   " is stale: the master that made it is gone); start one with: corral "
+                   "run -c " +
+                   config_path;
     } else if (e == EACCES || e == EPERM) {
       call.error = "not allowed to use " + path + ": the master for " + config_path +
                    " runs as another user";

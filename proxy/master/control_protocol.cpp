@@ -135,6 +135,16 @@ std::optional<std::uint32_t> parse_slot(std::string_view text) {
   return slot;
 }
 
+std::string not_a_slot_message(std::string_view text) {
+  return "not a slot number: '" + std::string(text) + "'";
+}
+
+std::string unknown_slot_message(std::uint32_t slot, std::size_t count) {
+  return "no slot " + std::to_string(slot) +
+         (count == 0 ? std::string(": this config has no worker slots")
+                     : ": slots are 0 to " + std::to_string(count - 1));
+}
+
 ParsedJson parse_json_argument(std::string_view text) {
   ParsedJson out;
   boost::system::error_code ec;

@@ -39,6 +39,12 @@ ParsedControlRequest parse_control_request(std::string_view line);
 // A slot number as typed on the command line ("0", "12"); nothing for anything else.
 std::optional<std::uint32_t> parse_slot(std::string_view text);
 
+// The words for a slot number that is not a number, and for a slot the config does not have:
+// the same from the CLI and from admin HTTP. "not a slot number: 'x'", "no slot 9: slots are 0
+// to 1".
+std::string not_a_slot_message(std::string_view text);
+std::string unknown_slot_message(std::uint32_t slot, std::size_t count);
+
 // A JSON value as typed on the command line, or why it is not one.
 struct ParsedJson {
   boost::json::value value;

@@ -13,6 +13,7 @@
 #include "config/load.hpp"
 #include "proxy/affinity_keeper.hpp"
 #include "proxy/listen_socket.hpp"
+#include "proxy/master/preflight.hpp"
 
 namespace corral::master {
 
@@ -56,6 +57,7 @@ Master::Master(config::Config config, std::string config_path)
       }) {}
 
 Master::~Master() {
+  stand_in_.stop();
   ioc_.discard_pending_work();
   close_listeners(listeners_);
 }
@@ -201,6 +203,8 @@ void Master::on_proxy_message(ProxyProcess& proxy, const proxy::ControlMessage& 
   if (message.type == "ready") {
     spdlog::info("proxy generation {} (pid {}) accepts connections", proxy.generation(),
                  proxy.pid());
+    proxy_served_ = true;
+    if (&proxy == current_.get()) stand_in_.stop();
     announce_ready_once();
   }
   if (message.type == "affinity") on_affinity_snapshot(proxy, message);
@@ -279,15 +283,36 @@ void Master::on_proxy_exit(std::shared_ptr<ProxyProcess> proxy, int wait_status)
     return;
   }
   current_.reset();
+  proxy_last_exit_ = proxy->failure().empty() ? status : proxy->failure();
   if (stopping_) {
     spdlog::info("proxy pid {} stopped ({})", proxy->pid(), status);
     return;
   }
-  // The listeners stay open in the master: new connections wait in the backlog meanwhile.
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == proxy::startup_failed_exit) {
+    const std::string why = proxy->failure().empty() ? "see its error above" : proxy->failure();
+    if (!proxy_served_) {
+      // `corral run` starting: the proxy could not start, and would not the next time either.
+      // Say why and stop.
+      spdlog::error("the proxy cannot start: {}; stopping (exit code 2)", why);
+      exit_code_ = 2;
+      begin_stop("proxy start-up failure");
+      return;
+    }
+    // It served before (something on the machine changed since): the workers stay up, the
+    // master answers 503 meanwhile, and the proxy is tried again.
+    spdlog::error("the proxy cannot start: {}; trying again", why);
+  }
+  // The listeners stay open in the master: new connections wait in the backlog meanwhile, for
+  // a proxy started at once; while it crashes again and again, the master answers them 503.
   const bool quick = Clock::now() - proxy->started_at() < proxy_quick_exit;
   proxy_quick_exits_ = quick ? proxy_quick_exits_ + 1 : 0;
   auto delay = config::Duration(
       proxy_quick_exits_ <= 1 ? 0 : std::min(1000, 100 << std::min(proxy_quick_exits_ - 2, 4u)));
+  if (delay.count() > 0) {
+    stand_in_.start(listeners_, "no proxy is running: it exited " +
+                                    std::to_string(proxy_quick_exits_) +
+                                    " times in a row soon after it started; see corral's log");
+  }
   spdlog::warn("proxy pid {} (generation {}) exited unexpectedly ({}); starting a new one{}",
                proxy->pid(), proxy->generation(), status,
                delay.count() ? " in " + std::to_string(delay.count()) + " ms" : std::string());
@@ -491,8 +516,7 @@ awaitable<void> Master::restart_slot(std::uint32_t slot, std::shared_ptr<Control
   }
   const std::size_t count = supervisor_->table().slots().size();
   if (slot >= count) {
-    replies->error("no slot " + std::to_string(slot) + ": slots are 0 to " +
-                   std::to_string(count - 1));
+    replies->error(unknown_slot_message(slot, count));
     co_return;
   }
   if (supervisor_->table().slot(slot).pid != 0) {
@@ -544,7 +568,16 @@ awaitable<void> Master::reload_config(std::string requested_by,
     ~Clear() { operation.clear(); }
   } clear{operation_};
 
-  config::LoadResult loaded = config::load_file(config_path_);
+  config::KeyPositions positions;
+  config::LoadResult loaded = config::load_file(config_path_, positions);
+  if (loaded.config) {
+    // What the file names on the machine; the listen ports are the master's own already.
+    for (auto& p : preflight(*loaded.config, config_path_, false)) {
+      config::locate(p, positions);
+      loaded.problems.push_back(std::move(p));
+    }
+    if (!loaded.problems.empty()) loaded.config.reset();
+  }
   if (!loaded.config) {
     std::string text =
         std::to_string(loaded.problems.size()) + " problem(s) in the new config; nothing changed:";
@@ -598,15 +631,18 @@ awaitable<void> Master::reload_config(std::string requested_by,
     const bool ended = candidate->state() == ProxyProcess::State::exited;
     if (!ended) ::kill(candidate->pid(), SIGKILL);
     close_listeners(next_listeners, listeners_);
-    co_return fail("the new proxy generation " +
-                   std::string(ended ? "exited before it accepted connections"
-                                     : "did not accept connections within 30 s") +
-                   " (see the master's log); nothing changed");
+    const std::string why =
+        ended ? "exited before it accepted connections" +
+                    (candidate->failure().empty() ? std::string(" (see the master's log)")
+                                                  : ": " + candidate->failure())
+              : "did not accept connections within 30 s (see the master's log)";
+    co_return fail("the new proxy generation " + why + "; nothing changed");
   }
   // The switch: the new generation accepts on the same sockets; the old one stops accepting
   // and finishes what it has.
   std::shared_ptr<ProxyProcess> old = current_;
   current_ = candidate;
+  stand_in_.stop();  // a reload during a crash loop: this generation serves now
   if (old) old->drain();
   for (const auto& l : next_listeners.listeners) {
     bool kept = false;
@@ -621,7 +657,11 @@ awaitable<void> Master::reload_config(std::string requested_by,
       std::to_string(candidate->pid()) + ") took over" +
       (old ? " from generation " + std::to_string(old->generation()) + ", which drains"
            : std::string());
-  progress(message);
+  // A progress line only when worker steps follow: else it is the final answer itself.
+  if (supervisor_ && (next_spec->starts_differently(supervisor_->spec()) ||
+                      next_spec->count != supervisor_->table().slots().size())) {
+    progress(message);
+  }
 
   if (supervisor_) {
     const WorkerSpec previous = supervisor_->spec();
@@ -661,6 +701,7 @@ void Master::begin_stop(const std::string& requested_by) {
 }
 
 awaitable<void> Master::shutdown() {
+  stand_in_.stop();
   // The proxies hold their own copies of the listening sockets: once they close them too, new
   // connections are refused rather than left waiting.
   close_listeners(listeners_);
@@ -722,9 +763,12 @@ json::object Master::status() const {
         {"state", to_string(current_->state())},
         {"uptime_ms", ms_since(current_->started_at())},
         {"cpu_percent", usage_.cpu_percent(current_->pid())},
+        {"queued", current_->queued()},
         {"rss_bytes", read_process_usage(current_->pid()).value_or(ProcessUsage{}).rss_bytes}};
   } else {
-    proxy_status = {{"pid", 0}, {"state", stopping_ ? "stopped" : "restarting"}};
+    proxy_status = {{"pid", 0},
+                    {"state", stopping_ ? "stopped" : "restarting"},
+                    {"last_exit", proxy_last_exit_}};
   }
   json::array generations;
   for (const auto& p : proxies_) {
@@ -768,6 +812,8 @@ json::object Master::status() const {
       if (current_) {
         for (const auto& st : current_->stats())
           if (st.slot == s.slot && st.sessions) slot["sessions"] = *st.sessions;
+        for (const auto& st : current_->stats())
+          if (st.slot == s.slot && st.limit) slot["limit"] = *st.limit;
       }
       slots.push_back(std::move(slot));
     }

@@ -20,6 +20,7 @@
 #include "proxy/master/proc_stats.hpp"
 #include "proxy/master/proxy_process.hpp"
 #include "proxy/master/rolling_restart.hpp"
+#include "proxy/master/stand_in.hpp"
 #include "proxy/master/state_changed.hpp"
 #include "proxy/master/supervisor.hpp"
 
@@ -99,6 +100,10 @@ class Master {
   std::shared_ptr<ProxyProcess> current_;               // the one that takes new connections
   std::uint64_t proxy_generation_ = 0;
   unsigned proxy_quick_exits_ = 0;
+  StandIn stand_in_{ioc_};  // answers 503 while the proxy crashes again and again
+  bool proxy_served_ = false;  // a proxy generation said ready once: start-up is over
+  // How the last accepting generation ended, or why it could not start.
+  std::string proxy_last_exit_;
   std::map<std::uint32_t, std::uint64_t> retired_requests_;  // per slot, from exited proxies
   // Sticky learn mode's pins between proxy generations; removes its files when the master ends.
   AffinityHandover affinity_handover_;

@@ -92,6 +92,21 @@ void ProxyProcess::drain() {
 void ProxyProcess::exited(int) {
   state_ = State::exited;
   queue_.clear();
+  // Its last words may still wait in the socket when the exit is seen first.
+  if (failure_.empty()) {
+    std::string rest;
+    char chunk[4096];
+    for (;;) {
+      ssize_t n = ::recv(control_.native_handle(), chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n <= 0) break;
+      rest.append(chunk, static_cast<std::size_t>(n));
+    }
+    for (std::size_t start = 0, end; (end = rest.find('\n', start)) != std::string::npos;
+         start = end + 1) {
+      auto message = proxy::decode(std::string_view(rest).substr(start, end - start));
+      if (message && message->type == "failed") failure_ = message->body;
+    }
+  }
   error_code ignored;
   control_.close(ignored);
 }
@@ -151,8 +166,11 @@ awaitable<void> ProxyProcess::read_loop(OnMessage on_message) {
         state_ = State::ready;
       } else if (message->type == "stats") {
         stats_ = message->stats;
+        queued_ = message->queued;
       } else if (message->type == "drained") {
         drained_[message->slot] = Drained{message->generation, received_};
+      } else if (message->type == "failed") {
+        failure_ = message->body;
       }
       on_message(*this, *message);
     }

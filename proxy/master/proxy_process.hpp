@@ -51,11 +51,14 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   State state() const { return state_; }
   Clock::time_point started_at() const { return started_at_; }
   const std::vector<proxy::SlotStats>& stats() const { return stats_; }
+  std::uint64_t queued() const { return queued_; }  // requests in its queue, at the last stats
   // Whether it said `drained` for `slot` at generation `generation`, or for `slot` after
   // message number `after` (see received()).
   bool has_drained(std::uint32_t slot, std::uint64_t generation, std::uint64_t after) const;
   // Messages received so far.
   std::uint64_t received() const { return received_; }
+  // Why it could not start (its `failed` message); empty when it said nothing of the kind.
+  const std::string& failure() const { return failure_; }
 
  private:
   awaitable<void> read_loop(OnMessage on_message);
@@ -82,8 +85,10 @@ class ProxyProcess : public std::enable_shared_from_this<ProxyProcess> {
   std::deque<Pending> queue_;
   bool writing_ = false;
   std::vector<proxy::SlotStats> stats_;
+  std::uint64_t queued_ = 0;
   std::map<std::uint32_t, Drained> drained_;
   std::uint64_t received_ = 0;
+  std::string failure_;
 };
 
 std::string_view to_string(ProxyProcess::State s);

@@ -17,10 +17,11 @@ config::Duration backoff_delay(const config::WorkerRestart& policy, unsigned cra
 }
 
 RestartDecision decide_restart(const config::WorkerRestart& policy, unsigned crashes_before,
-                               config::Duration uptime, double random01) {
+                               config::Duration uptime, bool became_ready, double random01) {
   RestartDecision d;
-  d.crashes_in_a_row = uptime >= policy.reset_after ? 1 : crashes_before + 1;
-  d.errored = d.crashes_in_a_row >= policy.crash_loop;
+  const bool ran = (became_ready && uptime >= policy.min_uptime) || uptime >= policy.reset_after;
+  d.crashes_in_a_row = ran ? 1 : crashes_before + 1;
+  d.errored = !ran && d.crashes_in_a_row >= policy.crash_loop;
   d.delay = d.errored ? policy.max_backoff : backoff_delay(policy, d.crashes_in_a_row, random01);
   return d;
 }

@@ -18,9 +18,11 @@ struct RestartDecision {
 config::Duration backoff_delay(const config::WorkerRestart& policy, unsigned crashes_in_a_row,
                                double random01);
 
-// `crashes_before`: unplanned exits in a row before this one; `uptime`: how long the worker
-// ran (0 for a failed start). A worker that ran at least reset_after starts the count anew.
+// `crashes_before`: failed starts in a row before this one; `uptime`: how long the worker ran
+// (0 for a failed start); `became_ready`: it was ready (the proxy routed to it). A worker that
+// became ready and ran at least min_uptime is no crash loop, whatever it died of: it starts the
+// count anew and comes back after the first backoff step, as does one that ran reset_after.
 RestartDecision decide_restart(const config::WorkerRestart& policy, unsigned crashes_before,
-                               config::Duration uptime, double random01);
+                               config::Duration uptime, bool became_ready, double random01);
 
 }  // namespace corral::master

@@ -109,7 +109,10 @@ std::string render_status_table(const json::object& status) {
              std::to_string(number(*proxy, "generation")) + ", " + text(*proxy, "state") + ", up " +
              format_uptime(number(*proxy, "uptime_ms")) + ", cpu " +
              percent(real(*proxy, "cpu_percent")) + ", mem " +
-             format_bytes(number(*proxy, "rss_bytes")) + "\n";
+             format_bytes(number(*proxy, "rss_bytes")) +
+             (proxy->contains("queued") ? ", queued " + std::to_string(number(*proxy, "queued"))
+                                        : std::string()) +
+             "\n";
     }
   }
   const json::value* slots = status.if_contains("slots");
@@ -119,10 +122,14 @@ std::string render_status_table(const json::object& status) {
   }
   // Sticky learn mode reports the sessions pinned to each slot: a column only then.
   bool sessions = false;
-  for (const json::value& entry : slots->as_array())
+  bool limits = false;
+  for (const json::value& entry : slots->as_array()) {
     sessions = sessions || (entry.is_object() && entry.as_object().contains("sessions"));
+    limits = limits || (entry.is_object() && entry.as_object().contains("limit"));
+  }
   std::vector<std::vector<std::string>> rows = {
       {"slot", "pid", "state", "gen", "uptime", "restarts", "cpu", "mem", "in-flight", "requests"}};
+  if (limits) rows.front().insert(rows.front().begin() + 9, "limit");
   if (sessions) rows.front().push_back("sessions");
   for (const json::value& entry : slots->as_array()) {
     if (!entry.is_object()) continue;
@@ -135,6 +142,7 @@ std::string render_status_table(const json::object& status) {
          std::to_string(number(s, "restarts")), running ? percent(real(s, "cpu_percent")) : "-",
          running ? format_bytes(number(s, "rss_bytes")) : "-",
          std::to_string(number(s, "in_flight")), std::to_string(number(s, "requests"))});
+    if (limits) rows.back().insert(rows.back().begin() + 9, std::to_string(number(s, "limit")));
     if (sessions) rows.back().push_back(std::to_string(number(s, "sessions")));
   }
   out += render_rows(rows);

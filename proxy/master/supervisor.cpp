@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 
+#include "proxy/master/control_protocol.hpp"
 #include "proxy/master/output_relay.hpp"
 #include "proxy/master/readiness.hpp"
 #include "proxy/master/restart_policy.hpp"
@@ -82,22 +83,30 @@ awaitable<void> Supervisor::keep_running(std::uint32_t slot, config::Duration de
     }
     if (stopping_ || slot >= runtime_.size()) co_return;
     spdlog::warn("slot {}: {}", slot, started.error);
-    delay = count_crash(slot, Clock::duration::zero());
+    delay = count_crash(slot, Clock::duration::zero(), false);
     runtime_[slot].restart_scheduled = true;
   }
 }
 
-config::Duration Supervisor::count_crash(std::uint32_t slot, Clock::duration uptime) {
+config::Duration Supervisor::count_crash(std::uint32_t slot, Clock::duration uptime,
+                                         bool became_ready) {
   const config::WorkerRestart& policy = spec_->restart;
   RestartDecision d = decide_restart(policy, table_.slot(slot).crashes_in_a_row,
-                                     duration_cast<config::Duration>(uptime), random01());
+                                     duration_cast<config::Duration>(uptime), became_ready,
+                                     random01());
   table_.set_crashes_in_a_row(slot, d.crashes_in_a_row);
   if (d.errored) {
     table_.set_errored(slot);
-    spdlog::error(
-        "slot {}: errored: {} failures in a row, each within {} ms of its start; trying again "
-        "every {} ms",
-        slot, d.crashes_in_a_row, policy.reset_after.count(), d.delay.count());
+    if (d.crashes_in_a_row > policy.crash_loop) {
+      // Errored already: said once as an error, when it became so.
+      spdlog::info("slot {}: still errored ({} failures in a row); trying again in {} ms", slot,
+                   d.crashes_in_a_row, d.delay.count());
+    } else {
+      spdlog::error(
+          "slot {}: errored: {} failures in a row, each before it became ready or within {} ms "
+          "of its start; trying again every {} ms",
+          slot, d.crashes_in_a_row, policy.min_uptime.count(), d.delay.count());
+    }
     push();
     changed_.notify();
   } else {
@@ -300,7 +309,7 @@ bool Supervisor::on_exit(pid_t pid, int wait_status) {
   if (!exit->routed) return true;  // a worker still starting: its start_worker() reports it
   push();                          // out of the proxy's selection at once
   if (stopping_ || runtime_.at(w.slot).held) return true;
-  schedule_restart(w.slot, count_crash(w.slot, exit->uptime));
+  schedule_restart(w.slot, count_crash(w.slot, exit->uptime, /*became_ready=*/true));
   return true;
 }
 
@@ -350,8 +359,7 @@ Supervisor::Delivery Supervisor::broadcast(const json::value& message, pid_t exc
 
 std::string Supervisor::send(std::uint32_t slot, const json::value& message) {
   if (slot >= table_.slots().size()) {
-    return "no slot " + std::to_string(slot) + " (there are " +
-           std::to_string(table_.slots().size()) + " slots, from 0)";
+    return unknown_slot_message(slot, table_.slots().size());
   }
   const WorkerProcess* w = table_.routed(slot);
   if (!w) {

@@ -100,7 +100,7 @@ class Supervisor {
   awaitable<void> keep_running(std::uint32_t slot, config::Duration delay);
   void schedule_restart(std::uint32_t slot, config::Duration delay);
   // After an unplanned exit or failed start: the next start's delay, and errored when looping.
-  config::Duration count_crash(std::uint32_t slot, Clock::duration uptime);
+  config::Duration count_crash(std::uint32_t slot, Clock::duration uptime, bool became_ready);
   awaitable<void> probe_port(pid_t pid, std::uint16_t port, Clock::time_point deadline);
   void on_message(pid_t pid, const boost::json::value& message);
   void push();

@@ -14,19 +14,19 @@
 # Knobs (environment):
 #   SCENARIOS="throughput crash restart"   which scenarios to run
 #   TOOLS="cluster pm2 corral"             which tools (scenario 1 always adds the single process)
-#   ROUNDS=2            interleaved rounds of every scenario (tool A, B, C, A, B, C, ...)
+#   ROUNDS=3            interleaved rounds of every scenario (tool A, B, C, A, B, C, ...)
 #   DURATION=10         seconds per throughput run (ab -t / wrk -d)
 #   WARMUP=2            seconds of unrecorded load per target before the throughput rounds
 #   CONC=200            concurrent clients in the throughput runs
-#   LOADGEN="ab"        throughput load generators: "ab", "wrk" or "ab wrk"
+#   LOADGEN="ab wrk"    throughput load generators: "ab", "wrk" or "ab wrk"
 #   SPIN=1e7            busy-loop iterations per request in the throughput runs (the article's)
 #   CRASH_DURATION=20   seconds of load per crash run (ab -r -c CRASH_CONC -t ...)
-#   CRASH_CONC=50
+#   CRASH_CONC=200
 #   CRASH_MAX_MS=10000  each worker exits with status 1 after a random 0..CRASH_MAX_MS ms
 #   RESTART_DURATION=20 seconds of load per rolling-restart run
-#   RESTART_CONC=50
+#   RESTART_CONC=200
 #   RESTART_AT=         second of the load at which the restart is triggered (default: a quarter in)
-#   SMALL_SPIN=1e5      busy-loop iterations per request in the crash and restart runs
+#   SMALL_SPIN=$SPIN    busy-loop iterations per request in the crash and restart runs (the article's app)
 #   GRACEFUL=0          1: the app closes its server on SIGINT/SIGTERM and finishes its requests
 #                       (the article's app does not: default off, the same app for every tool)
 #   CORRAL_THREADS=auto corral's `threads:`
@@ -49,24 +49,24 @@ if [[ ${QUICK:-0} == 1 ]]; then
 fi
 SCENARIOS=${SCENARIOS:-"throughput crash restart"}
 TOOLS=${TOOLS:-"cluster pm2 corral"}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 DURATION=${DURATION%s}
 WARMUP=${WARMUP:-2}
 WARMUP=${WARMUP%s}
 CONC=${CONC:-200}
-LOADGEN=${LOADGEN:-ab}
+LOADGEN=${LOADGEN:-"ab wrk"}
 SPIN=${SPIN:-1e7}
 CRASH_DURATION=${CRASH_DURATION:-20}
 CRASH_DURATION=${CRASH_DURATION%s}
-CRASH_CONC=${CRASH_CONC:-50}
+CRASH_CONC=${CRASH_CONC:-200}
 CRASH_MAX_MS=${CRASH_MAX_MS:-10000}
 RESTART_DURATION=${RESTART_DURATION:-20}
 RESTART_DURATION=${RESTART_DURATION%s}
-RESTART_CONC=${RESTART_CONC:-50}
+RESTART_CONC=${RESTART_CONC:-200}
 RESTART_AT=${RESTART_AT:-$((RESTART_DURATION / 4))}
 RESTART_AT=${RESTART_AT%s}
-SMALL_SPIN=${SMALL_SPIN:-1e5}
+SMALL_SPIN=${SMALL_SPIN:-$SPIN}
 GRACEFUL=${GRACEFUL:-0}
 CORRAL_THREADS=${CORRAL_THREADS:-auto}
 CORRAL=${CORRAL:-$ROOT/build/corral}

@@ -40,6 +40,26 @@ TEST(AccessLog, OneLinePerRequestOnStdout) {
   EXPECT_EQ(lines, 3) << p.output(Stream::out);
 }
 
+// The form docs/configuration.md ("The access log") describes, field by field.
+TEST(AccessLog, LineFormatIsTheDocumentedOne) {
+  Backend be("a");
+  CorralConfig cfg;
+  cfg.add(be);
+  cfg.access_log = "stdout";
+  Corral corral(cfg);
+  HttpClient client(corral.port());
+  auto res = client.get("/status?code=201", {{"X-Request-Id", "abc123"}});
+  EXPECT_EQ(res.result_int(), 201);
+  auto line =
+      corral.process().wait_for_line(std::regex(R"(^.*/status\?code=201.*$)"), 5s, Stream::out);
+  const std::regex documented(
+      R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1 "GET /status\?code=201 HTTP/1\.1" )"
+      R"(201 (\d+) \d+\.\d{3}ms queue=0\.000ms upstream=127\.0\.0\.1:\d+ rid=abc123$)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(line[0], m, documented)) << line[0];
+  EXPECT_GT(std::stoul(m[1]), res.body().size()) << "header and body bytes";
+}
+
 TEST(AccessLog, WritesToAFile) {
   Backend be("a");
   TempDir dir;

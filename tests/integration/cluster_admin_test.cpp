@@ -90,6 +90,17 @@ TEST(ClusterAdmin, BroadcastAndSendReachTheWorkers) {
   EXPECT_NE(no_slot.body().find("no slot 7"), std::string::npos) << no_slot.body();
   Response not_a_slot = admin(cluster, http::verb::post, "/admin/send/x", "{}");
   EXPECT_EQ(not_a_slot.result_int(), 404) << not_a_slot.body();
+  // The same words as the command line's (corral send 7 / corral send x).
+  RunResult cli_no_slot = cluster.cli({"send", "7", "{}"});
+  EXPECT_NE(no_slot.body().find("no slot 7: slots are 0 to 1"), std::string::npos)
+      << no_slot.body();
+  EXPECT_NE(cli_no_slot.err.find("no slot 7: slots are 0 to 1"), std::string::npos)
+      << cli_no_slot.err;
+  RunResult cli_not_a_slot = cluster.cli({"send", "x", "{}"});
+  EXPECT_NE(not_a_slot.body().find("not a slot number: 'x'"), std::string::npos)
+      << not_a_slot.body();
+  EXPECT_NE(cli_not_a_slot.err.find("not a slot number: 'x'"), std::string::npos)
+      << cli_not_a_slot.err;
 }
 
 TEST(ClusterAdmin, MutatingCommandsArePostOnlyAndNotFromWebPages) {

@@ -14,10 +14,25 @@ namespace json = boost::json;
 
 std::string ClusterConfig::render() const {
   std::ostringstream y;
+  if (defaults) {
+    y << "listen: \"127.0.0.1:0\"\n"
+      << "admin: \"127.0.0.1:0\"\n"
+      << "access_log: off\n"
+      << extra << "workers:\n"
+      << "  command: [node, \"" << CORRAL_TEST_DATA << "/" << script << "\"]\n"
+      << "  count: " << count << "\n";
+    if (!env.empty()) {
+      y << "  env:\n";
+      for (const auto& [k, v] : env) y << "    " << k << ": \"" << v << "\"\n";
+    }
+    y << extra_workers;
+    return y.str();
+  }
   y << "listen: \"127.0.0.1:0\"\n"
     << "threads: " << threads << "\n"
     << "admin: \"127.0.0.1:0\"\n"
-    << "timeouts: { connect: 1s, drain: " << drain << " }\n"
+    << "timeouts: { connect: 1s, drain: " << drain
+    << (queue_timeout.empty() ? "" : ", queue: " + queue_timeout) << " }\n"
     << "retries: " << retries << "\n"
     << "access_log: off\n"
     << extra << "workers:\n"

@@ -31,10 +31,14 @@ struct ClusterConfig {
   std::string reset_after = "5s";
   unsigned crash_loop = 5;
   std::string drain = "5s";
+  std::string queue_timeout;  // timeouts.queue when set
   std::string retries = "2";
   std::string extra_workers;  // more lines inside workers: (indented two spaces)
   std::string script = "worker.js";  // the app in tests/integration/data each slot runs
   std::string extra;                 // top-level lines (e.g. balance: and sticky:)
+  // Only listen, admin, access_log: off, `extra` and the workers' command, count, env and
+  // `extra_workers`: everything else at corral's defaults.
+  bool defaults = false;
 
   std::string render() const;
 };

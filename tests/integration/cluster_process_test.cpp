@@ -59,6 +59,11 @@ TEST(ClusterProcess, MasterKilledWithSigkillTakesItsWorkersAlong) {
         << "worker " << pid << " survived";
   }
   EXPECT_TRUE(eventually([&] { return process_gone(proxy); }, 10s)) << "proxy survived";
+  // Its control socket file is left behind: the CLI says it is stale.
+  RunResult status = cluster.cli({"status"}, 10s);
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_NE(status.err.find("is stale: the master that made it is gone"), std::string::npos)
+      << status.err;
 }
 
 TEST(ClusterProcess, SigtermStopsEverythingAndExitsZero) {
@@ -122,6 +127,13 @@ TEST(ClusterProcess, ReloadConfigStartsANewProxyGenerationWithoutFailingRequests
   LoadResult result = load.stop();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("proxy generation 2"), std::string::npos) << r.out;
+  // The final line once, not also as a progress line before it.
+  auto said = [&](const std::string& text) {
+    std::size_t n = 0;
+    for (auto at = r.out.find(text); at != std::string::npos; at = r.out.find(text, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(said("config reloaded: proxy generation 2"), 1u) << r.out;
   EXPECT_EQ(result.failed, 0) << ::testing::PrintToString(result.failures);
   EXPECT_NE(cluster.proxy_pid(), proxy);
   EXPECT_EQ(cluster.worker_pids(), workers);

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/harness.hpp"
@@ -345,6 +346,38 @@ TEST(SharedSessions, ClientSentSessionHeadersNeverReachTheApp) {
   EXPECT_EQ(o.res.find("X-Corral-Session-Clear"), o.res.end());
 }
 
+TEST(SharedSessions, TheSessionCookieIsSecureWhenATrustedProxySaysHttps) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1, "round_robin",
+                  "  timeouts: { connect: 300ms, command: 200ms }\n"
+                  "trusted_proxies: [127.0.0.1]\n");
+  const std::vector<std::pair<std::string, std::string>> https = {{"X-Forwarded-Proto", "https"}};
+  auto in = call(s.port(), "/login?user=ann", {}, https);
+  ASSERT_EQ(in.status, 200);
+  EXPECT_NE(in.set_cookie.find("; Secure"), std::string::npos) << in.set_cookie;
+  EXPECT_EQ(in.headers.at("x-forwarded-proto").as_string(), "https");
+  // The logout's cookie too, so that the browser replaces the one it holds.
+  auto out = call(s.port(), "/logout", sid_in(in.set_cookie), https);
+  EXPECT_NE(out.set_cookie.find("Max-Age=0"), std::string::npos) << out.set_cookie;
+  EXPECT_NE(out.set_cookie.find("; Secure"), std::string::npos) << out.set_cookie;
+  // Plain http from the same proxy: no Secure (auto).
+  auto plain = call(s.port(), "/login?user=ann");
+  EXPECT_EQ(plain.set_cookie.find("Secure"), std::string::npos) << plain.set_cookie;
+}
+
+TEST(SharedSessions, SessionsSecureTrueAndFalse) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster always(redis, 1, "round_robin", "  secure: true\n");
+  auto a = call(always.port(), "/login?user=bo");
+  EXPECT_NE(a.set_cookie.find("; Secure"), std::string::npos) << a.set_cookie;
+  SharedCluster never(redis, 1, "round_robin", "  secure: false\ntrusted_proxies: [127.0.0.1]\n");
+  auto n = call(never.port(), "/login?user=bo", {}, {{"X-Forwarded-Proto", "https"}});
+  ASSERT_EQ(n.status, 200);
+  EXPECT_EQ(n.set_cookie.find("Secure"), std::string::npos) << n.set_cookie;
+}
+
 TEST(SharedSessions, RedisDownFailClosedAnswers503WithoutHangingAndRecovers) {
   REQUIRE_REDIS();
   RedisServer redis;
@@ -375,6 +408,27 @@ TEST(SharedSessions, RedisDownFailClosedAnswers503WithoutHangingAndRecovers) {
   EXPECT_GE(s.corral->metric("corral_redis_reconnects_total").value_or(0), 1);
 }
 
+TEST(SharedSessions, RedisTransitionsAreLoggedOnceForAllProxyThreads) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1);  // two proxy threads, a Redis connection each
+  auto count = [&](const std::string& text) {
+    std::size_t n = 0;
+    std::istringstream in(s.corral->process().output());
+    for (std::string line; std::getline(in, line);) n += line.find(text) != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(count("connected to Redis"), 1u) << s.corral->process().tail();
+  redis.stop();
+  ASSERT_TRUE(eventually(
+      [&] { return s.corral->metric("corral_session_store_connections_up").value_or(1) == 0; },
+      5s));
+  redis.start();
+  wait_store_up(*s.corral);
+  EXPECT_EQ(count("Redis connection lost"), 1u) << s.corral->process().tail();
+  EXPECT_EQ(count("connected to Redis"), 2u) << s.corral->process().tail();
+}
+
 TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
   REQUIRE_REDIS();
   RedisServer redis;
@@ -398,6 +452,23 @@ TEST(SharedSessions, RedisSilentFailClosedAnswersWithinTheCommandTimeout) {
   ASSERT_TRUE(
       eventually([&] { return user_of(call(s.port(), "/whoami", sid)) == "lou"; }, 5s, 20ms));
   EXPECT_GE(s.corral->metric("corral_redis_timeouts_total").value_or(0), 1);
+}
+
+TEST(SharedSessions, ReadyzTurnsTheMomentARequestFailsForTheStore) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1);
+  auto sid = login(s.port(), "max");
+  EXPECT_EQ(s.corral->admin_get("/readyz").result_int(), 200);
+  redis.pause();
+  EXPECT_EQ(call(s.port(), "/whoami", sid).status, 503);
+  // Not a second later: at once.
+  auto ready = s.corral->admin_get("/readyz");
+  EXPECT_EQ(ready.result_int(), 503);
+  EXPECT_EQ(ready.body(), "session store down\n");
+  redis.resume();
+  EXPECT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
+  EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "max");
 }
 
 TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
@@ -430,6 +501,19 @@ TEST(SharedSessions, RedisDownFailOpenForwardsWithoutASession) {
       },
       5s, 20ms));
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid2)), "max");
+}
+
+TEST(SharedSessions, FailOpenALogoutWhileRedisIsDownStillClearsTheCookie) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1, "round_robin",
+                  "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
+  auto sid = login(s.port(), "rae");
+  redis.stop();
+  auto out = call(s.port(), "/logout", sid);
+  EXPECT_EQ(out.status, 200);
+  EXPECT_NE(out.set_cookie.find("corral_sid=;"), std::string::npos) << out.set_cookie;
+  EXPECT_NE(out.set_cookie.find("Max-Age=0"), std::string::npos) << out.set_cookie;
 }
 
 TEST(SharedSessions, FailOpenAChangeAfterAFailedLoadLandsOnTheSameSession) {

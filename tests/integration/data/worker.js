@@ -12,6 +12,7 @@
 //
 // Routes: GET /          JSON {slot, pid, generation, port}
 //         GET /slow?ms=N  the same after N ms
+//         ANY /exit       reads the whole request, then process.exit(1) without answering
 // Prints "listening PORT" once it accepts connections, and "message JSON" for each IPC message;
 // each message is also answered with process.send({echo: message}). A message {relay: X} is
 // sent on as {corral: "broadcast", data: X}, which corral delivers to every other worker.
@@ -42,6 +43,11 @@ const server = http.createServer((req, res) => {
     res.end(body);
   };
   req.resume();
+  if (url.pathname === '/exit') {
+    console.log(`exit after ${req.method}`);
+    req.on('end', () => process.exit(1));
+    return;
+  }
   if (url.pathname === '/slow') {
     setTimeout(answer, Number(url.searchParams.get('ms') || 1000));
   } else {

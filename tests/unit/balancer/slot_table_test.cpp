@@ -78,5 +78,45 @@ TEST(SlotTable, EmptyTableHasNoUsableSlot) {
   EXPECT_EQ(table.usable_count(), 0u);
 }
 
+TEST(SlotTable, TryStartStopsAtTheLimit) {
+  SlotTable table({1});
+  EXPECT_EQ(table.limit(0), SlotTable::no_limit);
+  table.set_limit(0, 2);
+  EXPECT_TRUE(table.try_start(0));
+  EXPECT_TRUE(table.try_start(0));
+  EXPECT_FALSE(table.try_start(0));
+  EXPECT_FALSE(table.available(0));
+  EXPECT_EQ(table.in_flight(0), 2u);
+  table.request_ended(0);
+  EXPECT_TRUE(table.available(0));
+  EXPECT_TRUE(table.try_start(0));
+}
+
+TEST(SlotTable, TryStartNeverPassesTheLimitAcrossThreads) {
+  SlotTable table({1});
+  table.set_limit(0, 5);
+  std::atomic<int> started{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      for (int j = 0; j < 1000; ++j)
+        if (table.try_start(0)) started.fetch_add(1);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(started.load(), 5);
+  EXPECT_EQ(table.in_flight(0), 5u);
+}
+
+TEST(SlotTable, TakingASlotOutCountsADown) {
+  SlotTable table({1});
+  EXPECT_EQ(table.downs(0), 0u);
+  table.set_usable(0, false);
+  table.set_usable(0, false);  // no change: not another down
+  EXPECT_EQ(table.downs(0), 1u);
+  table.set_usable(0, true);
+  table.set_usable(0, false);
+  EXPECT_EQ(table.downs(0), 2u);
+}
+
 }  // namespace
 }  // namespace corral::balancer

@@ -179,7 +179,8 @@ TEST(LoadString, ListWhereMapExpected) {
   expect_problem(
       only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\ntimeouts: [2s, 3s]\n"), 3, 11,
       "timeouts",
-      "expected a map with keys connect, client_header, idle, upstream_response, drain, got a "
+      "expected a map with keys connect, client_header, idle, upstream_response, drain, queue, "
+      "got a "
       "list");
 }
 

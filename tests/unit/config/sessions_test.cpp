@@ -140,4 +140,21 @@ TEST(Sessions, UrlFromEnvironment) {
 }
 
 }  // namespace
+TEST(Sessions, SecureIsAutoTrueOrFalse) {
+  auto result = load("sessions:\n  redis: redis://127.0.0.1:6379/0\n");
+  ASSERT_TRUE(result.config);
+  EXPECT_EQ(result.config->sessions->secure, CookieSecure::automatic);
+  result = load("sessions:\n  redis: redis://127.0.0.1:6379/0\n  secure: true\n");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(lines_of(result));
+  EXPECT_EQ(result.config->sessions->secure, CookieSecure::always);
+  result = load("sessions:\n  redis: redis://127.0.0.1:6379/0\n  secure: false\n");
+  ASSERT_TRUE(result.config);
+  EXPECT_EQ(result.config->sessions->secure, CookieSecure::never);
+  result = load("sessions:\n  redis: redis://127.0.0.1:6379/0\n  secure: sometimes\n");
+  ASSERT_FALSE(result.config);
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_EQ(result.problems[0].to_string(),
+            "c.yaml:5:11: sessions.secure: expected auto, true or false, got 'sometimes'");
+}
+
 }  // namespace corral::config

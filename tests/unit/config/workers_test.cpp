@@ -70,7 +70,34 @@ TEST(Workers, Defaults) {
   EXPECT_EQ(w.restart.backoff, Duration(100));
   EXPECT_EQ(w.restart.max_backoff, Duration(15000));
   EXPECT_EQ(w.restart.reset_after, Duration(30000));
+  EXPECT_EQ(w.restart.min_uptime, Duration(1000));
   EXPECT_EQ(w.restart.crash_loop, 5u);
+  EXPECT_TRUE(w.max_in_flight.adaptive);
+}
+
+TEST(Workers, MaxInFlightAutoOrANumber) {
+  EXPECT_TRUE(loaded_workers(load("workers: { command: app, max_in_flight: auto }\n")).max_in_flight.adaptive);
+  const Workers w = loaded_workers(load("workers: { command: app, max_in_flight: 4, restart: { min_uptime: 3s } }\n"));
+  EXPECT_FALSE(w.max_in_flight.adaptive);
+  EXPECT_EQ(w.max_in_flight.fixed, 4u);
+  EXPECT_EQ(w.restart.min_uptime, Duration(3000));
+  EXPECT_EQ(lines_of(load("workers: { command: app, max_in_flight: 0 }\n")),
+            (std::vector<std::string>{"c.yaml:2:41: workers.max_in_flight: must be at least 1 (or auto)"}));
+  EXPECT_EQ(lines_of(load("workers: { command: app, max_in_flight: lots }\n")),
+            (std::vector<std::string>{"c.yaml:2:41: workers.max_in_flight: expected a whole number, got 'lots'"}));
+}
+
+TEST(Workers, QueueTimeoutAndLength) {
+  LoadResult r = load("timeouts: { queue: 2s }\nlimits: { max_queue: 50 }\nworkers: { command: app }\n");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(lines_of(r));
+  EXPECT_EQ(r.config->timeouts.queue, Duration(2000));
+  EXPECT_EQ(r.config->limits.max_queue, 50u);
+  LoadResult defaults = load("workers: { command: app }\n");
+  ASSERT_TRUE(defaults.config);
+  EXPECT_EQ(defaults.config->timeouts.queue, Duration(10000));
+  EXPECT_EQ(defaults.config->limits.max_queue, 10000u);
+  EXPECT_EQ(lines_of(load("limits: { max_queue: 0 }\nworkers: { command: app }\n")),
+            (std::vector<std::string>{"c.yaml:2:22: limits.max_queue: must be at least 1"}));
 }
 
 TEST(Workers, CommandStringIsSplitLikeAShell) {
@@ -147,7 +174,7 @@ TEST(Workers, BadValuesAreEachReported) {
           "c.yaml:9:21: workers.env.1X: not a variable name (letters, digits and _, not "
           "starting with a digit)",
           "c.yaml:10:3: workers.colour: unknown key (known keys: command, count, cwd, env, "
-          "port_base, ready, stop, restart)"}));
+          "port_base, ready, stop, restart, max_in_flight)"}));
 }
 
 TEST(Workers, ReadyWhenSuggestion) {

@@ -117,5 +117,11 @@ TEST(ControlProtocol, Replies) {
   EXPECT_FALSE(parse_control_reply(R"({"something":"else"})"));
 }
 
+TEST(ControlProtocol, SlotWordsAreTheSameEverywhere) {
+  EXPECT_EQ(not_a_slot_message("x"), "not a slot number: 'x'");
+  EXPECT_EQ(unknown_slot_message(7, 2), "no slot 7: slots are 0 to 1");
+  EXPECT_EQ(unknown_slot_message(0, 0), "no slot 0: this config has no worker slots");
+}
+
 }  // namespace
 }  // namespace corral::master

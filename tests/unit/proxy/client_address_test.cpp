@@ -213,4 +213,37 @@ TEST(ForwardedClient, UntrustedPeerAndOtherKeys) {
 }
 
 }  // namespace
+TEST(ForwardedClient, SessionCookieSecureFollowsSessionsSecure) {
+  config::Config c;  // shared-state mode, not sticky
+  c.sessions.emplace();
+  c.trusted_proxies = ranges({"127.0.0.1"});
+  auto proto = make({{"X-Forwarded-Proto", "https"}});
+  auto plain = make({});
+  ForwardedClient fc;
+  fc.start(c, boost::asio::ip::make_address("127.0.0.1"));
+  fc.read(proto, "127.0.0.1");
+  EXPECT_TRUE(fc.session_secure());  // auto: a trusted proxy says https
+  EXPECT_FALSE(fc.secure());         // no corral_affinity here
+  fc.read(plain, "127.0.0.1");
+  EXPECT_FALSE(fc.session_secure());
+  fc.start(c, boost::asio::ip::make_address("127.0.0.2"));
+  fc.read(proto, "127.0.0.2");
+  EXPECT_FALSE(fc.session_secure());  // not believed
+
+  c.sessions->secure = config::CookieSecure::always;
+  fc.start(c, boost::asio::ip::make_address("127.0.0.2"));
+  fc.read(plain, "127.0.0.2");
+  EXPECT_TRUE(fc.session_secure());
+  c.sessions->secure = config::CookieSecure::never;
+  fc.start(c, boost::asio::ip::make_address("127.0.0.1"));
+  fc.read(proto, "127.0.0.1");
+  EXPECT_FALSE(fc.session_secure());
+
+  config::Config without;  // no sessions: section
+  without.trusted_proxies = ranges({"127.0.0.1"});
+  fc.start(without, boost::asio::ip::make_address("127.0.0.1"));
+  fc.read(proto, "127.0.0.1");
+  EXPECT_FALSE(fc.session_secure());
+}
+
 }  // namespace corral::proxy
