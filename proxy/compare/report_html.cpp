@@ -52,15 +52,17 @@ std::vector<ChartMarker> markers_of(const ModeResult& m) {
 }
 
 std::string summary_table(const CompareReport& r) {
+  const bool sessions = r.scenario_name != "article";
   std::string o = "<div class=\"scroll\"><table><thead><tr>";
-  for (const auto& h : summary_header()) o += "<th>" + html_escape(h) + "</th>";
+  for (const auto& h : summary_header(sessions)) o += "<th>" + html_escape(h) + "</th>";
   o += "</tr></thead><tbody>\n";
   for (const auto& m : r.modes) {
     o += "<tr>";
-    const auto cells = summary_cells(m);
+    const auto cells = summary_cells(m, sessions);
     for (std::size_t i = 0; i < cells.size(); ++i) {
+      // Failed requests and (with sessions) sessions lost: green at zero, red otherwise.
       std::string cls;
-      if (m.skipped.empty() && (i == 6 || i == 7))
+      if (m.skipped.empty() && (i == 6 || (sessions && i == 7)))
         cls = cells[i] == "0" ? " class=\"good\"" : " class=\"bad\"";
       o += "<td" + cls + ">" + html_escape(cells[i]) + "</td>";
     }

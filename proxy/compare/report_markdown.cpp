@@ -35,13 +35,14 @@ std::string render_report_markdown(const CompareReport& r) {
         s.faults.kill_every.count() ? optional_s(s.faults.kill_every) : std::string("(never)"),
         optional_s(s.faults.rolling_restart_at), optional_s(s.faults.redis_restart_at));
   }
-  const auto header = summary_header();
+  const bool sessions = r.scenario_name != "article";
+  const auto header = summary_header(sessions);
   out += row(header, header.size());
   out += "|";
   for (std::size_t i = 0; i < header.size(); ++i)
     out += i == 0 || i + 1 == header.size() ? "---|" : "---:|";
   out += "\n";
-  for (const auto& m : r.modes) out += row(summary_cells(m), header.size());
+  for (const auto& m : r.modes) out += row(summary_cells(m, sessions), header.size());
   out += "\n";
   for (const auto& n : r.notes) out += "- " + n + "\n";
   if (!r.notes.empty()) out += "\n";

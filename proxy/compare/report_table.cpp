@@ -8,7 +8,10 @@
 
 namespace corral::compare {
 
-std::vector<std::string> summary_header() {
+std::vector<std::string> summary_header(bool sessions) {
+  if (!sessions)
+    return {"mode",   "req/s",    "p50 ms",  "p90 ms",    "p99 ms",      "max ms",
+            "failed", "requests", "retried", "proxy CPU", "worker share"};
   return {"mode",          "req/s",    "p50 ms", "p90 ms",    "p99 ms",    "max ms",      "failed",
           "sessions lost", "re-homed", "Jain",   "redis/req", "proxy CPU", "worker share"};
 }
@@ -31,9 +34,21 @@ std::string ms(std::uint64_t us) {
 
 }  // namespace
 
-std::vector<std::string> summary_cells(const ModeResult& m) {
+std::vector<std::string> summary_cells(const ModeResult& m, bool sessions) {
   if (!m.skipped.empty()) return {m.label, "skipped"};
   const auto& h = m.load.latency;
+  if (!sessions)
+    return {m.label,
+            fmt::format("{:.0f}", m.requests_per_second()),
+            ms(h.percentile(0.50)),
+            ms(h.percentile(0.90)),
+            ms(h.percentile(0.99)),
+            ms(h.max()),
+            fmt::format("{}", m.load.failed),
+            fmt::format("{}", m.load.requests),
+            fmt::format("{}", m.masked_failures),
+            fmt::format("{:.0f}%", m.proxy_cpu_percent),
+            format_shares(m.worker_requests)};
   return {m.label,
           fmt::format("{:.0f}", m.requests_per_second()),
           ms(h.percentile(0.50)),
@@ -50,8 +65,9 @@ std::vector<std::string> summary_cells(const ModeResult& m) {
 }
 
 std::string render_terminal_table(const CompareReport& r) {
-  std::vector<std::vector<std::string>> rows{summary_header()};
-  for (const auto& m : r.modes) rows.push_back(summary_cells(m));
+  const bool sessions = r.scenario_name != "article";
+  std::vector<std::vector<std::string>> rows{summary_header(sessions)};
+  for (const auto& m : r.modes) rows.push_back(summary_cells(m, sessions));
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
     for (std::size_t i = 0; i < row.size() && i < width.size(); ++i)

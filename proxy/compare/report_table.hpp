@@ -8,9 +8,11 @@
 
 namespace corral::compare {
 
-std::vector<std::string> summary_header();
+// `sessions`: the session comparison's columns; else the article scenario's (no sessions: the
+// requests and how many corral retried on another worker instead).
+std::vector<std::string> summary_header(bool sessions = true);
 // The cells of one mode's row (a skipped mode: its name and "skipped").
-std::vector<std::string> summary_cells(const ModeResult& m);
+std::vector<std::string> summary_cells(const ModeResult& m, bool sessions = true);
 // "41% 20% 19% 20%"
 std::string format_shares(const std::vector<std::uint64_t>& worker_requests);
 

@@ -82,6 +82,20 @@ TEST(ReportTable, OneRowPerModeAligned) {
   EXPECT_NE(t.find("sticky-learn: corral was not ready in time"), std::string::npos);
 }
 
+TEST(ReportTable, TheArticleScenarioHasNoSessionColumns) {
+  auto r = sample();
+  r.scenario_name = "article";
+  r.modes[0].masked_failures = 7;
+  auto t = render_terminal_table(r);
+  EXPECT_EQ(t.find("sessions lost"), std::string::npos);
+  EXPECT_NE(t.find("retried"), std::string::npos);
+  EXPECT_EQ(summary_cells(r.modes[0], false)[8], "7");
+  EXPECT_NE(
+      render_report_markdown(r).find(
+          "| mode | req/s | p50 ms | p90 ms | p99 ms | max ms | failed | requests | retried |"),
+      std::string::npos);
+}
+
 TEST(ReportMarkdown, TableAndSections) {
   auto md = render_report_markdown(sample());
   EXPECT_NE(md.find("| mode | req/s |"), std::string::npos);
