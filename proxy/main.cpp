@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "config/load.hpp"
+#include "proxy/compare/compare_command.hpp"
 #include "proxy/master/control_client.hpp"
 #include "proxy/master/control_socket.hpp"
 #include "proxy/master/master.hpp"
@@ -185,12 +186,16 @@ int main(int argc, char** argv) {
   auto* stop = app.add_subcommand("stop", "Stop corral: the proxy drains, the workers stop");
   add_config(stop);
 
+  corral::compare::CompareCommand compare(app);
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) {
     std::cout << "corral " << CORRAL_VERSION << "\n";
     return 0;
   }
+
+  if (compare.parsed()) return compare.run();
 
   master::ControlRequest request;
   auto parse_slot = [&]() -> bool {

@@ -4,7 +4,7 @@
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
        libssl-dev libyaml-cpp-dev libhiredis-dev libspdlog-dev libfmt-dev libcli11-dev)
-test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl)
+test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium)
 bench=(wrk apache2-utils haproxy nginx-light)
 want=("${build[@]}")
 case "${1:-build}" in
