@@ -258,7 +258,7 @@ awaitable<bool> DownstreamSession::handle_request() {
   // relay_response answers the client in its own version. Without Host (HTTP/1.0 allows it) the
   // request stays 1.0, as 1.1 requires the header.
   if (client_version_ < 11 && req.find(http::field::host) != req.end()) req.version(11);
-  if (sticky) sticky->begin(req, forwarded_.client_ip());
+  if (sticky) sticky->begin(sticky_request_, req, forwarded_.client_ip());
 
   bool keep = true;
   bool refused = false;
@@ -359,7 +359,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     if (outcome == Outcome::ok) {
       queue.on_response(*slot, dispatched, clock::now() - dispatched);
       metrics_row = *slot;
-      if (sticky) sticky->on_response(res_->get(), *slot, sticky_outcome, forwarded_.secure());
+      if (sticky) sticky->on_response(sticky_request_, res_->get(), *slot, sticky_outcome, forwarded_.secure());
       if (attempt > 0) t_.metrics.masked_failures.add();
       keep = co_await relay_response(*upstream_, upgrade);
       queue.end(*slot);
@@ -474,21 +474,21 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
 
 awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
   StickyRouter& sticky = *t_.sticky;
-  if (sticky.store_lookup_due(view)) co_await sticky.lookup_store();
-  auto p = sticky.pick(view);
+  if (sticky.store_lookup_due(sticky_request_, view)) co_await sticky.lookup_store(sticky_request_);
+  auto p = sticky.pick(sticky_request_, view);
   if (p.outcome != balancer::StickyOutcome::unavailable ||
       sticky.on_unavailable() != config::OnUnavailable::hold)
     co_return p;
   // The pinned slot is down, draining or restarting: the supervisor is bringing it back, so
   // wait for it (bounded by hold_timeout, and by a per-thread queue), then fail over.
-  if (!sticky.try_hold()) co_return sticky.pick_after_hold(view);
+  if (!sticky.try_hold()) co_return sticky.pick_after_hold(sticky_request_, view);
   auto until = clock::now() + sticky.hold_timeout();
   bool ready = false;
   while (!ready && clock::now() < until && !draining_) {
     co_await t_.wait_for_change(until);
-    ready = sticky.pin_can_serve(view);
+    ready = sticky.pin_can_serve(sticky_request_, view);
   }
-  p = sticky.pick_after_hold(view);
+  p = sticky.pick_after_hold(sticky_request_, view);
   sticky.end_hold(p.outcome == balancer::StickyOutcome::hit);
   co_return p;
 }

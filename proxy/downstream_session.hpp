@@ -17,6 +17,7 @@
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 #include "proxy/shared_session.hpp"
+#include "proxy/sticky_router.hpp"
 
 namespace corral::proxy {
 
@@ -104,6 +105,7 @@ class DownstreamSession
   std::string_view request_id_view_;
   std::array<char, 46> client_ip_{};
   std::string_view client_ip_view_;
+  StickyRequest sticky_request_;  // balance: sticky: this request's session key and pin
   ForwardedClient forwarded_;  // sticky: the client as a trusted proxy reports it
 };
 

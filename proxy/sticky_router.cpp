@@ -63,31 +63,32 @@ StickyRouter::StickyRouter(const config::Sticky& config, session::AffinityTable*
   }
 }
 
-void StickyRouter::begin(http::request_header<>& request, std::string_view client_ip) {
-  key_ = {};
-  pin_.reset();
-  cookie_expiry_ = 0;
-  now_unix_ = 0;
-  store_asked_ = false;
+void StickyRouter::begin(StickyRequest& r, http::request_header<>& request,
+                         std::string_view client_ip) {
+  r.key = {};
+  r.pin.reset();
+  r.cookie_expiry = 0;
+  r.now_unix = 0;
+  r.store_asked = false;
   switch (config_.mode) {
     case config::StickyMode::learn:
       if (auto v = request_cookie(request, config_.cookie); v && !v->empty()) {
-        key_ = *v;
+        r.key = *v;
         const auto now = Clock::now();
-        if (table_) pin_ = table_->lookup(key_, now);
+        if (table_) r.pin = table_->lookup(r.key, now);
         if (store_) {
-          fingerprint_ = session::AffinityTable::fingerprint(key_);
-          if (pin_) store_->renew(fingerprint_, now);
+          r.fingerprint = session::AffinityTable::fingerprint(r.key);
+          if (r.pin) store_->renew(r.fingerprint, now);
         }
       }
       break;
     case config::StickyMode::insert:
       if (auto v = request_cookie(request, session::affinity_cookie_name)) {
-        now_unix_ = unix_now();
-        auto check = cookie_->verify(*v, now_unix_);
+        r.now_unix = unix_now();
+        auto check = cookie_->verify(*v, r.now_unix);
         if (check.status == session::AffinityCookieStatus::valid) {
-          pin_ = check.slot;
-          cookie_expiry_ = check.expiry_unix;
+          r.pin = check.slot;
+          r.cookie_expiry = check.expiry_unix;
         } else if (check.status != session::AffinityCookieStatus::expired) {
           counters_.cookies_rejected.add();
         }
@@ -95,7 +96,7 @@ void StickyRouter::begin(http::request_header<>& request, std::string_view clien
       }
       break;
     case config::StickyMode::hash:
-      key_ = hash_key(request, client_ip);
+      r.key = hash_key(request, client_ip);
       break;
   }
 }
@@ -141,30 +142,31 @@ void StickyRouter::strip_affinity_cookie(http::request_header<>& request) {
   for (const auto& v : kept) request.insert(http::field::cookie, v);
 }
 
-bool StickyRouter::store_lookup_due(const balancer::RequestView& view) const {
-  return store_ && sticky_ && !store_asked_ && !key_.empty() &&
-         (!pin_ || !sticky_->can_serve(view, *pin_));
+bool StickyRouter::store_lookup_due(const StickyRequest& r,
+                                    const balancer::RequestView& view) const {
+  return store_ && sticky_ && !r.store_asked && !r.key.empty() &&
+         (!r.pin || !sticky_->can_serve(view, *r.pin));
 }
 
-awaitable<void> StickyRouter::lookup_store() {
-  store_asked_ = true;
-  auto found = co_await store_->lookup(fingerprint_);
-  if (found.slot && found.slot != pin_) {
+awaitable<void> StickyRouter::lookup_store(StickyRequest& r) {
+  r.store_asked = true;
+  auto found = co_await store_->lookup(r.fingerprint);
+  if (found.slot && found.slot != r.pin) {
     // Learned by another instance (or by this one before a restart), or re-homed by one since.
-    pin_ = found.slot;
-    if (table_) table_->learn(key_, *pin_, Clock::now());
+    r.pin = found.slot;
+    if (table_) table_->learn(r.key, *r.pin, Clock::now());
   }
 }
 
-StickyPick StickyRouter::pick(balancer::RequestView& view) {
-  view.affinity_key = key_;
-  view.affinity_slot = pin_;
+StickyPick StickyRouter::pick(const StickyRequest& r, balancer::RequestView& view) {
+  view.affinity_key = r.key;
+  view.affinity_slot = r.pin;
   StickyPick p;
   if (sticky_) {
-    p = sticky_->pick_with_hint(view, pin_);
+    p = sticky_->pick_with_hint(view, r.pin);
   } else {
     // Hash mode: the key decides; a key-less request is placed by the fallback.
-    p = {balancer_.pick(view), key_.empty() ? StickyOutcome::miss : StickyOutcome::hit};
+    p = {balancer_.pick(view), r.key.empty() ? StickyOutcome::miss : StickyOutcome::hit};
   }
   switch (p.outcome) {
     case StickyOutcome::hit:
@@ -184,16 +186,17 @@ StickyPick StickyRouter::pick(balancer::RequestView& view) {
   return p;
 }
 
-StickyPick StickyRouter::pick_after_hold(balancer::RequestView& view) {
-  view.affinity_slot = pin_;
-  StickyPick p = sticky_->pick_with_hint(view, pin_, balancer::OnUnavailable::failover);
+StickyPick StickyRouter::pick_after_hold(const StickyRequest& r,
+                                         balancer::RequestView& view) {
+  view.affinity_slot = r.pin;
+  StickyPick p = sticky_->pick_with_hint(view, r.pin, balancer::OnUnavailable::failover);
   if (p.outcome == StickyOutcome::hit) counters_.hits.add();
   if (p.outcome == StickyOutcome::rehomed) counters_.rehomed.add();
   return p;
 }
 
-bool StickyRouter::pin_can_serve(const balancer::RequestView& view) const {
-  return sticky_ && pin_ && sticky_->can_serve(view, *pin_);
+bool StickyRouter::pin_can_serve(const StickyRequest& r, const balancer::RequestView& view) const {
+  return sticky_ && r.pin && sticky_->can_serve(view, *r.pin);
 }
 
 bool StickyRouter::try_hold() {
@@ -208,24 +211,25 @@ void StickyRouter::end_hold(bool served) {
   if (served) counters_.hold_served.add();
 }
 
-void StickyRouter::on_response(http::response_header<>& response, balancer::SlotId slot,
+void StickyRouter::on_response(StickyRequest& r, http::response_header<>& response,
+                               balancer::SlotId slot,
                                StickyOutcome outcome, bool secure) {
   switch (config_.mode) {
     case config::StickyMode::learn:
-      learn_from(response, slot, outcome);
+      learn_from(r, response, slot, outcome);
       break;
     case config::StickyMode::insert: {
       if (outcome == StickyOutcome::hit) {
-        if (now_unix_ == 0) now_unix_ = unix_now();
+        if (r.now_unix == 0) r.now_unix = unix_now();
         if (!session::AffinityCookie::needs_refresh(
-                cookie_expiry_, now_unix_,
+                r.cookie_expiry, r.now_unix,
                 std::chrono::duration_cast<std::chrono::seconds>(config_.max_age)))
           break;
       } else {
-        now_unix_ = unix_now();
+        r.now_unix = unix_now();
       }
       auto text = cookie_->set_cookie(
-          slot, now_unix_, std::chrono::duration_cast<std::chrono::seconds>(config_.max_age),
+          slot, r.now_unix, std::chrono::duration_cast<std::chrono::seconds>(config_.max_age),
           secure);
       response.insert(http::field::set_cookie, text.view());
       counters_.cookies_issued.add();
@@ -234,10 +238,11 @@ void StickyRouter::on_response(http::response_header<>& response, balancer::Slot
     case config::StickyMode::hash:
       break;
   }
-  now_unix_ = 0;
+  r.now_unix = 0;
 }
 
-void StickyRouter::learn_from(const http::response_header<>& response, balancer::SlotId slot,
+void StickyRouter::learn_from(const StickyRequest& r, const http::response_header<>& response,
+                              balancer::SlotId slot,
                               StickyOutcome outcome) {
   if (!table_) return;
   bool named = false;
@@ -249,9 +254,9 @@ void StickyRouter::learn_from(const http::response_header<>& response, balancer:
     named = true;
     if (c->deletes) {
       // Logout or expiry: the session the request named is over.
-      if (!key_.empty()) {
-        table_->forget(key_);
-        if (store_) store_->erase(fingerprint_);
+      if (!r.key.empty()) {
+        table_->forget(r.key);
+        if (store_) store_->erase(r.fingerprint);
       }
     } else if (!c->value.empty()) {
       table_->learn(c->value, slot, Clock::now());
@@ -260,9 +265,9 @@ void StickyRouter::learn_from(const http::response_header<>& response, balancer:
   }
   // A session placed anew keeps its cookie: pin it where it landed. Only keys that were in the
   // table (or the store) are re-learned, so clients cannot grow it with invented values.
-  if (!named && outcome == StickyOutcome::rehomed && !key_.empty()) {
-    table_->learn(key_, slot, Clock::now());
-    if (store_) store_->save(fingerprint_, slot);
+  if (!named && outcome == StickyOutcome::rehomed && !r.key.empty()) {
+    table_->learn(r.key, slot, Clock::now());
+    if (store_) store_->save(r.fingerprint, slot);
   }
 }
 

@@ -30,6 +30,18 @@ struct StickyRouterCounters {
   Counter cookies_rejected;   // insert mode: a corral_affinity that was forged or malformed
 };
 
+// What the router knows of one request: its session key and pin. Kept by the request (its
+// session), not the router: a thread carries many requests at once, each between begin() and
+// on_response() across awaits (the queue, the exchange).
+struct StickyRequest {
+  std::string_view key;
+  std::optional<balancer::SlotId> pin;
+  std::uint64_t fingerprint = 0;  // of key, with a store
+  bool store_asked = false;
+  long long cookie_expiry = 0;  // insert: the valid cookie's expiry, 0 when none
+  long long now_unix = 0;
+};
+
 // Per request: begin() reads the session key and its pin, pick() asks the thread's balancer,
 // on_response() learns or forgets (learn mode) or issues corral's cookie (insert mode).
 // Stickiness is decided for every request, so one keep-alive connection can carry several
@@ -51,25 +63,25 @@ class StickyRouter {
 
   // Reads the request's key and pin; in insert mode removes corral_affinity from the Cookie
   // header(s), so the app never sees it. Once per request, after rewrite_request.
-  void begin(http::request_header<>& request, std::string_view client_ip);
+  void begin(StickyRequest& r, http::request_header<>& request, std::string_view client_ip);
 
   // With a store: whether to ask it before pick(), because the table has no pin for the
   // request's key or one that cannot serve. At most once per request.
-  bool store_lookup_due(const balancer::RequestView& view) const;
+  bool store_lookup_due(const StickyRequest& r, const balancer::RequestView& view) const;
   // Asks the store; a pin it has replaces the table's, and is cached in the table. A store that
   // does not answer leaves the pin as it was.
-  awaitable<void> lookup_store();
+  awaitable<void> lookup_store(StickyRequest& r);
 
   // The slot for one try: fills the view's key and pin and asks the balancer. Counts the
   // outcome; `unavailable` (hold or strict) leaves the choice to the caller.
-  balancer::StickyPick pick(balancer::RequestView& view);
+  balancer::StickyPick pick(const StickyRequest& r, balancer::RequestView& view);
   // After a hold: the pinned slot if it can serve now, else placed anew.
-  balancer::StickyPick pick_after_hold(balancer::RequestView& view);
+  balancer::StickyPick pick_after_hold(const StickyRequest& r, balancer::RequestView& view);
   // Whether the request's pinned slot could serve it now (for a hold's wait).
-  bool pin_can_serve(const balancer::RequestView& view) const;
+  bool pin_can_serve(const StickyRequest& r, const balancer::RequestView& view) const;
 
   // After the response header from `slot` arrived (before it is forwarded).
-  void on_response(http::response_header<>& response, balancer::SlotId slot,
+  void on_response(StickyRequest& r, http::response_header<>& response, balancer::SlotId slot,
                    balancer::StickyOutcome outcome, bool secure);
 
   // A hold takes a place in this thread's bounded queue; false when it is full.
@@ -87,8 +99,8 @@ class StickyRouter {
   std::string_view hash_key(const http::request_header<>& request,
                             std::string_view client_ip) const;
   void strip_affinity_cookie(http::request_header<>& request);
-  void learn_from(const http::response_header<>& response, balancer::SlotId slot,
-                  balancer::StickyOutcome outcome);
+  void learn_from(const StickyRequest& r, const http::response_header<>& response,
+                  balancer::SlotId slot, balancer::StickyOutcome outcome);
 
   const config::Sticky& config_;
   session::AffinityTable* table_;
@@ -100,13 +112,6 @@ class StickyRouter {
   StickyRouterCounters counters_;
   std::size_t held_ = 0;
 
-  // The current request.
-  std::string_view key_;
-  std::optional<balancer::SlotId> pin_;
-  std::uint64_t fingerprint_ = 0;  // of key_, with a store
-  bool store_asked_ = false;
-  long long cookie_expiry_ = 0;  // insert: the valid cookie's expiry, 0 when none
-  long long now_unix_ = 0;
 };
 
 }  // namespace corral::proxy

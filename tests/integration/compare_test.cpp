@@ -71,7 +71,7 @@ class CalmCompareTest : public CompareTest {
   }
   static const RunResult& run() {
     // Through a compare.yaml, so the file's path is covered too. Users do not log out in this
-    // run: see DISABLED_StickyLearnLosesNoSessionWhenOtherUsersLogOut.
+    // run; StickyLearnLosesNoSessionWhenOtherUsersLogOut has logouts.
     static const RunResult result = [] {
       const auto file = scratch().write("compare.yaml",
                                         "users: 16\n"
@@ -205,12 +205,12 @@ TEST_F(CompareTest, SharedModeLosesNoSessionAcrossKillsAndARollingRestart) {
   EXPECT_GT(number(sticky, "sessions_lost"), 0);
 }
 
-// Found by corral compare: in learn mode the proxy thread's StickyRouter keeps "the current
-// request" (key_, pin_) in members, but a thread serves many requests at once, so the answer to
-// one user's logout (Set-Cookie deleting the cookie) forgets the pin of whichever request began
-// last on the thread: another user's, who is then placed anew and is a stranger there. Enable
-// once the per-request sticky state lives with the request (proxy/sticky_router.hpp).
-TEST_F(CompareTest, DISABLED_StickyLearnLosesNoSessionWhenOtherUsersLogOut) {
+// Found by corral compare: the proxy thread's StickyRouter kept "the current request" (its key and
+// pin) in members, but a thread serves many requests at once, so the answer to one user's logout
+// (Set-Cookie deleting the cookie) forgot the pin of whichever request began last on the
+// thread: another user's, who was then placed anew and was a stranger there. The per-request
+// state now lives with the request (StickyRequest).
+TEST_F(CompareTest, StickyLearnLosesNoSessionWhenOtherUsersLogOut) {
   const auto out = dir() / "logouts";
   const auto file = scratch().write("logouts.yaml",
                                     "users: 50\nduration: 5s\nthink: 20ms\nsession_requests: 5\n"

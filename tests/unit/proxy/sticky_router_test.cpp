@@ -27,15 +27,16 @@ struct Fixture {
     req.method(http::verb::get);
     req.target(target);
     for (const auto& c : cookies) req.insert(http::field::cookie, c);
-    router->begin(req, "10.0.0.7");
+    state = {};
+    router->begin(state, req, "10.0.0.7");
     view = {req.method_string(), req.target(), {}, {}};
-    return router->pick(view);
+    return router->pick(state, view);
   }
 
   void respond(balancer::SlotId slot, StickyOutcome outcome, std::vector<std::string> set_cookies) {
     res = {};
     for (const auto& c : set_cookies) res.insert(http::field::set_cookie, c);
-    router->on_response(res, slot, outcome, false);
+    router->on_response(state, res, slot, outcome, false);
   }
 
   config::Sticky sticky;
@@ -44,6 +45,7 @@ struct Fixture {
   std::unique_ptr<balancer::Balancer> balancer;
   session::AffinityTable affinity;
   std::optional<StickyRouter> router;
+  StickyRequest state;  // the request in flight
   http::request<http::empty_body> req;
   http::response<http::empty_body> res;
   balancer::RequestView view;
@@ -54,6 +56,36 @@ config::Sticky learn() {
   s.cookie = "connect.sid";
   s.fallback = config::Balance::round_robin;
   return s;
+}
+
+TEST(StickyRouterLearn, RequestsInFlightTogetherKeepTheirOwnSessions) {
+  // One thread carries many requests at once: user a's logout is answered while user b's
+  // request is between begin() and its answer. Each keeps its own key and pin.
+  Fixture f(learn());
+  f.request({});
+  f.respond(0, StickyOutcome::miss, {"connect.sid=a; Path=/"});
+  f.request({});
+  f.respond(1, StickyOutcome::miss, {"connect.sid=b; Path=/"});
+  http::request<http::empty_body> qa{http::verb::post, "/logout", 11}, qb{http::verb::get, "/", 11};
+  qa.insert(http::field::cookie, "connect.sid=a");
+  qb.insert(http::field::cookie, "connect.sid=b");
+  StickyRequest ra, rb;
+  f.router->begin(ra, qa, "10.0.0.7");
+  f.router->begin(rb, qb, "10.0.0.8");
+  balancer::RequestView va{qa.method_string(), qa.target(), {}, {}};
+  balancer::RequestView vb{qb.method_string(), qb.target(), {}, {}};
+  EXPECT_EQ(f.router->pick(ra, va).slot, 0u);
+  http::response<http::empty_body> logout;
+  logout.insert(http::field::set_cookie, "connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+  f.router->on_response(ra, logout, 0, StickyOutcome::hit, false);
+  auto pb = f.router->pick(rb, vb);
+  EXPECT_EQ(pb.outcome, StickyOutcome::hit);
+  EXPECT_EQ(pb.slot, 1u);
+  http::response<http::empty_body> ok;
+  f.router->on_response(rb, ok, 1, pb.outcome, false);
+  EXPECT_EQ(f.affinity.size(), 1u);  // a forgotten, b kept
+  EXPECT_EQ(f.request({"connect.sid=b"}).slot, 1u);
+  EXPECT_EQ(f.request({"connect.sid=a"}).outcome, StickyOutcome::miss);
 }
 
 TEST(StickyRouterLearn, LearnsFromSetCookieAndPinsLaterRequests) {
@@ -137,12 +169,12 @@ TEST(StickyRouterLearn, StrictAndHoldReportUnavailable) {
   h.respond(0, StickyOutcome::miss, {"connect.sid=v"});
   h.table.set_usable(0, false);
   EXPECT_EQ(h.request({"connect.sid=v"}).outcome, StickyOutcome::unavailable);
-  EXPECT_FALSE(h.router->pin_can_serve(h.view));
+  EXPECT_FALSE(h.router->pin_can_serve(h.state, h.view));
   h.table.set_usable(0, true);
-  EXPECT_TRUE(h.router->pin_can_serve(h.view));
-  EXPECT_EQ(h.router->pick_after_hold(h.view).outcome, StickyOutcome::hit);
+  EXPECT_TRUE(h.router->pin_can_serve(h.state, h.view));
+  EXPECT_EQ(h.router->pick_after_hold(h.state, h.view).outcome, StickyOutcome::hit);
   h.table.set_usable(0, false);
-  EXPECT_EQ(h.router->pick_after_hold(h.view).outcome, StickyOutcome::rehomed);
+  EXPECT_EQ(h.router->pick_after_hold(h.state, h.view).outcome, StickyOutcome::rehomed);
 }
 
 TEST(StickyRouterLearn, HoldQueueIsBounded) {
