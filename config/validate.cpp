@@ -323,12 +323,8 @@ class Checker {
       add("sticky.key_env", "give key or key_env, not both");
       return;
     }
-    if (s.key.empty() && s.key_env.empty()) {
-      add("sticky.key",
-          "insert mode signs its cookie: give key (at least 16 bytes; ${VAR} works) or key_env "
-          "(the name of a variable that holds it), the same on every corral instance");
-      return;
-    }
+    // Neither: the master signs with a random key of its own (generated_insert_key_env).
+    if (s.key.empty() && s.key_env.empty()) return;
     if (!s.key.empty()) {
       if (s.key.size() < min_sticky_key_bytes)
         add("sticky.key", "at least 16 bytes are needed (32 random bytes are best)");
@@ -381,8 +377,8 @@ std::vector<Problem> validate(const Config& config) { return Checker(config).run
 
 std::optional<std::string> insert_key(const Sticky& sticky) {
   if (!sticky.key.empty()) return sticky.key;
-  if (sticky.key_env.empty()) return std::nullopt;
-  const char* value = std::getenv(sticky.key_env.c_str());
+  const char* value =
+      std::getenv(sticky.key_env.empty() ? generated_insert_key_env : sticky.key_env.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
 }

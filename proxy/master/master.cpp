@@ -13,6 +13,7 @@
 #include "config/load.hpp"
 #include "proxy/affinity_keeper.hpp"
 #include "proxy/listen_socket.hpp"
+#include "proxy/master/insert_key.hpp"
 #include "proxy/master/preflight.hpp"
 
 namespace corral::master {
@@ -64,6 +65,7 @@ Master::~Master() {
 
 int Master::run() {
   started_at_ = Clock::now();
+  ensure_insert_key(config_);
   std::optional<WorkerSpec> spec;
   if (config_.workers) {
     spec = resolve_workers(*config_.workers, config_path_, cores());
@@ -571,6 +573,7 @@ awaitable<void> Master::reload_config(std::string requested_by,
   config::KeyPositions positions;
   config::LoadResult loaded = config::load_file(config_path_, positions);
   if (loaded.config) {
+    ensure_insert_key(*loaded.config);
     // What the file names on the machine; the listen ports are the master's own already.
     for (auto& p : preflight(*loaded.config, config_path_, false)) {
       config::locate(p, positions);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "config/validate.hpp"
 #include "proxy/master/spawn.hpp"
 
 namespace corral::master {
@@ -36,6 +37,9 @@ LaunchResult launch_worker(const WorkerSpec& spec, std::uint32_t slot, std::uint
   SpawnRequest request;
   request.argv = spec.argv;
   request.env = inherited_environment();
+  // The proxy's insert key is the master's to hand on, not the app's.
+  const std::string key_prefix = std::string(config::generated_insert_key_env) + "=";
+  std::erase_if(request.env, [&](const std::string& e) { return e.rfind(key_prefix, 0) == 0; });
   for (const auto& [name, value] : spec.env) request.env.push_back(name + "=" + value);
   const std::string fd = std::to_string(worker_channel_fd);
   request.env.push_back("PORT=" + std::to_string(port));

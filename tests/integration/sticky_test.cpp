@@ -380,6 +380,26 @@ TEST(StickyInsert, FailoverReissuesTheCookieForTheNewSlot) {
   EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_rehomed_total"), 1);
 }
 
+TEST(StickyInsert, WithoutAKeyTheMastersRandomKeyOutlivesAProxyReload) {
+  Cluster cluster(sticky_cluster("  mode: insert\n  fallback: round_robin\n"));
+  cluster.master().wait_for_line(std::regex("insert mode has no key"), 5s);
+  HttpClient client(cluster.port());
+  Answer first = ask(client, "/");
+  const std::string pin = cookie_pair(first.set_cookie, "corral_affinity");
+  ASSERT_FALSE(pin.empty()) << first.set_cookie;
+  RunResult reload = cluster.cli({"reload", "--config"});
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+  // The next proxy generation checks the cookie with the same key: every request stays on its
+  // slot, and no new cookie is issued.
+  HttpClient after(cluster.port());
+  for (int i = 0; i < 6; ++i) {
+    Answer a = ask(after, "/", pin);
+    EXPECT_EQ(a.slot, first.slot);
+    EXPECT_TRUE(cookie_pair(a.set_cookie, "corral_affinity").empty()) << a.set_cookie;
+  }
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_sticky_cookies_rejected_total"), 0);
+}
+
 // One socket.io 4 client's start over engine.io long polling, as a browser does it: the
 // handshake, the connect packet POSTed, then a poll for the answer, each on a new connection
 // (browsers spread polls over their connection pool). The browser keeps and sends back every

@@ -91,6 +91,15 @@ TEST(StickyConfig, InsertWithKeyAndKeyEnv) {
       "c.yaml:4:34: sticky.key_env: the variable CORRAL_TEST_STICKY_KEY is not set");
 }
 
+TEST(StickyConfig, InsertWithoutAKeyUsesTheMastersRandomKey) {
+  ::unsetenv(generated_insert_key_env);
+  Config c = loads("balance: sticky\nsticky: { mode: insert }\n");
+  EXPECT_EQ(insert_key(*c.sticky), std::nullopt);  // until the master made one
+  ::setenv(generated_insert_key_env, "0123456789abcdef0123456789abcdef", 1);
+  EXPECT_EQ(insert_key(*c.sticky), "0123456789abcdef0123456789abcdef");
+  ::unsetenv(generated_insert_key_env);
+}
+
 TEST(StickyConfig, HashKeySources) {
   Config c = loads(
       "balance: sticky\nsticky: { mode: hash, header: Authorization, balance_factor: 125 }\n");
@@ -151,10 +160,6 @@ TEST(StickyConfig, RulesBetweenKeys) {
             "c.yaml:4:41: sticky.query: only one of header, query and client_ip may be given");
   EXPECT_EQ(only_problem("balance: sticky\nsticky: { cookie: \"a b\" }\n"),
             "c.yaml:4:19: sticky.cookie: not a cookie name: 'a b'");
-  EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert }\n"),
-            "c.yaml:4:9: sticky.key: insert mode signs its cookie: give key (at least 16 bytes; "
-            "${VAR} works) or key_env (the name of a variable that holds it), the same on every "
-            "corral instance");
   EXPECT_EQ(only_problem("balance: sticky\nsticky: { mode: insert, key: short }\n"),
             "c.yaml:4:30: sticky.key: at least 16 bytes are needed (32 random bytes are best)");
   EXPECT_EQ(
