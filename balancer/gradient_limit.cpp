@@ -25,6 +25,25 @@ void GradientLimit::restart(time_point now) {
   start_probe(now);
 }
 
+void GradientLimit::lift(time_point now) {
+  if (probing_) {
+    probing_ = false;
+    // Never measured: an unloaded round trip is taken as the probe's length, so short requests
+    // that follow show a gradient that lets the limit grow.
+    if (min_rtt_ == duration::zero()) min_rtt_ = options_.probe_max;
+  }
+  limit_ = std::min(options_.max_limit, std::max(limit_ * 2, limit_ + 1));
+  samples_.clear();
+  max_in_flight_ = 0;
+  window_started_ = now;
+  windows_at_floor_ = 0;
+  next_probe_ = now + options_.probe_interval;
+}
+
+GradientLimit::duration GradientLimit::stall_after() const {
+  return std::max<duration>(std::chrono::milliseconds(250), 8 * min_rtt_);
+}
+
 void GradientLimit::start_probe(time_point now) {
   if (!probing_) limit_before_probe_ = limit_;
   probing_ = true;

@@ -53,6 +53,14 @@ class GradientLimit {
   // A new worker in the slot: measure it afresh.
   void restart(time_point now);
 
+  // The slot is full and nothing has come back for a while although requests wait: what holds
+  // it are long requests (long polls, slow downloads) that say nothing of its concurrency.
+  // Doubles the limit (ending a probe); the gradient takes over again with the next windows.
+  void lift(time_point now);
+  // How long a full slot may go without an answer before it is lifted: 8 unloaded round trips,
+  // at least 250 ms.
+  duration stall_after() const;
+
  private:
   void start_probe(time_point now);
   duration median();

@@ -23,6 +23,7 @@ DispatchQueue::DispatchQueue(const config::Config& cfg, balancer::SlotTable& slo
       random_state_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) | 1) {
   if (!enabled_) return;
   const auto now = clock::now();
+  last_answer_.assign(slots_.size(), now);
   for (balancer::SlotId s = 0; s < slots_.size(); ++s) {
     if (adaptive_) {
       limits_.emplace_back(balancer::GradientLimit::Options{}, now);
@@ -145,6 +146,7 @@ void DispatchQueue::on_response(balancer::SlotId slot, clock::time_point dispatc
     random_state_ ^= random_state_ << 17;
     const double random01 = static_cast<double>(random_state_ >> 11) * 0x1.0p-53;
     auto& limit = limits_[slot];
+    last_answer_[slot] = now;
     changed = limit.on_sample(now, dispatched, rtt, slots_.in_flight(slot), random01);
     if (changed) slots_.set_limit(slot, limit.limit());
   }
@@ -155,7 +157,24 @@ void DispatchQueue::worker_replaced(balancer::SlotId slot) {
   if (!adaptive_ || slot >= limits_.size()) return;
   std::lock_guard guard(limits_lock_);
   limits_[slot].restart(clock::now());
+  last_answer_[slot] = clock::now();
   slots_.set_limit(slot, limits_[slot].limit());
+}
+
+void DispatchQueue::tick() {
+  if (length_.load(std::memory_order_seq_cst) == 0) return;
+  if (adaptive_) {
+    const auto now = clock::now();
+    std::lock_guard guard(limits_lock_);
+    for (balancer::SlotId s = 0; s < limits_.size(); ++s) {
+      if (!slots_.usable(s) || slots_.has_room(s)) continue;
+      if (now - last_answer_[s] < limits_[s].stall_after()) continue;
+      limits_[s].lift(now);
+      last_answer_[s] = now;
+      slots_.set_limit(s, limits_[s].limit());
+    }
+  }
+  slots_changed();
 }
 
 QueueStats DispatchQueue::stats() const {

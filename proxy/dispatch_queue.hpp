@@ -77,9 +77,12 @@ class DispatchQueue {
   // The worker on `slot` answered with a header `rtt` after the request was dispatched at
   // `dispatched`: feeds the slot's adaptive limit.
   void on_response(balancer::SlotId slot, clock::time_point dispatched, clock::duration rtt);
-  // Slots came up, went down or moved: waiting requests that can go now are granted. Also
-  // called on a timer as a safety net.
+  // Slots came up, went down or moved: waiting requests that can go now are granted.
   void slots_changed();
+  // Every few milliseconds (the control thread): lifts the adaptive limit of a slot that is full
+  // while requests wait and has answered nothing for its GradientLimit::stall_after() (long
+  // polls hold it), then grants what can go (a safety net for any missed wake-up too).
+  void tick();
   // A new worker took `slot`: its adaptive limit measures it afresh.
   void worker_replaced(balancer::SlotId slot);
 
@@ -108,6 +111,7 @@ class DispatchQueue {
   std::unique_ptr<balancer::Balancer> balancer_;
   std::mutex limits_lock_;
   std::vector<balancer::GradientLimit> limits_;  // adaptive only; under limits_lock_
+  std::vector<clock::time_point> last_answer_;   // by slot; under limits_lock_
   std::uint64_t random_state_;                   // under limits_lock_
   std::atomic<std::uint64_t> queued_{0}, timeouts_{0}, full_{0}, abandoned_{0}, wait_ns_{0};
 };

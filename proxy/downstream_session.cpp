@@ -350,6 +350,7 @@ awaitable<bool> DownstreamSession::handle_request() {
       queue.start(*slot);
     }
     upstream_name_ = shared.upstreams[*slot].name;
+    dispatched_slot_ = slot;
     const auto dispatched = clock::now();
     auto outcome = co_await exchange(*slot, body_started);
     if (outcome == Outcome::retry_same) {
@@ -362,10 +363,10 @@ awaitable<bool> DownstreamSession::handle_request() {
       if (sticky) sticky->on_response(sticky_request_, res_->get(), *slot, sticky_outcome, forwarded_.secure());
       if (attempt > 0) t_.metrics.masked_failures.add();
       keep = co_await relay_response(*upstream_, upgrade);
-      queue.end(*slot);
+      end_dispatch();
       break;
     }
-    queue.end(*slot);
+    end_dispatch();
     upstream_.reset();
     if (outcome == Outcome::retry && !body_started && !held_for_restart && sticky &&
         sticky_outcome == balancer::StickyOutcome::hit &&
@@ -698,12 +699,20 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
     if (sr.is_done()) break;
   }
   if (switching) {
+    // A tunnel (WebSocket) is no request in flight: its worker's place goes to the next one.
+    end_dispatch();
     co_await tunnel(c);
     co_return false;
   }
   if (upstream_reusable && res_->is_done() && req_->is_done())
     t_.pool.give_back(std::move(upstream_));
   co_return keep;
+}
+
+void DownstreamSession::end_dispatch() {
+  if (!dispatched_slot_) return;
+  t_.shared.queue.end(*dispatched_slot_);
+  dispatched_slot_.reset();
 }
 
 awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {

@@ -58,6 +58,9 @@ class DownstreamSession
   awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);
   awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
   awaitable<void> tunnel(UpstreamConnection& c);
+  // The request on dispatched_slot_ is over for the slot's in-flight count (answered, failed,
+  // or turned into a tunnel).
+  void end_dispatch();
   awaitable<void> pump(tcp::socket& from, tcp::socket& to, char* buf);
   // `extra_headers`: whole header lines, each ending in CRLF (e.g. Retry-After).
   awaitable<void> send_error(http::status status, std::string_view message, bool close,
@@ -98,6 +101,7 @@ class DownstreamSession
   unsigned client_version_ = 11;  // the request's HTTP version as the client sent it
   unsigned status_ = 0;
   clock::duration queued_for_{};  // this request's time in the proxy's queue
+  std::optional<balancer::SlotId> dispatched_slot_;  // counted in flight there
   std::uint64_t bytes_sent_ = 0;
   std::string_view upstream_name_;
   RequestSession session_;

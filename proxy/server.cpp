@@ -235,7 +235,7 @@ awaitable<void> Server::report_loop() {
   while (!draining_ || control_channel_) {
     // Waiting requests are handed a slot the moment one frees or comes up; this catches a
     // re-admission that came from elsewhere (the prober, a new worker's address).
-    shared_->queue.slots_changed();
+    shared_->queue.tick();
     // A slot the master is draining: say so as soon as nothing is in flight on it.
     for (std::size_t s = 0; s < membership_.size(); ++s) {
       if (membership_[s].state != SlotState::draining || drained_reported_[s]) continue;

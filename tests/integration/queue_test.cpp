@@ -100,5 +100,50 @@ TEST(Queue, APostTheWorkerReadIsNotReplayedOnAnotherWorker) {
   EXPECT_EQ(seen, 1);
 }
 
+TEST(Queue, LongPollsDoNotStarveTheWorkerOfShortRequests) {
+  // Default config, one worker: three requests that take 4 s (long polls) fill its adaptive
+  // limit; a short request still gets through long before they end.
+  ClusterConfig c;
+  c.count = 1;
+  c.defaults = true;
+  Cluster cluster(c);
+  std::vector<std::future<http::response<http::string_body>>> polls;
+  for (int i = 0; i < 3; ++i)
+    polls.push_back(std::async(std::launch::async,
+                               [&] { return http_get(cluster.port(), "/slow?ms=4000", 10s); }));
+  ASSERT_TRUE(metric_reaches(cluster.admin_port(), "corral_in_flight", 1));
+  const auto start = std::chrono::steady_clock::now();
+  auto quick = http_get(cluster.port(), "/", 10s);
+  EXPECT_EQ(quick.result_int(), 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+  for (auto& p : polls) EXPECT_EQ(p.get().result_int(), 200);
+}
+
+TEST(Queue, AWebSocketDoesNotHoldItsWorkersPlace) {
+  // Default config, one worker: four open WebSocket tunnels, then plain requests still pass.
+  ClusterConfig c;
+  c.count = 1;
+  c.defaults = true;
+  c.script = "session_app.js";
+  Cluster cluster(c);
+  std::vector<std::unique_ptr<HttpClient>> sockets;
+  for (int i = 0; i < 4; ++i) {
+    auto ws = std::make_unique<HttpClient>(cluster.port());
+    ws->connect();
+    ASSERT_FALSE(ws->send_raw("GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+    beast::error_code ec;
+    std::string head = ws->read_until("\r\n\r\n", ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_NE(head.find(" 101 "), std::string::npos) << head;
+    sockets.push_back(std::move(ws));
+  }
+  EXPECT_EQ(metric(cluster.admin_port(), "corral_in_flight"), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(http_get(cluster.port(), "/", 5s).result_int(), 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+}
+
 }  // namespace
 }  // namespace corral::test

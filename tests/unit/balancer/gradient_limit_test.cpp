@@ -150,5 +150,22 @@ TEST(GradientLimit, RestartProbesAgain) {
   EXPECT_EQ(limit.limit(), 1u);
 }
 
+TEST(GradientLimit, ALiftEndsAStuckProbeAndDoubles) {
+  time_point now{};
+  GradientLimit limit({}, now);
+  ASSERT_TRUE(limit.probing());
+  EXPECT_EQ(limit.stall_after(), 250ms);  // nothing measured yet
+  limit.lift(now + 300ms);
+  EXPECT_FALSE(limit.probing());
+  EXPECT_EQ(limit.limit(), 2u);
+  limit.lift(now + 600ms);
+  EXPECT_EQ(limit.limit(), 4u);
+  // Short answers that follow let it grow on its own.
+  SimulatedWorker w{SimulatedWorker::Kind::io, 5ms, 50};
+  now += 600ms;
+  auto limits = w.run(limit, now, 3s);
+  EXPECT_GE(limits.back(), 50u);
+}
+
 }  // namespace
 }  // namespace corral::balancer
