@@ -141,6 +141,21 @@ ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std:
   auto status = corral->status().value_or(json::object{});
   std::vector<std::uint64_t> baseline = slot_requests(status, slots);
   std::vector<std::uint64_t> previous = baseline;
+  // Appends each worker's requests since the last sample to the timeline; without a status, an
+  // empty second when `empty_when_unknown`, nothing otherwise.
+  auto sample_workers = [&](bool empty_when_unknown) {
+    auto s = corral->status();
+    if (!s) {
+      if (empty_when_unknown) result.worker_timeline.emplace_back(slots, 0);
+      return;
+    }
+    auto now_counts = slot_requests(*s, slots);
+    std::vector<std::uint64_t> delta(slots, 0);
+    for (std::size_t i = 0; i < slots; ++i)
+      delta[i] = now_counts[i] >= previous[i] ? now_counts[i] - previous[i] : 0;
+    result.worker_timeline.push_back(std::move(delta));
+    previous = std::move(now_counts);
+  };
   const pid_t proxy = proxy_pid(status);
   const auto cpu_before = master::read_process_usage(proxy).value_or(master::ProcessUsage{});
 
@@ -186,16 +201,7 @@ ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std:
     }
     if (Clock::now() >= next_sample) {
       next_sample += std::chrono::seconds(1);
-      if (auto s = corral->status()) {
-        auto now_counts = slot_requests(*s, slots);
-        std::vector<std::uint64_t> delta(slots, 0);
-        for (std::size_t i = 0; i < slots; ++i)
-          delta[i] = now_counts[i] >= previous[i] ? now_counts[i] - previous[i] : 0;
-        result.worker_timeline.push_back(std::move(delta));
-        previous = std::move(now_counts);
-      } else {
-        result.worker_timeline.emplace_back(slots, 0);
-      }
+      sample_workers(/*empty_when_unknown=*/true);
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       progress.update(result.label, elapsed, total_s, elapsed > 0 ? load.requests() / elapsed : 0,
                       load.failed(), load.lost());
@@ -206,13 +212,7 @@ ModeResult run_on_corral(const Scenario& scenario, ModeResult result, const std:
   result.load = load.finish();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   // The last, partial second of the per-worker timeline.
-  if (auto s = corral->status()) {
-    auto now_counts = slot_requests(*s, slots);
-    std::vector<std::uint64_t> delta(slots, 0);
-    for (std::size_t i = 0; i < slots; ++i)
-      delta[i] = now_counts[i] >= previous[i] ? now_counts[i] - previous[i] : 0;
-    result.worker_timeline.push_back(std::move(delta));
-  }
+  sample_workers(/*empty_when_unknown=*/false);
   progress.update(result.label, result.seconds, total_s, result.requests_per_second(),
                   result.load.failed, result.load.lost);
   progress.done();

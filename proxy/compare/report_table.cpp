@@ -37,31 +37,27 @@ std::string ms(std::uint64_t us) {
 std::vector<std::string> summary_cells(const ModeResult& m, bool sessions) {
   if (!m.skipped.empty()) return {m.label, "skipped"};
   const auto& h = m.load.latency;
-  if (!sessions)
-    return {m.label,
-            fmt::format("{:.0f}", m.requests_per_second()),
-            ms(h.percentile(0.50)),
-            ms(h.percentile(0.90)),
-            ms(h.percentile(0.99)),
-            ms(h.max()),
-            fmt::format("{}", m.load.failed),
-            fmt::format("{}", m.load.requests),
-            fmt::format("{}", m.masked_failures),
-            fmt::format("{:.0f}%", m.proxy_cpu_percent),
-            format_shares(m.worker_requests)};
-  return {m.label,
-          fmt::format("{:.0f}", m.requests_per_second()),
-          ms(h.percentile(0.50)),
-          ms(h.percentile(0.90)),
-          ms(h.percentile(0.99)),
-          ms(h.max()),
-          fmt::format("{}", m.load.failed),
-          fmt::format("{}", m.load.lost),
-          m.rehomed ? fmt::format("{}", *m.rehomed) : std::string("-"),
-          fmt::format("{:.3f}", jain_index(m.worker_requests)),
-          fmt::format("{:.2f}", m.redis_per_request),
-          fmt::format("{:.0f}%", m.proxy_cpu_percent),
-          format_shares(m.worker_requests)};
+  std::vector<std::string> cells{m.label,
+                                 fmt::format("{:.0f}", m.requests_per_second()),
+                                 ms(h.percentile(0.50)),
+                                 ms(h.percentile(0.90)),
+                                 ms(h.percentile(0.99)),
+                                 ms(h.max()),
+                                 fmt::format("{}", m.load.failed)};
+  if (!sessions) {
+    cells.insert(cells.end(), {fmt::format("{}", m.load.requests),
+                               fmt::format("{}", m.masked_failures),
+                               fmt::format("{:.0f}%", m.proxy_cpu_percent),
+                               format_shares(m.worker_requests)});
+    return cells;
+  }
+  cells.insert(cells.end(), {fmt::format("{}", m.load.lost),
+                             m.rehomed ? fmt::format("{}", *m.rehomed) : std::string("-"),
+                             fmt::format("{:.3f}", jain_index(m.worker_requests)),
+                             fmt::format("{:.2f}", m.redis_per_request),
+                             fmt::format("{:.0f}%", m.proxy_cpu_percent),
+                             format_shares(m.worker_requests)});
+  return cells;
 }
 
 std::string render_terminal_table(const CompareReport& r) {
