@@ -647,6 +647,9 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   }
   rewrite_response(res, switching);
   status_ = res.result_int();
+  // A tunnel (WebSocket) is no request in flight: its worker's place goes to the next one
+  // before the client can see the 101.
+  if (switching) end_dispatch();
 
   bool keep = client_keep_alive_ && !draining_ && !switching && req_->is_done();
   if (!switching) {
@@ -699,8 +702,6 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
     if (sr.is_done()) break;
   }
   if (switching) {
-    // A tunnel (WebSocket) is no request in flight: its worker's place goes to the next one.
-    end_dispatch();
     co_await tunnel(c);
     co_return false;
   }
