@@ -3,9 +3,9 @@
 # Idempotent: installs only what is missing. Run as root (or with sudo available).
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-       libssl-dev libyaml-cpp-dev libhiredis-dev libspdlog-dev libfmt-dev libcli11-dev)
+       libssl-dev libyaml-cpp-dev libhiredis-dev libnghttp2-dev libspdlog-dev libfmt-dev libcli11-dev)
 test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium)
-bench=(wrk apache2-utils haproxy nginx-light)
+bench=(wrk apache2-utils haproxy nginx-light nghttp2-client)
 want=("${build[@]}")
 case "${1:-build}" in
   build) ;;
