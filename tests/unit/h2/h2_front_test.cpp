@@ -1,0 +1,237 @@
+// The HTTP/2 front end on a loopback TCP connection: nghttp2's client on one side, a small
+// HTTP/1.1 app reading each stream's pipe on the other.
+#include "proxy/h2/h2_front.hpp"
+
+#include <map>
+
+#include <boost/asio.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+#include <nghttp2/nghttp2.h>
+
+namespace corral::proxy::h2 {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// The app: answers each request on its pipe with what it saw; /big answers `big_size` bytes;
+// /hang never answers (and notes when its client went away).
+struct App {
+  std::size_t big_size = 1 << 20;
+  int served = 0;
+  int saw_reset = 0;
+  asio::awaitable<void> serve(PipeEnd pipe) {
+    boost::beast::flat_buffer buf;
+    for (;;) {
+      http::request<http::string_body> req;
+      auto [ec, n] = co_await http::async_read(pipe, buf, req, nothrow);
+      if (ec) co_return;
+      if (req.target() == "/hang") {
+        char c;
+        auto [rec, rn] = co_await pipe.async_read_some(asio::buffer(&c, 1), nothrow);
+        if (rec == asio::error::connection_reset) ++saw_reset;
+        co_return;
+      }
+      http::response<http::string_body> res{http::status::ok, 11};
+      res.set("X-Seen", std::string(req.method_string()) + " " + std::string(req.target()) + " " +
+                            std::to_string(req.body().size()) + " " +
+                            std::string(req[http::field::cookie]) + " " +
+                            std::string(req[http::field::host]));
+      res.set(http::field::connection, "keep-alive");
+      res.body() = req.target() == "/big" ? std::string(big_size, 'b') : "ok";
+      res.prepare_payload();
+      auto [wec, wn] = co_await http::async_write(pipe, res, nothrow);
+      if (wec) co_return;
+      ++served;
+    }
+  }
+};
+
+struct Client {
+  nghttp2_session* session = nullptr;
+  struct Resp {
+    std::map<std::string, std::string> headers;
+    std::string body;
+    bool closed = false;
+    std::uint32_t error = 0;
+  };
+  std::map<std::int32_t, Resp> responses;
+  Client() {
+    nghttp2_session_callbacks* cb;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_header_callback(
+        cb, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
+               const uint8_t* v, size_t vl, uint8_t, void* p) {
+          static_cast<Client*>(p)->responses[f->hd.stream_id].headers[std::string((const char*)n, nl)] =
+              std::string((const char*)v, vl);
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+        cb, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* d, size_t l, void* p) {
+          static_cast<Client*>(p)->responses[id].body.append((const char*)d, l);
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_stream_close_callback(
+        cb, [](nghttp2_session*, int32_t id, uint32_t code, void* p) {
+          auto& r = static_cast<Client*>(p)->responses[id];
+          r.closed = true;
+          r.error = code;
+          return 0;
+        });
+    nghttp2_session_client_new(&session, cb, this);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+  }
+  ~Client() { nghttp2_session_del(session); }
+  std::int32_t request(std::string method, std::string path,
+                       std::vector<std::pair<std::string, std::string>> extra = {},
+                       nghttp2_data_provider* body = nullptr) {
+    std::vector<std::pair<std::string, std::string>> h = {
+        {":method", method}, {":scheme", "http"}, {":authority", "app.test"}, {":path", path}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    std::vector<nghttp2_nv> nva;
+    for (auto& [n, v] : h)
+      nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+    return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), body, nullptr);
+  }
+  // Talks over `s` until `done()` or the connection ends.
+  template <typename Done>
+  asio::awaitable<void> talk(tcp::socket& s, Done done) {
+    std::array<char, 16384> buf;
+    for (;;) {
+      const uint8_t* data;
+      ssize_t n;
+      std::string out;
+      while ((n = nghttp2_session_mem_send(session, &data)) > 0) out.append((const char*)data, n);
+      if (!out.empty()) co_await asio::async_write(s, asio::buffer(out), nothrow);
+      if (done()) co_return;
+      auto [ec, got] = co_await s.async_read_some(asio::buffer(buf), nothrow);
+      if (ec) co_return;
+      nghttp2_session_mem_recv(session, (const uint8_t*)buf.data(), got);
+    }
+  }
+};
+
+struct H2Front : ::testing::Test {
+  asio::io_context io;
+  tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
+  App app;
+  Limits limits;
+  std::weak_ptr<Front<tcp::socket>> front;
+
+  void serve_one() {
+    asio::co_spawn(io, [this]() -> asio::awaitable<void> {
+      auto [ec, s] = co_await acceptor.async_accept(nothrow);
+      if (ec) co_return;
+      auto f = std::make_shared<Front<tcp::socket>>(
+          std::move(s), limits,
+          [this](PipeEnd end) { asio::co_spawn(io, app.serve(std::move(end)), asio::detached); },
+          std::chrono::seconds(5));
+      front = f;
+      co_await f->run();
+    }, asio::detached);
+  }
+
+  template <typename Body>
+  void client(Body body) {
+    bool finished = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      tcp::socket s(io);
+      co_await s.async_connect(acceptor.local_endpoint(), nothrow);
+      co_await body(s);
+      finished = true;
+    }, asio::detached);
+    io.run_for(10s);
+    EXPECT_TRUE(finished);
+  }
+};
+
+TEST_F(H2Front, StreamsAreServedAsHttp11RequestsAndAnsweredOnTheirStreams) {
+  serve_one();
+  Client c;
+  std::vector<std::int32_t> ids;
+  client([&](tcp::socket& s) -> asio::awaitable<void> {
+    for (int i = 0; i < 10; ++i)
+      ids.push_back(c.request("GET", "/item/" + std::to_string(i), {{"cookie", "a=1"}, {"cookie", "b=2"}}));
+    co_await c.talk(s, [&] {
+      for (auto id : ids) if (!c.responses[id].closed) return false;
+      return true;
+    });
+  });
+  for (int i = 0; i < 10; ++i) {
+    auto& r = c.responses[ids[i]];
+    EXPECT_EQ(r.headers[":status"], "200");
+    EXPECT_EQ(r.headers["x-seen"], "GET /item/" + std::to_string(i) + " 0 a=1; b=2 app.test");
+    EXPECT_EQ(r.headers.count("connection"), 0u);
+    EXPECT_EQ(r.body, "ok");
+    EXPECT_EQ(r.error, 0u);
+  }
+  EXPECT_EQ(app.served, 10);
+}
+
+TEST_F(H2Front, ARequestBodyAndALargeResponseGoThroughFlowControl) {
+  serve_one();
+  Client c;
+  std::string payload(300000, 'p');
+  struct Src { std::string* p; std::size_t off = 0; } src{&payload};
+  nghttp2_data_provider prd;
+  prd.source.ptr = &src;
+  prd.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
+                         nghttp2_data_source* s, void*) -> ssize_t {
+    auto* x = static_cast<Src*>(s->ptr);
+    size_t n = std::min(len, x->p->size() - x->off);
+    memcpy(buf, x->p->data() + x->off, n);
+    x->off += n;
+    if (x->off == x->p->size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return n;
+  };
+  std::int32_t post = 0, big = 0;
+  client([&](tcp::socket& s) -> asio::awaitable<void> {
+    post = c.request("POST", "/upload", {}, &prd);
+    big = c.request("GET", "/big");
+    co_await c.talk(s, [&] { return c.responses[post].closed && c.responses[big].closed; });
+  });
+  EXPECT_EQ(c.responses[post].headers["x-seen"], "POST /upload 300000  app.test");
+  EXPECT_EQ(c.responses[big].body.size(), app.big_size);
+  EXPECT_EQ(c.responses[big].headers["content-length"], std::to_string(app.big_size));
+}
+
+TEST_F(H2Front, AStreamTheClientResetsReachesTheAppAsItsClientGoingAway) {
+  serve_one();
+  Client c;
+  client([&](tcp::socket& s) -> asio::awaitable<void> {
+    auto hang = c.request("GET", "/hang");
+    auto ok = c.request("GET", "/ok");
+    co_await c.talk(s, [&] { return c.responses[ok].closed; });
+    nghttp2_submit_rst_stream(c.session, NGHTTP2_FLAG_NONE, hang, NGHTTP2_CANCEL);
+    auto after = c.request("GET", "/after");
+    co_await c.talk(s, [&] { return c.responses[after].closed; });
+  });
+  EXPECT_EQ(app.saw_reset, 1);
+  EXPECT_EQ(app.served, 2);
+}
+
+TEST_F(H2Front, DrainSendsGoAwayAndClosesOnceStreamsAreDone) {
+  serve_one();
+  Client c;
+  bool closed = false;
+  client([&](tcp::socket& s) -> asio::awaitable<void> {
+    auto id = c.request("GET", "/first");
+    co_await c.talk(s, [&] { return c.responses[id].closed; });
+    front.lock()->drain();
+    std::array<char, 1024> buf;
+    for (;;) {  // GOAWAY, then the close
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), nothrow);
+      if (ec) { closed = true; break; }
+    }
+  });
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(front.expired());
+}
+
+}  // namespace
+}  // namespace corral::proxy::h2
