@@ -68,7 +68,7 @@ void settle(PipeState& s, Lane& lane) {
   if (lane.reader && (lane.unread() || lane.closed || lane.reset)) {
     error_code ec = lane.reset;
     std::size_t n = 0;
-    if (!ec) {
+    if (!ec && !lane.reader_peeks) {
       n = fill(lane, lane.read_to);
       if (!n) ec = asio::error::eof;
     }
@@ -88,6 +88,17 @@ void PipeEnd::start_read(Handler h, std::vector<asio::mutable_buffer> to) {
   auto& lane = in();
   if (to.empty() && !lane.reset) return complete(*s_, std::move(h), {}, 0);
   lane.read_to = std::move(to);
+  lane.reader_peeks = false;
+  wait_for_bytes(std::move(h));
+}
+
+void PipeEnd::start_wait(Handler h) {
+  in().reader_peeks = true;
+  wait_for_bytes(std::move(h));
+}
+
+void PipeEnd::wait_for_bytes(Handler h) {
+  auto& lane = in();
   lane.reader.emplace(std::move(h));
   auto slot = asio::get_associated_cancellation_slot(*lane.reader);
   if (slot.is_connected()) {

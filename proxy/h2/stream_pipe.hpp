@@ -33,6 +33,7 @@ struct Lane {
   bool closed = false;  // the writer is done: reads end with eof once empty
   boost::system::error_code reset;  // set: both ends' operations fail with it
   Waiter reader;
+  bool reader_peeks = false;  // the reader waits for bytes without taking them
   std::vector<boost::asio::mutable_buffer> read_to;
   Waiter writer;
   std::vector<boost::asio::const_buffer> write_from;
@@ -75,6 +76,14 @@ class PipeEnd {
         token, to_vector<boost::asio::const_buffer>(buffers));
   }
 
+  // Completes (with no error) once this end has bytes to read or the other end finished
+  // writing; with the reset's error after a reset. Reads nothing.
+  template <typename Token>
+  auto async_wait_readable(Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](detail::Handler h) { start_wait(std::move(h)); }, token);
+  }
+
   // What the other end wrote and this end has not read (without waiting).
   std::size_t available() const { return s_ ? in().unread() : 0; }
   // The other end finished writing (eof after what is left), or the pipe was reset.
@@ -99,6 +108,8 @@ class PipeEnd {
   detail::Lane& out() const { return s_->lanes[side_]; }
   void start_read(detail::Handler h, std::vector<boost::asio::mutable_buffer> to);
   void start_write(detail::Handler h, std::vector<boost::asio::const_buffer> from);
+  void start_wait(detail::Handler h);
+  void wait_for_bytes(detail::Handler h);
 
   std::shared_ptr<detail::PipeState> s_;
   int side_ = 0;

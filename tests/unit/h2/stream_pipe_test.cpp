@@ -100,3 +100,27 @@ TEST(StreamPipe, CancelCompletesThisEndsWaitingRead) {
 
 }  // namespace
 }  // namespace corral::proxy::h2
+
+namespace corral::proxy::h2 {
+namespace {
+
+TEST(StreamPipe, WaitingForBytesTakesNoneAndEndsOnEof) {
+  run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [a, b] = make_pipe(io.get_executor());
+    asio::post(io, [&a] { asio::async_write(a, asio::buffer(std::string_view("hi")), asio::detached); });
+    auto [ec, n] = co_await b.async_wait_readable(nothrow);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(b.available(), 2u);
+    char buf[4];
+    auto [rec, rn] = co_await b.async_read_some(asio::buffer(buf), nothrow);
+    EXPECT_EQ(rn, 2u);
+    asio::post(io, [&a] { a.shutdown_send(); });
+    auto [ec2, n2] = co_await b.async_wait_readable(nothrow);
+    EXPECT_FALSE(ec2);
+    EXPECT_TRUE(b.peer_closed());
+    EXPECT_EQ(b.available(), 0u);
+  });
+}
+
+}  // namespace
+}  // namespace corral::proxy::h2
