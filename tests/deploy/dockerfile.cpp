@@ -11,7 +11,8 @@ namespace {
 
 std::vector<std::string> exec_form(const std::string& json) {
   std::vector<std::string> out;
-  for (const auto& v : boost::json::parse(json).as_array()) out.emplace_back(v.as_string());
+  const boost::json::value parsed = boost::json::parse(json);
+  for (const auto& v : parsed.as_array()) out.emplace_back(v.as_string());
   return out;
 }
 
