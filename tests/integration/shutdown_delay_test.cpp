@@ -8,8 +8,10 @@
 #include <future>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
+#include "tests/integration/cluster_harness.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace corral::test {
@@ -96,8 +98,8 @@ class LiveClient {
   std::thread thread_;
 };
 
-bool ready_is(Corral& corral, unsigned status) {
-  HttpClient admin(corral.admin_port(), 1s);
+bool ready_is(std::uint16_t admin_port, unsigned status) {
+  HttpClient admin(admin_port, 1s);
   beast::error_code ec;
   auto res = admin.request(http::request<http::string_body>{http::verb::get, "/readyz", 11}, ec);
   return !ec && res.result_int() == status;
@@ -113,7 +115,7 @@ TEST(ShutdownDelay, NotReadyAtOnceServingForTheDelayThenDrainedWithNoFailedReque
   cfg.access_log = "off";
   cfg.extra = "shutdown_delay: 3s\n";
   Corral corral(cfg);
-  ASSERT_TRUE(ready_is(corral, 200));
+  ASSERT_TRUE(ready_is(corral.admin_port(), 200));
 
   LiveClient client(corral.port());
   ASSERT_TRUE(client.wait_served({}, 5, 5s)) << client.first_failure();
@@ -123,7 +125,7 @@ TEST(ShutdownDelay, NotReadyAtOnceServingForTheDelayThenDrainedWithNoFailedReque
 
   // /readyz turns 503 at once.
   bool not_ready = false;
-  while (!not_ready && Clock::now() < sigterm_at + 1s) not_ready = ready_is(corral, 503);
+  while (!not_ready && Clock::now() < sigterm_at + 1s) not_ready = ready_is(corral.admin_port(), 503);
   EXPECT_TRUE(not_ready) << "/readyz did not turn 503 within 1 s of SIGTERM";
   EXPECT_EQ(corral.admin_get("/readyz").body(), "stopping\n");
 
@@ -144,7 +146,7 @@ TEST(ShutdownDelay, NotReadyAtOnceServingForTheDelayThenDrainedWithNoFailedReque
   EXPECT_LT(stopped_at, sigterm_at + delay)
       << "the machine is too slow for this test: the client ran past the delay";
   EXPECT_EQ(client.counts().failed, 0) << client.first_failure();
-  EXPECT_TRUE(ready_is(corral, 503));
+  EXPECT_TRUE(ready_is(corral.admin_port(), 503));
 
   // The drain starts when the delay is over, not before.
   ASSERT_TRUE(corral.process().try_wait_for_line(std::regex("shutdown delay over"), delay + 2s))
@@ -168,7 +170,7 @@ TEST(ShutdownDelay, ASecondSignalCutsTheDelayShort) {
   corral.process().terminate();
   bool not_ready = false;
   const auto deadline = Clock::now() + 2s;
-  while (!not_ready && Clock::now() < deadline) not_ready = ready_is(corral, 503);
+  while (!not_ready && Clock::now() < deadline) not_ready = ready_is(corral.admin_port(), 503);
   ASSERT_TRUE(not_ready);
   EXPECT_EQ(http_get(corral.port(), "/").body(), "a");
   corral.process().signal(SIGINT);
@@ -190,6 +192,33 @@ TEST(ShutdownDelay, WithoutItSigtermDrainsAtOnce) {
   EXPECT_EQ(*code, 0);
   EXPECT_LT(Clock::now() - start, 3s);
   EXPECT_FALSE(corral.process().has_line(std::regex("shutdown delay")));
+}
+
+TEST(ShutdownDelay, ClusterModeKeepsItsWorkersServingThroughTheDelay) {
+  ClusterConfig cfg;
+  cfg.extra = "shutdown_delay: 2s\n";
+  Cluster cluster(cfg);
+  const auto pids = cluster.worker_pids();
+
+  const auto sigterm_at = Clock::now();
+  cluster.master().terminate();
+  bool not_ready = false;
+  while (!not_ready && Clock::now() < sigterm_at + 1s) not_ready = ready_is(cluster.admin_port(), 503);
+  EXPECT_TRUE(not_ready) << "/readyz did not turn 503 within 1 s of SIGTERM";
+  // Both workers still answer, on new connections, while not ready.
+  std::set<int> slots;
+  for (int i = 0; i < 6 && Clock::now() < sigterm_at + 1500ms; ++i) {
+    auto res = http_get(cluster.port(), "/");
+    EXPECT_EQ(res.result_int(), 200) << res;
+    if (res.result_int() == 200) slots.insert(static_cast<int>(parse_json_object(res.body()).at("slot").as_int64()));
+  }
+  EXPECT_EQ(slots.size(), 2u);
+  EXPECT_EQ(cluster.worker_pids(), pids) << "a worker was stopped during the delay";
+
+  auto code = cluster.master().wait_exit(2s + 5s + 3s);
+  ASSERT_TRUE(code) << "corral did not exit within delay + drain + the workers' stop";
+  EXPECT_EQ(*code, 0);
+  EXPECT_GE(Clock::now(), sigterm_at + 2s - 100ms) << "the delay was not kept";
 }
 
 }  // namespace
