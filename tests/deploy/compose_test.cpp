@@ -102,7 +102,7 @@ TEST(Compose, TheMountedConfigPassesCorralCheck) {
   EXPECT_TRUE(published.count(std::to_string(cfg.admin->port)));
   auto grace = config::parse_duration(corral["stop_grace_period"].as<std::string>());
   ASSERT_TRUE(grace);
-  EXPECT_GT(*grace, cfg.shutdown_delay + cfg.timeouts.drain);
+  EXPECT_GT(*grace, cfg.shutdown_delay + cfg.timeouts.drain + cfg.workers->stop.timeout);
 }
 
 }  // namespace

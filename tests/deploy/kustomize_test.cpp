@@ -113,7 +113,8 @@ config::Config check_config(const YAML::Node& config_map, const Env& env,
 }
 
 // What both bases promise: probes on the admin endpoints, the Service on corral's listen port,
-// a shutdown_delay instead of a preStop sleep, and a grace period that covers delay and drain.
+// a shutdown_delay instead of a preStop sleep, and a grace period that covers delay, drain and
+// (cluster mode) the workers' stop.
 void expect_corral_container(const YAML::Node& deployment, const YAML::Node& corral,
                              const config::Config& cfg, const YAML::Node& service) {
   ASSERT_TRUE(cfg.admin);
@@ -128,7 +129,9 @@ void expect_corral_container(const YAML::Node& deployment, const YAML::Node& cor
   EXPECT_GT(cfg.shutdown_delay.count(), 0);
   const auto grace = std::chrono::seconds(
       deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"].as<int>());
-  EXPECT_GT(grace, cfg.shutdown_delay + cfg.timeouts.drain);
+  // In cluster mode the workers stop after the drain: their stop timeout counts too.
+  const auto stop = cfg.workers ? cfg.workers->stop.timeout : config::Duration::zero();
+  EXPECT_GT(grace, cfg.shutdown_delay + cfg.timeouts.drain + stop);
   EXPECT_EQ(service["spec"]["ports"][0]["targetPort"].as<std::string>(), "http");
   EXPECT_EQ(service["spec"]["selector"]["app"].as<std::string>(),
             deployment["spec"]["template"]["metadata"]["labels"]["app"].as<std::string>());
