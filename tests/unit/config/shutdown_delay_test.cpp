@@ -14,13 +14,13 @@ LoadResult load(std::string_view rest) {
   return load_string(std::string(base) + std::string(rest), "c.yaml");
 }
 
-TEST(ShutdownDelay, DefaultsToNoDelay) {
+TEST(ShutdownDelayConfig, DefaultsToNoDelay) {
   LoadResult result = load("");
   ASSERT_TRUE(result.config);
   EXPECT_EQ(result.config->shutdown_delay, milliseconds(0));
 }
 
-TEST(ShutdownDelay, ReadsADuration) {
+TEST(ShutdownDelayConfig, ReadsADuration) {
   LoadResult result = load("shutdown_delay: 5s\n");
   ASSERT_TRUE(result.config) << result.problems.front().to_string();
   EXPECT_EQ(result.config->shutdown_delay, seconds(5));
@@ -28,14 +28,14 @@ TEST(ShutdownDelay, ReadsADuration) {
   EXPECT_EQ(load("shutdown_delay: 1m30s\n").config->shutdown_delay, seconds(90));
 }
 
-TEST(ShutdownDelay, ANumberWithoutUnitIsRefusedWithItsPlace) {
+TEST(ShutdownDelayConfig, ANumberWithoutUnitIsRefusedWithItsPlace) {
   LoadResult result = load("shutdown_delay: 5\n");
   ASSERT_EQ(result.problems.size(), 1u);
   EXPECT_EQ(result.problems[0].to_string(),
             "c.yaml:3:17: shutdown_delay: '5' has no unit; write 5s or 5ms");
 }
 
-TEST(ShutdownDelay, NotADurationIsRefused) {
+TEST(ShutdownDelayConfig, NotADurationIsRefused) {
   LoadResult result = load("shutdown_delay: soon\n");
   ASSERT_EQ(result.problems.size(), 1u);
   EXPECT_EQ(result.problems[0].line, 3);
@@ -43,14 +43,14 @@ TEST(ShutdownDelay, NotADurationIsRefused) {
   EXPECT_EQ(result.problems[0].key, "shutdown_delay");
 }
 
-TEST(ShutdownDelay, MoreThanAnHourIsRefusedWithItsPlace) {
+TEST(ShutdownDelayConfig, MoreThanAnHourIsRefusedWithItsPlace) {
   LoadResult result = load("shutdown_delay: 2h\n");
   ASSERT_EQ(result.problems.size(), 1u);
   EXPECT_EQ(result.problems[0].to_string(),
             "c.yaml:3:17: shutdown_delay: must be at most 1h (it delays every stop by that long)");
 }
 
-TEST(ShutdownDelay, AMisspelledKeyIsSuggested) {
+TEST(ShutdownDelayConfig, AMisspelledKeyIsSuggested) {
   LoadResult result = load("shutdown_dealy: 5s\n");
   ASSERT_EQ(result.problems.size(), 1u);
   EXPECT_EQ(result.problems[0].key, "shutdown_dealy");
