@@ -194,6 +194,10 @@ struct Config {
   // Peers (proxies in front of corral) whose X-Forwarded-For and X-Forwarded-Proto are
   // believed: the sticky client_ip key, Secure on corral_affinity, the scheme the app is told.
   std::vector<Cidr> trusted_proxies;
+  // SIGTERM to stop: /readyz answers 503 at once, requests are still accepted and served for
+  // this long (load balancers and Kubernetes endpoints take time to stop sending), then the
+  // drain of timeouts.drain begins. 0 (the default): the drain begins at once.
+  Duration shutdown_delay{0};
 };
 
 // One problem found in a file, with where it is.

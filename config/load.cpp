@@ -33,7 +33,7 @@ using Keys = std::span<const std::string_view>;
 constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",      "upstreams",
                                           "workers",  "balance",   "sticky",     "timeouts",
                                           "limits",   "health",    "retries",    "access_log",
-                                          "sessions", "trusted_proxies"};
+                                          "sessions", "trusted_proxies", "shutdown_delay"};
 constexpr std::string_view upstream_keys[] = {"address", "weight"};
 constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
                                              "upstream_response", "drain", "queue"};
@@ -245,6 +245,8 @@ class Reader {
       read_sessions(value, path, config.sessions.emplace());
     } else if (key == "trusted_proxies") {
       read_trusted_proxies(value, path, config.trusted_proxies);
+    } else if (key == "shutdown_delay") {
+      if (auto delay = read_duration(value, path)) config.shutdown_delay = *delay;
     }
   }
 

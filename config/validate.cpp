@@ -194,6 +194,9 @@ class Checker {
     check_positive("timeouts.upstream_response", t.upstream_response);
     check_positive("timeouts.drain", t.drain);
     check_positive("timeouts.queue", t.queue);
+    // Kubernetes' grace periods are seconds to minutes: an hour is a typo for seconds.
+    if (config_.shutdown_delay > std::chrono::hours(1))
+      add("shutdown_delay", "must be at most 1h (it delays every stop by that long)");
   }
 
   void check_limits() {

@@ -228,7 +228,8 @@ awaitable<bool> DownstreamSession::handle_request() {
   client_keep_alive_ = req.keep_alive() && !draining_ && !shared.draining.load(std::memory_order_relaxed);
   head_ = req.method() == http::verb::head;
   client_version_ = req.version();
-  bool upgrade = req_->upgrade();
+  // h2c is never tunnelled: the request is served as HTTP/1.1 (header_rewrite.hpp).
+  bool upgrade = remove_h2c_upgrade(req) && req_->upgrade();
   expect_continue_ = false;
   if (auto e = req.find(http::field::expect); e != req.end()) {
     if (!iequals(e->value(), "100-continue")) {
@@ -634,6 +635,12 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   const auto& cfg = t_.shared.cfg;
   auto& res = res_->get();
   bool switching = res.result() == http::status::switching_protocols && upgrade;
+  if (res.result() == http::status::switching_protocols && !upgrade) {
+    // A 101 to a request that asked for no upgrade (or for h2c, which corral removed): what
+    // follows on that connection is not HTTP/1, and none of it may reach the client.
+    co_await send_error(http::status::bad_gateway, "upstream switched protocols unasked", true);
+    co_return false;
+  }
   bool upstream_reusable = res.keep_alive() && !switching;
   if (t_.sessions && has_session_answer(res)) {
     auto step =

@@ -156,7 +156,60 @@ void append_forwarded_for(http::fields& h, std::string_view client_ip) {
   h.set(x_forwarded_for, std::string_view{out, n});
 }
 
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Joins the comma-separated elements of every `field` line that `keep` accepts into one line,
+// or removes the field when none is left. Returns how many elements were kept. Elements are
+// split on commas, not read as tokens: Upgrade's may carry a version ("websocket/13").
+template <class Keep>
+std::size_t filter_tokens(http::fields& h, http::field field, Keep keep) {
+  std::string kept;
+  std::size_t count = 0;
+  bool dropped = false;
+  for (const auto& f : h) {
+    if (f.name() != field) continue;
+    std::string_view rest{f.value().data(), f.value().size()};
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view t = trim_ows(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (t.empty()) continue;
+      if (!keep(t)) {
+        dropped = true;
+        continue;
+      }
+      if (!kept.empty()) kept += ", ";
+      kept += t;
+      ++count;
+    }
+  }
+  if (!dropped) return count;
+  if (count == 0)
+    h.erase(field);
+  else
+    h.set(field, kept);
+  return count;
+}
+
 }  // namespace
+
+bool remove_h2c_upgrade(http::fields& h) {
+  h.erase("HTTP2-Settings");
+  if (h.find(http::field::upgrade) == h.end()) return false;
+  const std::size_t left =
+      filter_tokens(h, http::field::upgrade, [](std::string_view t) {
+        return !ascii_iequals(t.substr(0, t.find('/')), "h2c");
+      });
+  filter_tokens(h, http::field::connection, [left](std::string_view t) {
+    if (ascii_iequals(t, "http2-settings")) return false;
+    return left > 0 || !ascii_iequals(t, "upgrade");
+  });
+  return left > 0;
+}
 
 void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade) {
   remove_hop_by_hop(h, upgrade);

@@ -23,6 +23,14 @@ struct ForwardContext {
 // X-Request-Id unless present. With `upgrade` it keeps "Connection: upgrade" and Upgrade.
 void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade);
 
+// Removes an HTTP/2 cleartext upgrade (RFC 7540 §3.2) from a request: the h2c token of
+// Upgrade (the whole field when nothing else is left), HTTP2-Settings, and their names in
+// Connection, so that the request is served as plain HTTP/1.1. corral tunnels other upgrades
+// (WebSocket) after the app's 101; a tunnelled h2c connection would carry every later request
+// past corral's checks. nginx, by default, does not forward Upgrade either. Returns whether
+// Upgrade still names a protocol (the request still asks for an upgrade).
+bool remove_h2c_upgrade(http::fields& h);
+
 // Prepares a response header for the client: removes hop-by-hop headers (as above) and
 // internal X-Corral-* headers; keeps Upgrade/Connection: upgrade on a 101.
 void rewrite_response(http::fields& h, bool upgrade);

@@ -138,7 +138,7 @@ std::optional<ControlMessage> decode(std::string_view line) {
     auto reason = o.if_contains("reason");
     if (!reason || !reason->is_string()) return std::nullopt;
     m.body = std::string(reason->as_string());
-  } else if (m.type != "drain" && m.type != "ready" && m.type != "save") {
+  } else if (m.type != "drain" && m.type != "unready" && m.type != "ready" && m.type != "save") {
     return std::nullopt;
   }
   return m;

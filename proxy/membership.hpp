@@ -4,6 +4,8 @@
 //   master → proxy  {"type":"membership","slots":[{"slot":0,"address":"127.0.0.1:40001",
 //                    "state":"ready","generation":3}, ...]}   (always the whole table)
 //   master → proxy  {"type":"drain"}                          (stop accepting, finish, exit 0)
+//   master → proxy  {"type":"unready"}   (SIGTERM with shutdown_delay: /readyz answers 503, the
+//                    proxy still serves; the drain follows when the delay is over)
 //   proxy → master  {"type":"ready"}                          (listening, membership applied)
 //   proxy → master  {"type":"drained","slot":0,"generation":3}  (no request in flight on it)
 //   proxy → master  {"type":"stats","slots":[{"slot":0,"in_flight":1,"requests":42,
@@ -60,8 +62,8 @@ struct ControlMessage {
   ControlMessage() = default;
   explicit ControlMessage(std::string t) : type(std::move(t)) {}
 
-  std::string type;  // membership | drain | ready | drained | stats | command | reply | affinity |
-                     // save | failed
+  std::string type;  // membership | drain | unready | ready | drained | stats | command | reply |
+                     // affinity | save | failed
   std::vector<SlotMembership> slots;
   std::vector<SlotStats> stats;
   std::uint32_t slot = 0;

@@ -125,11 +125,7 @@ int Server::run() {
   if (!shared_->worker_mode) start_threads();
 
   asio::signal_set signals(control_, SIGTERM, SIGINT);
-  signals.async_wait([this](error_code ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: draining (up to {} ms)", sig, shared_->cfg.timeouts.drain.count());
-    start_drain();
-  });
+  wait_signal(signals);
   control_.run();
   for (auto& t : threads_) t->stop();
   for (auto& t : threads_) t->join();
@@ -167,6 +163,8 @@ void Server::on_control(const ControlMessage& m) {
     start_threads();
   } else if (m.type == "drain") {
     start_drain();
+  } else if (m.type == "unready") {
+    stop_being_ready();
   } else if (m.type == "reply" && admin_commands_) {
     admin_commands_->on_reply(m);
   } else if (m.type == "affinity" && affinity_keeper_) {
@@ -276,6 +274,35 @@ awaitable<void> Server::report_loop() {
   }
 }
 
+void Server::wait_signal(asio::signal_set& signals) {
+  signals.async_wait([this, &signals](error_code ec, int sig) {
+    if (ec || draining_) return;
+    const auto delay = shared_->cfg.shutdown_delay;
+    // SIGTERM is how an orchestrator stops a container: stay in service while it stops sending
+    // (shutdown_delay). SIGINT, or a second signal, is someone who wants it gone: drain now.
+    if (sig == SIGTERM && !unready_ && delay.count() > 0) {
+      spdlog::info("signal {}: not ready; serving for {} ms more, then draining (up to {} ms)",
+                   sig, delay.count(), shared_->cfg.timeouts.drain.count());
+      stop_being_ready();
+      asio::co_spawn(control_, drain_after(delay), asio::detached);
+      wait_signal(signals);
+      return;
+    }
+    spdlog::info("signal {}: draining (up to {} ms)", sig, shared_->cfg.timeouts.drain.count());
+    start_drain();
+  });
+}
+
+void Server::stop_being_ready() { unready_ = true; }
+
+awaitable<void> Server::drain_after(std::chrono::milliseconds delay) {
+  asio::steady_timer timer(control_);
+  timer.expires_after(delay);
+  co_await timer.async_wait(nothrow);
+  if (!draining_) spdlog::info("shutdown delay over: draining");
+  start_drain();
+}
+
 void Server::start_drain() {
   if (draining_) return;
   draining_ = true;
@@ -336,6 +363,7 @@ awaitable<AdminResponse> Server::handle_admin(const AdminRequest& req, const tcp
   if (target == "/readyz") {
     if (shared_->draining.load())
       co_return text_response(req, http::status::service_unavailable, "draining\n");
+    if (unready_) co_return text_response(req, http::status::service_unavailable, "stopping\n");
     if (shared_->slots.usable_count() == 0)
       co_return text_response(req, http::status::service_unavailable, "no upstream usable\n");
     // fail_open serves without the store, so only fail_closed makes it a condition of readiness.

@@ -1,11 +1,14 @@
 #pragma once
 // One proxy generation in one process: takes the listeners (bound here, or inherited from the
 // master), runs the proxy threads, and on the control thread the admin listener, the upstream
-// prober and the control channel to the master; drains on SIGTERM/SIGINT or the master's word.
+// prober and the control channel to the master; drains on SIGTERM/SIGINT or the master's word,
+// SIGTERM after shutdown_delay (not ready, still serving, meanwhile).
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include <boost/asio/signal_set.hpp>
 
 #include "config/config.hpp"
 #include "proxy/admin_listener.hpp"
@@ -39,7 +42,11 @@ class Server {
   void on_control(const ControlMessage& m);
   void apply_membership(const std::vector<SlotMembership>& slots);
   void start_threads();
+  // Not ready from now on (/readyz answers 503), still serving; the master drains later.
+  void stop_being_ready();
   void start_drain();
+  void wait_signal(asio::signal_set& signals);
+  awaitable<void> drain_after(std::chrono::milliseconds delay);
   awaitable<void> wait_drained();
   awaitable<void> report_loop();
 
@@ -58,6 +65,7 @@ class Server {
   std::vector<char> drained_reported_;          // by slot, for the current draining generation
   bool threads_started_ = false;
   bool draining_ = false;
+  bool unready_ = false;  // stopping: /readyz answers 503 before the drain begins
   int access_log_fd_ = -1;
 };
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
        libssl-dev libyaml-cpp-dev libhiredis-dev libnghttp2-dev libspdlog-dev libfmt-dev libcli11-dev)
-test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium)
+# kubernetes-client: kubectl, whose `kubectl kustomize` renders deploy/kubernetes/ in the tests.
+test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium kubernetes-client)
 bench=(wrk apache2-utils haproxy nginx-light nghttp2-client)
 want=("${build[@]}")
 case "${1:-build}" in
@@ -16,6 +17,8 @@ esac
 missing=()
 for p in "${want[@]}"; do
   if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+  # Any kubectl will do (a newer one from Kubernetes' own packages, too).
+  if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

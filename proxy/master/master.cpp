@@ -135,7 +135,7 @@ void Master::on_signal(int signal) {
       reap_children();
       break;
     case SIGTERM:
-      begin_stop("SIGTERM");
+      begin_stop("SIGTERM", config_.shutdown_delay);
       break;
     case SIGINT:
       begin_stop("SIGINT");
@@ -695,15 +695,38 @@ awaitable<void> Master::reload_config(std::string requested_by,
   if (replies) replies->success(message);
 }
 
-void Master::begin_stop(const std::string& requested_by) {
-  if (stopping_) return;
+void Master::begin_stop(const std::string& requested_by, std::chrono::milliseconds delay) {
+  if (stopping_) {
+    if (delaying_stop_) {
+      spdlog::info("{}: the shutdown delay is cut short", requested_by);
+      delaying_stop_ = false;
+      changed_.notify();
+    }
+    return;
+  }
   stopping_ = true;
-  spdlog::info("{}: stopping: the proxy drains, then the workers stop", requested_by);
+  if (delay.count() > 0) {
+    spdlog::info("{}: stopping: not ready; serving for {} ms more, then the proxy drains and the "
+                 "workers stop", requested_by, delay.count());
+  } else {
+    spdlog::info("{}: stopping: the proxy drains, then the workers stop", requested_by);
+  }
   changed_.notify();
-  asio::co_spawn(ioc_, shutdown(), asio::detached);
+  asio::co_spawn(ioc_, shutdown(delay), asio::detached);
 }
 
-awaitable<void> Master::shutdown() {
+awaitable<void> Master::shutdown(std::chrono::milliseconds delay) {
+  if (delay.count() > 0) {
+    // Kubernetes removes a stopping pod from its endpoints while the containers already have
+    // SIGTERM: /readyz says so at once, and new connections are still served until the delay
+    // ends (it replaces a `sleep` in preStop).
+    delaying_stop_ = true;
+    for (const auto& p : proxies_) p->send(proxy::ControlMessage{"unready"});
+    co_await changed_.wait_until([this] { return !delaying_stop_ || proxies_.empty(); },
+                                 Clock::now() + delay);
+    delaying_stop_ = false;
+    spdlog::info("shutdown delay over: the proxy drains");
+  }
   stand_in_.stop();
   // The proxies hold their own copies of the listening sockets: once they close them too, new
   // connections are refused rather than left waiting.

@@ -76,8 +76,10 @@ class Master {
                                                 std::shared_ptr<ControlReplies> replies);
   awaitable<void> restart_slot(std::uint32_t slot, std::shared_ptr<ControlReplies> replies);
   awaitable<void> reload_config(std::string requested_by, std::shared_ptr<ControlReplies> replies);
-  void begin_stop(const std::string& requested_by);
-  awaitable<void> shutdown();
+  // Stops: after `delay` (not ready, still serving), the proxy drains, then the workers stop.
+  void begin_stop(const std::string& requested_by,
+                  std::chrono::milliseconds delay = std::chrono::milliseconds::zero());
+  awaitable<void> shutdown(std::chrono::milliseconds delay);
 
   // What runs right now that a second rollout or reload must not overlap.
   std::optional<std::string> busy() const;
@@ -116,6 +118,7 @@ class Master {
   Clock::time_point started_at_{};
   bool announced_ready_ = false;
   bool stopping_ = false;
+  bool delaying_stop_ = false;  // within shutdown_delay: a second signal cuts it short
   int exit_code_ = 0;
 };
 

@@ -18,6 +18,7 @@
 //   /upload, /sha          consumes the body; JSON {bytes, sha256}
 //   /status?code=N         answers status N
 //   /health                200 "ok"
+//   /switch                101 Switching Protocols although the request asked for no upgrade
 //   /chunked?n=K[&hold=ID] K chunks "chunk i\n"; with hold, waits after the first chunk until
 //                          /release?id=ID is called
 //   /release?id=ID         releases a held /chunked
@@ -26,6 +27,9 @@
 //                          bytes the HTTP parser refused, connections that ended or were reset
 //                          in the middle of a request (/count, /health, /release not counted)
 //   Upgrade: websocket     101 with a correct Sec-WebSocket-Accept, then echoes raw bytes
+//   Upgrade: h2c           101 as an HTTP/2 server would (RFC 7540 §3.2), then writes
+//                          "h2c tunnel\n" and echoes raw bytes: whatever follows would pass
+//                          the proxy unseen if it tunnelled the connection
 'use strict';
 
 const http = require('http');
@@ -144,6 +148,12 @@ function handle(req, res) {
     case '/health':
       req.resume();
       return reply(res, 200, 'ok');
+    case '/switch':
+      // 101 to a request that asked for no upgrade, then bytes that are not HTTP/1.
+      req.resume();
+      req.socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n' +
+        'Upgrade: h2c\r\n\r\nh2c tunnel\n');
+      return;
     case '/chunked': {
       req.resume();
       const n = Number(url.searchParams.get('n') || 3);
@@ -201,6 +211,14 @@ server.on('clientError', (err, socket) => {
 server.on('upgrade', (req, socket, head) => {
   counts.seen++;
   counts.complete++;
+  if ((req.headers.upgrade || '').toLowerCase().split(/\s*,\s*/).includes('h2c')) {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n' +
+      `X-Backend: ${name}\r\n\r\nh2c tunnel\n`);
+    socket.on('data', (d) => socket.write(d));
+    socket.on('end', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    return;
+  }
   const key = req.headers['sec-websocket-key'];
   if ((req.headers.upgrade || '').toLowerCase() !== 'websocket' || !key) {
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

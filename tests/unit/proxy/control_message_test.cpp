@@ -42,6 +42,16 @@ TEST(ControlMessage, CommandWithoutIdOrBodyIsRejected) {
   EXPECT_FALSE(decode(R"({"type":"reply","id":1,"reply":"{}","progress":[1]})"));
 }
 
+TEST(ControlMessage, StopMessagesRoundTrip) {
+  // unready (SIGTERM with shutdown_delay: /readyz 503, still serving), then drain.
+  for (const char* type : {"unready", "drain"}) {
+    auto back = decode(encode(ControlMessage{type}));
+    ASSERT_TRUE(back) << type;
+    EXPECT_EQ(back->type, type);
+  }
+  EXPECT_FALSE(decode(R"({"type":"unreddy"})"));
+}
+
 TEST(AdminCommandError, MapsToAStatus) {
   EXPECT_EQ(status_for_command_error("refused: a rolling restart requested by corral reload is "
                                      "still running; try again when it is done"),

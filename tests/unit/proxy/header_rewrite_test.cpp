@@ -249,5 +249,79 @@ TEST(RewriteResponse, AddsNoForwardingHeaders) {
   EXPECT_EQ(lines_of(h), (Lines{{"Content-Length", "0"}}));
 }
 
+TEST(RemoveH2cUpgrade, AnH2cUpgradeBecomesAPlainRequest) {
+  auto h = make({{"Host", "a"},
+                 {"Connection", "Upgrade, HTTP2-Settings"},
+                 {"Upgrade", "h2c"},
+                 {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}});
+  EXPECT_FALSE(remove_h2c_upgrade(h));
+  EXPECT_EQ(lines_of(h), (Lines{{"Host", "a"}}));
+}
+
+TEST(RemoveH2cUpgrade, OtherConnectionTokensStay) {
+  auto h = make({{"Host", "a"},
+                 {"Connection", "keep-alive, Upgrade, HTTP2-Settings"},
+                 {"Upgrade", "H2C"},
+                 {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}});
+  EXPECT_FALSE(remove_h2c_upgrade(h));
+  EXPECT_EQ(lines_of(h), (Lines{{"Host", "a"}, {"Connection", "keep-alive"}}));
+}
+
+TEST(RemoveH2cUpgrade, AnotherProtocolInTheSameUpgradeStays) {
+  auto h = make({{"Connection", "Upgrade, HTTP2-Settings"},
+                 {"Upgrade", "h2c, websocket"},
+                 {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}});
+  EXPECT_TRUE(remove_h2c_upgrade(h));
+  EXPECT_EQ(value(h, "Connection"), "Upgrade");
+  EXPECT_EQ(value(h, "Upgrade"), "websocket");
+  EXPECT_FALSE(has(h, "HTTP2-Settings"));
+}
+
+TEST(RemoveH2cUpgrade, AWebSocketUpgradeIsLeftAlone) {
+  const Lines ws{{"Host", "a"},
+                 {"Connection", "Upgrade"},
+                 {"Upgrade", "websocket"},
+                 {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                 {"Sec-WebSocket-Version", "13"}};
+  auto h = make(ws);
+  EXPECT_TRUE(remove_h2c_upgrade(h));
+  EXPECT_EQ(lines_of(h), ws);
+}
+
+TEST(RemoveH2cUpgrade, AVersionedProtocolIsMatchedByName) {
+  auto h = make({{"Connection", "upgrade"}, {"Upgrade", "h2c/1, websocket/13"}});
+  EXPECT_TRUE(remove_h2c_upgrade(h));
+  EXPECT_EQ(value(h, "Upgrade"), "websocket/13");
+}
+
+TEST(RemoveH2cUpgrade, SettingsWithoutUpgradeAreRemovedToo) {
+  auto h = make({{"Host", "a"}, {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}});
+  EXPECT_FALSE(remove_h2c_upgrade(h));
+  EXPECT_EQ(lines_of(h), (Lines{{"Host", "a"}}));
+}
+
+TEST(RemoveH2cUpgrade, SplitFieldLinesAreJoined) {
+  auto h = make({{"Connection", "Upgrade"},
+                 {"Connection", "HTTP2-Settings"},
+                 {"Upgrade", "h2c"},
+                 {"Upgrade", "websocket"}});
+  EXPECT_TRUE(remove_h2c_upgrade(h));
+  EXPECT_EQ(value(h, "Upgrade"), "websocket");
+  EXPECT_EQ(value(h, "Connection"), "Upgrade");
+  EXPECT_FALSE(has(h, "HTTP2-Settings"));
+}
+
+TEST(RemoveH2cUpgrade, ThenRewriteForwardsNoUpgrade) {
+  auto h = make({{"Host", "a"},
+                 {"Connection", "Upgrade, HTTP2-Settings"},
+                 {"Upgrade", "h2c"},
+                 {"HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"}});
+  const bool upgrade = remove_h2c_upgrade(h);
+  rewrite_request(h, plain, upgrade);
+  EXPECT_FALSE(has(h, "Upgrade"));
+  EXPECT_FALSE(has(h, "Connection"));
+  EXPECT_FALSE(has(h, "HTTP2-Settings"));
+}
+
 }  // namespace
 }  // namespace corral::proxy
