@@ -200,10 +200,9 @@ std::size_t filter_tokens(http::fields& h, http::field field, Keep keep) {
 bool remove_h2c_upgrade(http::fields& h) {
   h.erase("HTTP2-Settings");
   if (h.find(http::field::upgrade) == h.end()) return false;
-  const std::size_t left =
-      filter_tokens(h, http::field::upgrade, [](std::string_view t) {
-        return !ascii_iequals(t.substr(0, t.find('/')), "h2c");
-      });
+  const std::size_t left = filter_tokens(h, http::field::upgrade, [](std::string_view t) {
+    return !ascii_iequals(t.substr(0, t.find('/')), "h2c");
+  });
   filter_tokens(h, http::field::connection, [left](std::string_view t) {
     if (ascii_iequals(t, "http2-settings")) return false;
     return left > 0 || !ascii_iequals(t, "upgrade");

@@ -281,8 +281,8 @@ void Server::wait_signal(asio::signal_set& signals) {
     // SIGTERM is how an orchestrator stops a container: stay in service while it stops sending
     // (shutdown_delay). SIGINT, or a second signal, is someone who wants it gone: drain now.
     if (sig == SIGTERM && !unready_ && delay.count() > 0) {
-      spdlog::info("signal {}: not ready; serving for {} ms more, then draining (up to {} ms)",
-                   sig, delay.count(), shared_->cfg.timeouts.drain.count());
+      spdlog::info("signal {}: not ready; serving for {} ms more, then draining (up to {} ms)", sig,
+                   delay.count(), shared_->cfg.timeouts.drain.count());
       stop_being_ready();
       asio::co_spawn(control_, drain_after(delay), asio::detached);
       wait_signal(signals);

@@ -706,8 +706,10 @@ void Master::begin_stop(const std::string& requested_by, std::chrono::millisecon
   }
   stopping_ = true;
   if (delay.count() > 0) {
-    spdlog::info("{}: stopping: not ready; serving for {} ms more, then the proxy drains and the "
-                 "workers stop", requested_by, delay.count());
+    spdlog::info(
+        "{}: stopping: not ready; serving for {} ms more, then the proxy drains and the "
+        "workers stop",
+        requested_by, delay.count());
   } else {
     spdlog::info("{}: stopping: the proxy drains, then the workers stop", requested_by);
   }

@@ -9,11 +9,11 @@
 namespace corral::test {
 
 struct DockerStage {
-  std::string from;                  // the base image
-  std::string name;                  // after AS
-  std::set<std::string> packages;    // apt-get install arguments that are not options
-  std::vector<std::string> copies;   // COPY lines, as written
-  std::string user;                  // the last USER
+  std::string from;                      // the base image
+  std::string name;                      // after AS
+  std::set<std::string> packages;        // apt-get install arguments that are not options
+  std::vector<std::string> copies;       // COPY lines, as written
+  std::string user;                      // the last USER
   std::vector<std::string> healthcheck;  // the exec form of HEALTHCHECK CMD
   std::vector<std::string> cmd;          // the exec form of CMD
 };

@@ -70,7 +70,8 @@ Env env_of(const YAML::Node& container, const std::vector<YAML::Node>& docs) {
     const std::string secret = ref["name"].as<std::string>();
     const YAML::Node* s = nullptr;
     for (const auto& d : docs)
-      if (d["kind"].as<std::string>() == "Secret" && d["metadata"]["name"].as<std::string>() == secret)
+      if (d["kind"].as<std::string>() == "Secret" &&
+          d["metadata"]["name"].as<std::string>() == secret)
         s = &d;
     EXPECT_TRUE(s) << name << ": Secret " << secret << " is not in the base";
     if (!s) continue;
@@ -140,7 +141,8 @@ void expect_corral_container(const YAML::Node& deployment, const YAML::Node& cor
 TEST(Kustomize, SidecarBase) {
   const auto docs = render("sidecar");
   ASSERT_FALSE(docs.empty());
-  EXPECT_EQ(kinds_of(docs), (std::map<std::string, int>{{"ConfigMap", 1}, {"Deployment", 1}, {"Service", 1}}));
+  EXPECT_EQ(kinds_of(docs),
+            (std::map<std::string, int>{{"ConfigMap", 1}, {"Deployment", 1}, {"Service", 1}}));
   const YAML::Node* cm = find(docs, "ConfigMap", "corral-sidecar-config");
   const YAML::Node* deployment = find(docs, "Deployment", "demo");
   const YAML::Node* service = find(docs, "Service", "demo");
@@ -168,8 +170,9 @@ TEST(Kustomize, SidecarBase) {
 TEST(Kustomize, ClusterBase) {
   const auto docs = render("cluster");
   ASSERT_FALSE(docs.empty());
-  EXPECT_EQ(kinds_of(docs), (std::map<std::string, int>{
-                                {"ConfigMap", 1}, {"Deployment", 2}, {"Secret", 1}, {"Service", 2}}));
+  EXPECT_EQ(kinds_of(docs),
+            (std::map<std::string, int>{
+                {"ConfigMap", 1}, {"Deployment", 2}, {"Secret", 1}, {"Service", 2}}));
   const YAML::Node* cm = find(docs, "ConfigMap", "corral-cluster-config");
   const YAML::Node* deployment = find(docs, "Deployment", "corral-cluster");
   const YAML::Node* service = find(docs, "Service", "corral-cluster");
@@ -185,7 +188,8 @@ TEST(Kustomize, ClusterBase) {
   for (const auto& m : corral["volumeMounts"])
     mounted_in_app |= m["mountPath"].as<std::string>() == "/app/corral.yaml";
   EXPECT_TRUE(mounted_in_app);
-  const auto cfg = check_config(*cm, env_of(corral, docs), {source_dir() / "deploy/demo/server.js"});
+  const auto cfg =
+      check_config(*cm, env_of(corral, docs), {source_dir() / "deploy/demo/server.js"});
   expect_corral_container(*deployment, corral, cfg, *service);
 
   ASSERT_TRUE(cfg.workers) << "cluster mode forks the app";
@@ -197,7 +201,8 @@ TEST(Kustomize, ClusterBase) {
   EXPECT_TRUE(cfg.sticky->key.empty());
   bool from_secret = false;
   for (const auto& e : corral["env"])
-    if (e["name"].as<std::string>() == cfg.sticky->key_env) from_secret = static_cast<bool>(e["valueFrom"]["secretKeyRef"]);
+    if (e["name"].as<std::string>() == cfg.sticky->key_env)
+      from_secret = static_cast<bool>(e["valueFrom"]["secretKeyRef"]);
   EXPECT_TRUE(from_secret) << cfg.sticky->key_env << " is not set from a Secret";
 }
 

@@ -56,8 +56,8 @@ TEST(H2c, UpgradeIsRemovedAndLaterRequestsAreProxiedOneByOne) {
   std::vector<std::string> ids{header_seen(seen, "x-request-id")};
   for (int i = 0; i < 3; ++i) {
     ASSERT_FALSE(client.send_raw(i == 1 ? h2c_request(client.host_header(), "/headers")
-                                        : "GET /headers HTTP/1.1\r\nHost: " +
-                                              client.host_header() + "\r\n\r\n"));
+                                        : "GET /headers HTTP/1.1\r\nHost: " + client.host_header() +
+                                              "\r\n\r\n"));
     auto res = client.read_response(ec);
     ASSERT_FALSE(ec) << ec.message();
     ASSERT_EQ(res.result_int(), 200) << res;
@@ -79,8 +79,8 @@ TEST(H2c, UpgradeIsRemovedAndLaterRequestsAreProxiedOneByOne) {
 
   // Each request, the upgrade ones too, has its line in corral's access log, in order.
   for (const auto& id : ids)
-    EXPECT_TRUE(corral.process().try_wait_for_line(std::regex(" 200 .* rid=" + id + "$"), 5s,
-                                                   Stream::out))
+    EXPECT_TRUE(
+        corral.process().try_wait_for_line(std::regex(" 200 .* rid=" + id + "$"), 5s, Stream::out))
         << "no access log line for " << id;
 }
 

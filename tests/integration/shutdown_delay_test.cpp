@@ -125,7 +125,8 @@ TEST(ShutdownDelay, NotReadyAtOnceServingForTheDelayThenDrainedWithNoFailedReque
 
   // /readyz turns 503 at once.
   bool not_ready = false;
-  while (!not_ready && Clock::now() < sigterm_at + 1s) not_ready = ready_is(corral.admin_port(), 503);
+  while (!not_ready && Clock::now() < sigterm_at + 1s)
+    not_ready = ready_is(corral.admin_port(), 503);
   EXPECT_TRUE(not_ready) << "/readyz did not turn 503 within 1 s of SIGTERM";
   EXPECT_EQ(corral.admin_get("/readyz").body(), "stopping\n");
 
@@ -136,7 +137,8 @@ TEST(ShutdownDelay, NotReadyAtOnceServingForTheDelayThenDrainedWithNoFailedReque
   auto slow = std::async(std::launch::async, [port = corral.port()] {
     HttpClient c(port, 10s);
     beast::error_code ec;
-    auto res = c.request(http::request<http::string_body>{http::verb::get, "/slow?ms=2000", 11}, ec);
+    auto res =
+        c.request(http::request<http::string_body>{http::verb::get, "/slow?ms=2000", 11}, ec);
     return ec ? ec.message() : std::to_string(res.result_int()) + " " + res.body();
   });
   ASSERT_TRUE(be.wait_slow_begin(5s));
@@ -203,14 +205,16 @@ TEST(ShutdownDelay, ClusterModeKeepsItsWorkersServingThroughTheDelay) {
   const auto sigterm_at = Clock::now();
   cluster.master().terminate();
   bool not_ready = false;
-  while (!not_ready && Clock::now() < sigterm_at + 1s) not_ready = ready_is(cluster.admin_port(), 503);
+  while (!not_ready && Clock::now() < sigterm_at + 1s)
+    not_ready = ready_is(cluster.admin_port(), 503);
   EXPECT_TRUE(not_ready) << "/readyz did not turn 503 within 1 s of SIGTERM";
   // Both workers still answer, on new connections, while not ready.
   std::set<int> slots;
   for (int i = 0; i < 6 && Clock::now() < sigterm_at + 1500ms; ++i) {
     auto res = http_get(cluster.port(), "/");
     EXPECT_EQ(res.result_int(), 200) << res;
-    if (res.result_int() == 200) slots.insert(static_cast<int>(parse_json_object(res.body()).at("slot").as_int64()));
+    if (res.result_int() == 200)
+      slots.insert(static_cast<int>(parse_json_object(res.body()).at("slot").as_int64()));
   }
   EXPECT_EQ(slots.size(), 2u);
   EXPECT_EQ(cluster.worker_pids(), pids) << "a worker was stopped during the delay";

@@ -1,6 +1,6 @@
-#include "config/load.hpp"
-
 #include <gtest/gtest.h>
+
+#include "config/load.hpp"
 
 namespace corral::config {
 namespace {
