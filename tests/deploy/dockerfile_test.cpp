@@ -32,6 +32,7 @@ const std::map<std::string, std::string> debian_package_of = {
     {"spdlog", "libspdlog-dev"},
     {"PkgConfig", "pkg-config"},
     {"pkg-config:hiredis", "libhiredis-dev"},
+    {"pkg-config:libnghttp2", "libnghttp2-dev"},
     {"include:CLI/CLI.hpp", "libcli11-dev"},  // header-only, found by #include alone
     {"GTest", "libgtest-dev"},                // tests only
 };
