@@ -58,11 +58,11 @@ TEST(LoadString, FullValidFile) {
   const Config& config = *result.config;
   EXPECT_EQ(config.source, "corral.yaml");
   ASSERT_EQ(config.listen.size(), 2u);
-  EXPECT_EQ(config.listen[0].host, "127.0.0.1");
-  EXPECT_EQ(config.listen[0].port, 8080);
-  EXPECT_EQ(config.listen[1].host, "::1");
-  EXPECT_EQ(config.listen[1].port, 8081);
-  EXPECT_EQ(config.listen[1].text, "[::1]:8081");
+  EXPECT_EQ(config.listen[0].address.host, "127.0.0.1");
+  EXPECT_EQ(config.listen[0].address.port, 8080);
+  EXPECT_EQ(config.listen[1].address.host, "::1");
+  EXPECT_EQ(config.listen[1].address.port, 8081);
+  EXPECT_EQ(config.listen[1].address.text, "[::1]:8081");
   EXPECT_EQ(config.threads, 4u);
   ASSERT_TRUE(config.admin);
   EXPECT_EQ(config.admin->port, 9901);
@@ -95,7 +95,7 @@ TEST(LoadString, DefaultsAndShortForms) {
   ASSERT_TRUE(result.config) << ::testing::PrintToString(lines_of(result));
   const Config& config = *result.config;
   ASSERT_EQ(config.listen.size(), 1u);
-  EXPECT_EQ(config.listen[0].port, 0);
+  EXPECT_EQ(config.listen[0].address.port, 0);
   EXPECT_EQ(config.threads, 0u);
   EXPECT_FALSE(config.admin);
   EXPECT_EQ(config.balance, Balance::round_robin);
