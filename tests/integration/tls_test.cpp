@@ -544,7 +544,8 @@ TEST(UpstreamTls, AFailedVerificationIs502) {
   HttpClient client(corral.port());
   auto res = client.get("/");
   EXPECT_EQ(res.result_int(), 502) << res.body();
-  EXPECT_TRUE(corral.process().has_line(std::regex("TLS handshake failed")))
+  // The proxy's log reaches the test through the master: awaited, not looked up at once.
+  EXPECT_TRUE(corral.process().try_wait_for_line(std::regex("TLS handshake failed"), 5s))
       << corral.process().tail();
 
   // The right CA but the wrong name: refused too; with verify: false, served.
