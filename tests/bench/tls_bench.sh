@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side TLS termination benchmark: corral vs HAProxy vs nginx, each a one-thread proxy
-# terminating TLS (one ECDSA P-256 certificate, OpenSSL's defaults: TLS 1.3 with X25519) in front
+# terminating TLS (one certificate, RSA 2048 by default; OpenSSL's defaults: TLS 1.3 with X25519) in front
 # of the same two nginx backends (`return 200 "ok"`, plain HTTP), in one interleaved invocation:
 #   - new TLS connections/s, full handshakes: ab over https (a new SSL object, so no session to
 #     resume, for every connection; ab is not keep-alive without -k);
@@ -18,6 +18,10 @@
 #   HANDSHAKE_CONNS=32               wrk connections for the handshake rate
 #   KEEPALIVE_CONNS=64               wrk connections for keep-alive requests
 #   IDLE_CONNS=2000                  idle TLS connections for the memory figure (0 skips it)
+#   CERT_KEY=rsa:2048                the certificate's key (openssl req -newkey), e.g. ec for P-256:
+#                                    with ECDSA the client's signature check costs more than the
+#                                    server's signing, so on two cores the load generator, not the
+#                                    proxy, limits the full-handshake rate
 #   PROXIES="corral haproxy nginx"   which proxies to run
 #   CORRAL=path  SERVER_CPU=0 CLIENT_CPU=1  SAVE=dir  KEEP=1   as in proxy_bench.sh
 set -euo pipefail
@@ -71,7 +75,10 @@ tree_rss_kb() {
 
 # ---------------------------------------------------------------------------------------------
 # The certificate every proxy serves.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+CERT_KEY=${CERT_KEY:-rsa:2048}
+key_opts=(-newkey "$CERT_KEY")
+[[ $CERT_KEY == ec ]] && key_opts+=(-pkeyopt ec_paramgen_curve:prime256v1)
+openssl req -x509 "${key_opts[@]}" -nodes -days 2 \
   -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   -keyout "$TMP/site.key" -out "$TMP/site.crt" 2>"$TMP/openssl.log" || die "openssl failed: $(cat "$TMP/openssl.log")"
 cat "$TMP/site.crt" "$TMP/site.key" >"$TMP/site.pem"   # HAProxy's crt: both in one file
@@ -311,7 +318,7 @@ report() {
   echo "- load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
   echo "- pinning: $PIN_NOTE"
   echo "- $ROUNDS interleaved round(s) x ${DURATION}s per proxy and test, ${WARMUP}s warm-up each; one thread/worker per proxy"
-  echo "- TLS: one ECDSA P-256 certificate, OpenSSL $OPENSSL_VERSION defaults (TLS 1.3, X25519); backends plain HTTP nginx $NGINX_VERSION"
+  echo "- TLS: one certificate (key $CERT_KEY), OpenSSL $OPENSSL_VERSION defaults (TLS 1.3, X25519); backends plain HTTP nginx $NGINX_VERSION"
   echo "- full handshakes: ab -c$HANDSHAKE_CONNS over https (a new connection and SSL object per request); wrk reconnects: wrk -c$HANDSHAKE_CONNS -H 'Connection: close'; keep-alive: wrk -c$KEEPALIVE_CONNS"
   echo "- corral: $CORRAL_VERSION; HAProxy $HAPROXY_VERSION; nginx $NGINX_VERSION"
   echo
