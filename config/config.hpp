@@ -21,10 +21,45 @@ struct Address {
   std::string text;  // as written, for messages and logs
 };
 
+// TLS versions a listener accepts at least.
+enum class TlsVersion { v1_2, v1_3 };
+
+// One certificate chain and its private key (PEM files; relative paths are taken from the
+// config file's directory).
+struct TlsCertificate {
+  std::string cert;
+  std::string key;
+};
+
+// TLS on a listener: `tls: { cert, key }` for one certificate, or `tls: { certificates: [...] }`
+// for several, chosen by the name the client asks for (SNI); the first is the default.
+struct ListenerTls {
+  std::vector<TlsCertificate> certificates;  // at least one
+  TlsVersion min_version = TlsVersion::v1_2;
+  // Protocols offered by ALPN, in the server's order of preference.
+  std::vector<std::string> alpn{"http/1.1"};
+  bool session_tickets = true;  // resumption by ticket, with keys rotated by the proxy
+};
+
+// One address corral accepts clients on, plain or TLS.
+struct Listener {
+  Address address;
+  std::optional<ListenerTls> tls;
+};
+
+// TLS towards an upstream: verified against `ca` (empty: the system's CAs) unless
+// verify is false; `sni` is the name sent and checked (empty: the address's host).
+struct UpstreamTls {
+  bool verify = true;
+  std::string ca;
+  std::string sni;
+};
+
 // A service corral fronts but did not start.
 struct Upstream {
   Address address;
   unsigned weight = 1;
+  std::optional<UpstreamTls> tls;
 };
 
 enum class Balance { round_robin, least_loaded, sticky };
@@ -90,6 +125,7 @@ struct Sticky {
 
 struct Timeouts {
   Duration connect{2000};
+  Duration handshake{10000};  // a TLS client's handshake, from accept
   Duration client_header{10000};
   Duration idle{60000};
   Duration upstream_response{60000};
@@ -178,7 +214,7 @@ struct Sessions {
 
 struct Config {
   std::string source;                 // the file it came from ("<embedded>" for the demo)
-  std::vector<Address> listen;        // at least one
+  std::vector<Listener> listen;       // at least one
   unsigned threads = 0;               // 0 = auto (one per core)
   std::optional<Address> admin;       // /healthz /readyz /metrics
   std::vector<Upstream> upstreams;    // services corral fronts; or else `workers`

@@ -34,8 +34,14 @@ constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",     
                                           "workers",  "balance",   "sticky",     "timeouts",
                                           "limits",   "health",    "retries",    "access_log",
                                           "sessions", "trusted_proxies", "shutdown_delay"};
-constexpr std::string_view upstream_keys[] = {"address", "weight"};
-constexpr std::string_view timeout_keys[] = {"connect", "client_header", "idle",
+constexpr std::string_view upstream_keys[] = {"address", "weight", "tls"};
+constexpr std::string_view upstream_tls_keys[] = {"verify", "ca", "sni"};
+constexpr std::string_view listener_keys[] = {"address", "tls"};
+constexpr std::string_view listener_tls_keys[] = {"cert",        "key",  "certificates",
+                                                  "min_version", "alpn", "session_tickets"};
+constexpr std::string_view certificate_keys[] = {"cert", "key"};
+constexpr std::string_view alpn_names[] = {"http/1.1"};
+constexpr std::string_view timeout_keys[] = {"connect", "handshake", "client_header", "idle",
                                              "upstream_response", "drain", "queue"};
 constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections",
                                            "max_queue"};
@@ -369,9 +375,9 @@ class Reader {
     }
   }
 
-  void read_listen(const YAML::Node& node, const std::string& path, std::vector<Address>& listen) {
-    if (node.IsScalar()) {
-      listen.push_back(read_address(node, path).value_or(Address{}));
+  void read_listen(const YAML::Node& node, const std::string& path, std::vector<Listener>& listen) {
+    if (node.IsScalar() || node.IsMap()) {
+      listen.push_back(read_listener(node, path));
       return;
     }
     if (!node.IsSequence()) {
@@ -380,8 +386,154 @@ class Reader {
     }
     for (std::size_t i = 0; i < node.size(); ++i) {
       // Placeholders keep indices in step with the file for validate's messages.
-      listen.push_back(read_address(node[i], indexed(path, i)).value_or(Address{}));
+      listen.push_back(read_listener(node[i], indexed(path, i)));
     }
+  }
+
+  // "0.0.0.0:8080", or { address: 0.0.0.0:8443, tls: {...} }.
+  Listener read_listener(const YAML::Node& node, const std::string& path) {
+    Listener listener;
+    if (!node.IsMap()) {
+      listener.address = read_address(node, path).value_or(Address{});
+      return listener;
+    }
+    remember(path, node.Mark());
+    bool has_address = false;
+    for_each_key(node, path, listener_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "address") {
+                     has_address = true;
+                     listener.address = read_address(value, key_path).value_or(Address{});
+                   } else if (key == "tls") {
+                     read_listener_tls(value, key_path, listener.tls.emplace());
+                   }
+                 });
+    if (!has_address) fail(path, node, "missing key 'address'");
+    return listener;
+  }
+
+  void read_listener_tls(const YAML::Node& node, const std::string& path, ListenerTls& tls) {
+    TlsCertificate single;
+    bool has_cert = false, has_key = false, has_list = false;
+    for_each_key(
+        node, path, listener_tls_keys,
+        [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+          if (key == "cert") {
+            has_cert = true;
+            if (auto file = read_file_path(value, key_path, "a certificate file (PEM)"))
+              single.cert = *file;
+          } else if (key == "key") {
+            has_key = true;
+            if (auto file = read_file_path(value, key_path, "a private key file (PEM)"))
+              single.key = *file;
+          } else if (key == "certificates") {
+            has_list = true;
+            read_certificates(value, key_path, tls.certificates);
+          } else if (key == "min_version") {
+            auto text = read_text(value, key_path, "1.2 or 1.3");
+            if (!text) return;
+            if (*text == "1.2" || *text == "TLSv1.2") {
+              tls.min_version = TlsVersion::v1_2;
+            } else if (*text == "1.3" || *text == "TLSv1.3") {
+              tls.min_version = TlsVersion::v1_3;
+            } else {
+              fail(key_path, value, "expected 1.2 or 1.3, got '" + *text + "'");
+            }
+          } else if (key == "alpn") {
+            read_alpn(value, key_path, tls.alpn);
+          } else if (key == "session_tickets") {
+            if (auto on = read_bool(value, key_path)) tls.session_tickets = *on;
+          }
+        });
+    if (node.IsNull() || (node.IsMap() && !failed_.count(path))) {
+      if (has_list && (has_cert || has_key)) {
+        fail(path, node, "give either cert and key, or certificates, not both");
+      } else if (has_cert != has_key) {
+        fail(path, node, has_cert ? "missing key 'key' (the certificate's private key)"
+                                  : "missing key 'cert' (the key's certificate)");
+      } else if (!has_list && !has_cert) {
+        fail(path, node, "missing keys 'cert' and 'key' (or 'certificates')");
+      }
+    }
+    if (has_cert && has_key && !has_list) tls.certificates.push_back(std::move(single));
+  }
+
+  void read_certificates(const YAML::Node& node, const std::string& path,
+                         std::vector<TlsCertificate>& out) {
+    if (!node.IsSequence() || node.size() == 0) {
+      fail(path, node, "expected a list of {cert, key} maps, got " + kind_of(node));
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node entry = node[i];
+      const std::string entry_path = indexed(path, i);
+      remember(entry_path, entry.Mark());
+      TlsCertificate certificate;
+      bool has_cert = false, has_key = false;
+      for_each_key(entry, entry_path, certificate_keys,
+                   [&](std::string_view key, const YAML::Node& value, const std::string& p) {
+                     if (key == "cert") {
+                       has_cert = true;
+                       if (auto file = read_file_path(value, p, "a certificate file (PEM)"))
+                         certificate.cert = *file;
+                     } else {
+                       has_key = true;
+                       if (auto file = read_file_path(value, p, "a private key file (PEM)"))
+                         certificate.key = *file;
+                     }
+                   });
+      if (entry.IsMap() && !has_cert) fail(entry_path, entry, "missing key 'cert'");
+      if (entry.IsMap() && !has_key) fail(entry_path, entry, "missing key 'key'");
+      out.push_back(std::move(certificate));
+    }
+  }
+
+  void read_alpn(const YAML::Node& node, const std::string& path, std::vector<std::string>& alpn) {
+    alpn.clear();
+    if (!node.IsSequence()) {
+      fail(path, node, "expected a list of protocols such as [http/1.1], got " + kind_of(node));
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string entry_path = indexed(path, i);
+      auto text = read_text(node[i], entry_path, "a protocol name");
+      if (!text) continue;
+      if (std::find(std::begin(alpn_names), std::end(alpn_names), *text) == std::end(alpn_names)) {
+        fail(entry_path, node[i], "unsupported protocol '" + *text + "' (supported: http/1.1)");
+        continue;
+      }
+      alpn.push_back(*text);
+    }
+  }
+
+  std::optional<bool> read_bool(const YAML::Node& node, const std::string& path) {
+    auto text = read_text(node, path, "true or false");
+    if (!text) return std::nullopt;
+    if (*text == "true") return true;
+    if (*text == "false") return false;
+    fail(path, node, "expected true or false, got '" + *text + "'");
+    return std::nullopt;
+  }
+
+  // A file the config names; a relative path is taken from the config file's directory, as
+  // workers.cwd and the Redis CA are.
+  std::optional<std::string> read_file_path(const YAML::Node& node, const std::string& path,
+                                            std::string_view expected) {
+    auto text = read_text(node, path, expected);
+    if (!text) return std::nullopt;
+    if (text->empty()) {
+      fail(path, node, "expected " + std::string(expected) + ", got an empty string");
+      return std::nullopt;
+    }
+    return from_config_dir(*text);
+  }
+
+  std::string from_config_dir(std::string file) const {
+    if (!file.empty() && file.front() != '/') {
+      auto slash = file_.rfind('/');
+      if (slash != std::string::npos) file = file_.substr(0, slash + 1) + file;
+    }
+    return file;
   }
 
   void read_threads(const YAML::Node& node, const std::string& path, unsigned& threads) {
@@ -426,7 +578,7 @@ class Reader {
         read_upstream_map(entry, entry_path, upstream);
       } else {
         fail(entry_path, entry,
-             "expected an address or a map with keys address, weight, got " + kind_of(entry));
+             "expected an address or a map with keys address, weight, tls, got " + kind_of(entry));
       }
       upstreams.push_back(std::move(upstream));
     }
@@ -441,9 +593,25 @@ class Reader {
                      upstream.address = read_address(value, key_path).value_or(Address{});
                    } else if (key == "weight") {
                      if (auto weight = read_unsigned(value, key_path)) upstream.weight = *weight;
+                   } else if (key == "tls") {
+                     read_upstream_tls(value, key_path, upstream.tls.emplace());
                    }
                  });
     if (!has_address) fail(path, node, "missing key 'address'");
+  }
+
+  void read_upstream_tls(const YAML::Node& node, const std::string& path, UpstreamTls& tls) {
+    for_each_key(node, path, upstream_tls_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "verify") {
+                     if (auto on = read_bool(value, key_path)) tls.verify = *on;
+                   } else if (key == "ca") {
+                     if (auto file = read_file_path(value, key_path, "a CA file (PEM)"))
+                       tls.ca = *file;
+                   } else if (key == "sni") {
+                     if (auto name = read_text(value, key_path, "a server name")) tls.sni = *name;
+                   }
+                 });
   }
 
   void read_workers(const YAML::Node& node, const std::string& path, Workers& workers) {
@@ -810,6 +978,7 @@ class Reader {
                    auto duration = read_duration(value, key_path);
                    if (!duration) return;
                    if (key == "connect") timeouts.connect = *duration;
+                   if (key == "handshake") timeouts.handshake = *duration;
                    if (key == "client_header") timeouts.client_header = *duration;
                    if (key == "idle") timeouts.idle = *duration;
                    if (key == "upstream_response") timeouts.upstream_response = *duration;

@@ -77,9 +77,10 @@ class Checker {
     if (listen.empty()) add("listen", "at least one listen address is required");
     for (std::size_t i = 0; i < listen.size(); ++i) {
       for (std::size_t j = 0; j < i; ++j) {
-        if (overlaps(listen[i], listen[j])) {
-          add(indexed("listen", i), "'" + listen[i].text + "' clashes with " +
-                                        indexed("listen", j) + " '" + listen[j].text + "'");
+        if (overlaps(listen[i].address, listen[j].address)) {
+          add(indexed("listen", i), "'" + listen[i].address.text + "' clashes with " +
+                                        indexed("listen", j) + " '" + listen[j].address.text +
+                                        "'");
           break;
         }
       }
@@ -89,9 +90,10 @@ class Checker {
   void check_admin() {
     if (!config_.admin) return;
     for (std::size_t i = 0; i < config_.listen.size(); ++i) {
-      if (overlaps(*config_.admin, config_.listen[i])) {
+      if (overlaps(*config_.admin, config_.listen[i].address)) {
         add("admin", "'" + config_.admin->text + "' clashes with " + indexed("listen", i) + " '" +
-                         config_.listen[i].text + "'; the admin listener needs its own port");
+                         config_.listen[i].address.text +
+                         "'; the admin listener needs its own port");
         return;
       }
     }
@@ -122,6 +124,10 @@ class Checker {
       if (upstream.address.port == 0 && !upstream.address.host.empty()) {
         add(indexed("upstreams", i) + ".address",
             "port 0 means any free port, which only a listener can use");
+      }
+      if (upstream.tls && config_.health.enabled) {
+        add("health", "the active health check speaks plain HTTP and cannot check " +
+                          indexed("upstreams", i) + ", which speaks TLS");
       }
       if (upstream.weight < min_weight || upstream.weight > max_weight) {
         add(indexed("upstreams", i) + ".weight", "must be from " + std::to_string(min_weight) +
@@ -168,10 +174,10 @@ class Checker {
     }
     auto inside = [&](const Address& a) { return a.port >= w.port_base && a.port <= last; };
     for (std::size_t i = 0; i < config_.listen.size(); ++i) {
-      if (inside(config_.listen[i])) {
+      if (inside(config_.listen[i].address)) {
         add("workers.port_base", "worker ports " + std::to_string(w.port_base) + ".." +
                                      std::to_string(last) + " include " + indexed("listen", i) +
-                                     " '" + config_.listen[i].text + "'");
+                                     " '" + config_.listen[i].address.text + "'");
         return;
       }
     }
@@ -189,6 +195,7 @@ class Checker {
   void check_timeouts() {
     const Timeouts& t = config_.timeouts;
     check_positive("timeouts.connect", t.connect);
+    check_positive("timeouts.handshake", t.handshake);
     check_positive("timeouts.client_header", t.client_header);
     check_positive("timeouts.idle", t.idle);
     check_positive("timeouts.upstream_response", t.upstream_response);

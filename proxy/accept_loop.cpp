@@ -4,10 +4,11 @@
 
 #include "proxy/downstream_session.hpp"
 #include "proxy/proxy_thread.hpp"
+#include "proxy/tls_server.hpp"
 
 namespace corral::proxy {
 
-awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor) {
+awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* tls) {
   const auto max = t.shared.cfg.limits.max_connections;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(nothrow);
@@ -27,7 +28,8 @@ awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor) {
       socket.close(ignored);
       continue;
     }
-    auto session = std::make_shared<DownstreamSession>(t, std::move(socket));
+    auto session = std::make_shared<DownstreamSession>(t, std::move(socket),
+                                                       tls ? &tls->context() : nullptr);
     asio::co_spawn(t.ioc, session->run(), asio::detached);
   }
 }

@@ -6,7 +6,9 @@
 namespace corral::proxy {
 
 class ProxyThread;
+class ServerTls;
 
-awaitable<void> accept_loop(ProxyThread& thread, tcp::acceptor& acceptor);
+// `tls`: the listener's TLS contexts on this thread, or null for plain HTTP.
+awaitable<void> accept_loop(ProxyThread& thread, tcp::acceptor& acceptor, ServerTls* tls);
 
 }  // namespace corral::proxy

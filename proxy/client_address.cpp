@@ -58,7 +58,8 @@ bool forwarded_https(const http::fields& h) {
   return boost::beast::iequals(trim(value.substr(0, value.find(','))), "https");
 }
 
-bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted) {
+bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted,
+                            bool tls) {
   switch (mode) {
     case config::CookieSecure::always:
       return true;
@@ -67,24 +68,26 @@ bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bo
     case config::CookieSecure::automatic:
       break;
   }
-  return peer_trusted && forwarded_https(h);
+  return tls || (peer_trusted && forwarded_https(h));
 }
 
-void ForwardedClient::start(const config::Config& cfg, const boost::asio::ip::address& peer) {
+void ForwardedClient::start(const config::Config& cfg, const boost::asio::ip::address& peer,
+                            bool tls) {
   cfg_ = &cfg;
+  tls_ = tls;
   peer_trusted_ = is_trusted_proxy(peer, cfg.trusted_proxies);
 }
 
 void ForwardedClient::read(const http::fields& h, std::string_view peer) {
   client_ip_ = peer;
-  https_ = peer_trusted_ && forwarded_https(h);
+  https_ = tls_ || (peer_trusted_ && forwarded_https(h));
   secure_ = false;
-  session_secure_ =
-      cfg_ && cfg_->sessions && affinity_cookie_secure(cfg_->sessions->secure, h, peer_trusted_);
+  session_secure_ = cfg_ && cfg_->sessions &&
+                    affinity_cookie_secure(cfg_->sessions->secure, h, peer_trusted_, tls_);
   if (!cfg_ || cfg_->balance != config::Balance::sticky || !cfg_->sticky) return;
   const config::Sticky& sticky = *cfg_->sticky;
   if (sticky.mode == config::StickyMode::insert)
-    secure_ = affinity_cookie_secure(sticky.secure, h, peer_trusted_);
+    secure_ = affinity_cookie_secure(sticky.secure, h, peer_trusted_, tls_);
   if (!peer_trusted_ || sticky.key_source != config::StickyKeySource::client_ip) return;
   const std::string_view forwarded = client_address(h, peer, peer_trusted_, cfg_->trusted_proxies);
   if (forwarded.data() == peer.data()) return;

@@ -38,17 +38,19 @@ std::string_view client_address(const http::fields& h, std::string_view peer, bo
 bool forwarded_https(const http::fields& h);
 
 // Whether corral's cookie (corral_affinity, or the session cookie) gets Secure: always or never
-// when configured so; under `automatic` when a trusted peer forwarded the request with
-// X-Forwarded-Proto: https.
-bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted);
+// when configured so; under `automatic` when the client spoke TLS to corral itself (`tls`), or
+// a trusted peer forwarded the request with X-Forwarded-Proto: https.
+bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted,
+                            bool tls = false);
 
 // One client connection's view of the above: whether its peer is trusted (decided once), and
 // per request the client_ip key, https and the Secure flag, read before rewrite_request replaces
 // X-Forwarded-Proto and joins X-Forwarded-For. The address is copied, so it outlives that.
 class ForwardedClient {
  public:
-  // Once per connection: whether `peer` is one of the config's trusted_proxies.
-  void start(const config::Config& cfg, const boost::asio::ip::address& peer);
+  // Once per connection: whether `peer` is one of the config's trusted_proxies, and whether the
+  // connection came in on a TLS listener (then the client spoke https, whatever it sends).
+  void start(const config::Config& cfg, const boost::asio::ip::address& peer, bool tls = false);
   // Once per request, before rewrite_request; `peer` is the TCP peer's text and must outlive
   // the request.
   void read(const http::fields& h, std::string_view peer);
@@ -56,8 +58,8 @@ class ForwardedClient {
   bool peer_trusted() const { return peer_trusted_; }
   // The address for a client_ip key: the peer, or what a trusted proxy forwarded.
   std::string_view client_ip() const { return client_ip_; }
-  // Whether a trusted proxy says the client spoke https (X-Forwarded-Proto), so the app is
-  // told https too.
+  // Whether the client spoke https: to corral's TLS listener, or as a trusted proxy says
+  // (X-Forwarded-Proto); the app is told https too.
   bool https() const { return https_; }
   // Whether this request's corral_affinity gets Secure.
   bool secure() const { return secure_; }
@@ -67,6 +69,7 @@ class ForwardedClient {
  private:
   const config::Config* cfg_ = nullptr;
   bool peer_trusted_ = false;
+  bool tls_ = false;
   bool https_ = false;
   bool secure_ = false;
   bool session_secure_ = false;

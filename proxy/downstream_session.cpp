@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/proxy_thread.hpp"
+#include "proxy/tls_accept.hpp"
 #include "proxy/upstream_pool.hpp"
 
 namespace corral::proxy {
@@ -60,9 +61,9 @@ std::string_view header_end(std::string_view raw) {
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
+DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls)
     : t_(thread),
-      client_(std::move(socket)),
+      client_(std::move(socket), tls),
       client_buf_(BlockAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
   error_code ec;
@@ -72,7 +73,7 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
     auto n = std::min(s.size(), client_ip_.size());
     std::copy_n(s.data(), n, client_ip_.data());
     client_ip_view_ = std::string_view(client_ip_.data(), n);
-    forwarded_.start(t_.shared.cfg, ep.address());
+    forwarded_.start(t_.shared.cfg, ep.address(), client_.is_tls());
   }
   client_.set_option(tcp::no_delay(true), ec);
   t_.attach(*this);
@@ -135,7 +136,12 @@ void DownstreamSession::cancel_io() {
 
 awaitable<void> DownstreamSession::run() {
   auto self = shared_from_this();
-  for (bool first = true;; first = false) {
+  bool open = true;
+  if (client_.is_tls()) {
+    arm(t_.shared.cfg.timeouts.handshake);
+    open = co_await accept_tls(client_);
+  }
+  for (bool first = true; open; first = false) {
     // No check of draining_ here: the last response promised keep-alive, so the client may be
     // sending already; read_request_header waits only the drain grace for it.
     if (!co_await read_request_header(first)) {
@@ -148,6 +154,10 @@ awaitable<void> DownstreamSession::run() {
       relay_buf_ = nullptr;
     }
     if (!keep) break;
+  }
+  if (client_.is_tls() && open) {
+    arm(drain_grace());  // close_notify is one small write; a client that reads nothing gets cut
+    co_await client_.close_notify();
   }
   disarm();
   error_code ec;
@@ -542,6 +552,14 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
     }
     error_code ignored;
     c.socket.set_option(tcp::no_delay(true), ignored);
+    if (auto& tls = t_.upstream_tls[slot]; tls.context) {
+      c.socket.start_tls(*tls.context, tls.server_name);
+      if (auto hec = co_await c.socket.handshake(ssl::stream_base::client)) {
+        spdlog::warn("upstream {}: TLS handshake failed: {}", shared.upstreams[slot].name,
+                     expired_ ? "timed out" : hec.message());
+        co_return expired_ ? Outcome::gateway_timeout : Outcome::bad_gateway;
+      }
+    }
   }
   shared.health.connect_succeeded(slot);
 
@@ -744,7 +762,7 @@ awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
   t_.buffers.give_back(up_buf);
 }
 
-awaitable<void> DownstreamSession::pump(tcp::socket& from, tcp::socket& to, char* buf) {
+awaitable<void> DownstreamSession::pump(SocketStream& from, SocketStream& to, char* buf) {
   for (;;) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf, BufferPool::buffer_size), nothrow);
     if (ec) {

@@ -17,6 +17,7 @@
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 #include "proxy/shared_session.hpp"
+#include "proxy/socket_stream.hpp"
 #include "proxy/sticky_router.hpp"
 
 namespace corral::proxy {
@@ -27,7 +28,8 @@ struct UpstreamConnection;
 class DownstreamSession
     : public std::enable_shared_from_this<DownstreamSession>, public Drainable {
  public:
-  DownstreamSession(ProxyThread& thread, tcp::socket socket);
+  // `tls`: the listener's TLS context on this thread, or null for plain HTTP.
+  DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls = nullptr);
   ~DownstreamSession();
 
   awaitable<void> run();
@@ -61,7 +63,7 @@ class DownstreamSession
   // The request on dispatched_slot_ is over for the slot's in-flight count (answered, failed,
   // or turned into a tunnel).
   void end_dispatch();
-  awaitable<void> pump(tcp::socket& from, tcp::socket& to, char* buf);
+  awaitable<void> pump(SocketStream& from, SocketStream& to, char* buf);
   // `extra_headers`: whole header lines, each ending in CRLF (e.g. Retry-After).
   awaitable<void> send_error(http::status status, std::string_view message, bool close,
                              std::string_view extra_headers = {});
@@ -74,7 +76,7 @@ class DownstreamSession
   clock::duration drain_grace() const;
 
   ProxyThread& t_;
-  tcp::socket client_;
+  SocketStream client_;
   beast::basic_flat_buffer<BlockAllocator<char>> client_buf_;
   // Between requests the connection holds no block: the next request's first bytes are read
   // here, then copied into one.

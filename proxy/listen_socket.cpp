@@ -50,10 +50,19 @@ BoundListener bind_listener(const config::Address& address, unsigned count, int 
   return out;
 }
 
-std::string url_of(const tcp::endpoint& ep) {
+std::string url_of(const tcp::endpoint& ep, bool tls) {
   auto a = ep.address();
-  if (a.is_v6()) return "http://[" + a.to_string() + "]:" + std::to_string(ep.port());
-  return "http://" + a.to_string() + ":" + std::to_string(ep.port());
+  std::string url = tls ? "https://" : "http://";
+  if (a.is_v6()) {
+    url += '[';
+    url += a.to_string();
+    url += ']';
+  } else {
+    url += a.to_string();
+  }
+  url += ':';
+  url += std::to_string(ep.port());
+  return url;
 }
 
 }  // namespace corral::proxy

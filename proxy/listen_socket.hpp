@@ -18,7 +18,7 @@ struct BoundListener {
 // Binds `count` sockets to `address`; throws std::runtime_error with the address and reason.
 BoundListener bind_listener(const config::Address& address, unsigned count, int backlog = 4096);
 
-// "http://127.0.0.1:8080" or "http://[::1]:8080".
-std::string url_of(const tcp::endpoint& ep);
+// "http://127.0.0.1:8080" or "http://[::1]:8080"; https:// for a TLS listener.
+std::string url_of(const tcp::endpoint& ep, bool tls = false);
 
 }  // namespace corral::proxy

@@ -16,6 +16,11 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
+  upstream_tls.resize(s.upstreams.size());
+  if (!s.worker_mode) {
+    for (std::size_t i = 0; i < s.cfg.upstreams.size() && i < upstream_tls.size(); ++i)
+      if (s.cfg.upstreams[i].tls) upstream_tls[i] = make_upstream_tls(s.cfg.upstreams[i]);
+  }
   bell_.emplace(ioc);
   if (s.cfg.balance == config::Balance::sticky && s.cfg.sticky) {
     const auto& st = *s.cfg.sticky;
@@ -50,6 +55,7 @@ ProxyThread::~ProxyThread() {
   join();
   acceptors_.clear();
   pool.clear();
+  upstream_tls.clear();
   sessions.reset();  // its sockets and timers belong to the io_context
   sticky.reset();
   affinity_store.reset();
@@ -57,10 +63,12 @@ ProxyThread::~ProxyThread() {
   ioc_holder_.reset();
 }
 
-void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local) {
+void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local,
+                               const ListenerTlsFiles* tls) {
   auto a = std::make_unique<tcp::acceptor>(ioc);
   a->assign(local.protocol(), fd);
   acceptors_.push_back(std::move(a));
+  listener_tls_.push_back(tls ? std::make_unique<ServerTls>(*tls, shared.ticket_keys) : nullptr);
 }
 
 void ProxyThread::start() {

@@ -18,6 +18,8 @@
 #include "proxy/metrics.hpp"
 #include "proxy/shared_state.hpp"
 #include "proxy/sticky_router.hpp"
+#include "proxy/tls_server.hpp"
+#include "proxy/upstream_tls.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "session/session_store.hpp"
 
@@ -32,8 +34,10 @@ class ProxyThread {
   ProxyThread(SharedState& shared, unsigned index, int access_log_fd);
   ~ProxyThread();
 
-  // Takes a listening socket (already bound and listening) to accept on.
-  void add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local);
+  // Takes a listening socket (already bound and listening) to accept on; `tls`: its clients
+  // speak TLS with these certificates (this thread builds its own contexts from them).
+  void add_listener(tcp::acceptor::native_handle_type fd, const tcp::endpoint& local,
+                    const ListenerTlsFiles* tls = nullptr);
   void start();           // runs the io_context on a new thread (accept loops spawned before)
   void begin_drain();     // thread-safe: stop accepting, close idle connections
   void stop();            // thread-safe: stop the loop
@@ -68,17 +72,22 @@ class ProxyThread {
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
   AccessLog access_log;
   std::unique_ptr<session::SessionStore> sessions;  // shared-state mode: this thread's store
+  // By slot: TLS towards that upstream (static upstreams with tls:), else no context.
+  std::vector<UpstreamTlsContext> upstream_tls;
 
   // Sessions of this thread, for the drain.
   void attach(Drainable& s);
   void detach(Drainable& s);
   const std::vector<std::unique_ptr<tcp::acceptor>>& acceptors() const { return acceptors_; }
+  // The TLS contexts of acceptors()[i], or null for a plain listener.
+  ServerTls* listener_tls(std::size_t i) const { return listener_tls_[i].get(); }
   std::uint64_t next_request_number() { return ++request_number_; }
 
  private:
   awaitable<void> flush_loop();
 
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<ServerTls>> listener_tls_;  // by acceptor
   // What waiting requests sleep on: cancelled to wake them all, re-armed by the next sleeper.
   std::optional<asio::steady_timer> bell_;
   boost::intrusive::list<Drainable, boost::intrusive::constant_time_size<false>> sessions_;

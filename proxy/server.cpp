@@ -57,7 +57,7 @@ int Server::run() {
     admin = inherited_->admin;
   } else {
     unsigned n = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
-    for (const auto& address : cfg.listen) listeners.push_back(bind_listener(address, n));
+    for (const auto& l : cfg.listen) listeners.push_back(bind_listener(l.address, n));
     if (cfg.admin) admin = bind_listener(*cfg.admin, 1, 128);
   }
   // One thread per inherited socket when the master bound them; threads share sockets when the
@@ -69,11 +69,14 @@ int Server::run() {
   shared_->health.on_readmitted([this](balancer::SlotId) {
     for (auto& t : threads_) t->wake_waiters();
   });
-  for (const auto& l : listeners) {
+  for (std::size_t k = 0; k < listeners.size(); ++k) {
+    const auto& l = listeners[k];
+    const ListenerTlsFiles* tls =
+        k < shared_->listener_tls.size() ? shared_->listener_tls[k].get() : nullptr;
     for (unsigned i = 0; i < nthreads; ++i) {
       int fd = l.fds[i % l.fds.size()];
       if (i >= l.fds.size()) fd = ::dup(fd);
-      threads_[i]->add_listener(fd, l.local);
+      threads_[i]->add_listener(fd, l.local, tls);
     }
   }
   if (admin) {
@@ -84,7 +87,10 @@ int Server::run() {
   }
   if (!inherited_) {
     if (admin) spdlog::info("admin on {}", url_of(admin->local));
-    for (const auto& l : listeners) spdlog::info("listening on {}", url_of(l.local));
+    for (std::size_t k = 0; k < listeners.size(); ++k) {
+      const bool tls = k < shared_->listener_tls.size() && shared_->listener_tls[k];
+      spdlog::info("listening on {}", url_of(listeners[k].local, tls));
+    }
   }
 
   prober_ = std::make_unique<UpstreamProber>(control_, *shared_);
@@ -137,7 +143,9 @@ void Server::start_threads() {
   if (threads_started_) return;
   threads_started_ = true;
   for (auto& t : threads_) {
-    for (const auto& a : t->acceptors()) asio::co_spawn(t->ioc, accept_loop(*t, *a), asio::detached);
+    for (std::size_t i = 0; i < t->acceptors().size(); ++i)
+      asio::co_spawn(t->ioc, accept_loop(*t, *t->acceptors()[i], t->listener_tls(i)),
+                     asio::detached);
     t->start();
   }
   const auto& cfg = shared_->cfg;

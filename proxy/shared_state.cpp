@@ -36,6 +36,22 @@ std::unique_ptr<session::AffinityTable> affinity_table_for(const config::Config&
   return std::make_unique<session::AffinityTable>(options);
 }
 
+std::vector<std::shared_ptr<const ListenerTlsFiles>> load_listener_tls_files(
+    const config::Config& cfg) {
+  std::vector<std::shared_ptr<const ListenerTlsFiles>> out;
+  for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
+    const auto& tls = cfg.listen[i].tls;
+    out.push_back(tls ? std::make_shared<ListenerTlsFiles>(load_listener_tls(
+                            *tls, "listen[" + std::to_string(i) + "].tls"))
+                      : nullptr);
+  }
+  return out;
+}
+
+void random_bytes(unsigned char* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+}
+
 std::uint32_t random_prefix() {
   std::uint32_t v = 0;
   RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
@@ -64,7 +80,10 @@ SharedState::SharedState(config::Config c, std::size_t worker_slots)
       health(slots, std::chrono::milliseconds(500), std::chrono::milliseconds(30000)),
       queue(cfg, slots, worker_slots > 0),
       affinity(affinity_table_for(cfg)),
-      id_prefix(random_prefix()) {
+      id_prefix(random_prefix()),
+      listener_tls(load_listener_tls_files(cfg)),
+      // Keys rotate hourly; a ticket opens for 2 to 3 hours (lifetime() tells clients 2).
+      ticket_keys(std::chrono::hours(1), 3, random_bytes) {
   admitted.assign(upstreams.size(), worker_mode ? 0 : 1);
   if (worker_mode)
     for (std::size_t i = 0; i < upstreams.size(); ++i) slots.set_usable(static_cast<balancer::SlotId>(i), false);

@@ -12,6 +12,8 @@
 #include "proxy/asio.hpp"
 #include "proxy/dispatch_queue.hpp"
 #include "proxy/upstream_health.hpp"
+#include "proxy/ticket_keys.hpp"
+#include "proxy/tls_server.hpp"
 #include "session/affinity_table.hpp"
 
 namespace corral::proxy {
@@ -45,6 +47,10 @@ class SharedState {
   std::atomic<bool> draining{false};
   std::atomic<std::uint64_t> open_connections{0};
   const std::uint32_t id_prefix;  // random per process: request ids differ across restarts
+  // By listener (cfg.listen's order): the certificates of a TLS listener, read once here (a
+  // reload starts a new generation, which reads them again); null for a plain one.
+  std::vector<std::shared_ptr<const ListenerTlsFiles>> listener_tls;
+  TicketKeys ticket_keys;  // session tickets of every TLS listener and thread
 };
 
 // Resolves "host:port" from the config to an endpoint ("localhost" included).

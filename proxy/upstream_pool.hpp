@@ -7,13 +7,14 @@
 
 #include "balancer/slot.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/socket_stream.hpp"
 
 namespace corral::proxy {
 
 // One connection to an upstream with its read buffer.
 struct UpstreamConnection {
   explicit UpstreamConnection(asio::io_context& ioc, balancer::SlotId s) : socket(ioc), slot(s) {}
-  tcp::socket socket;
+  SocketStream socket;  // TLS once connected, for an upstream with tls:
   beast::flat_buffer buffer;
   balancer::SlotId slot;
   std::chrono::steady_clock::time_point idle_since;

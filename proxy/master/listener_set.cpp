@@ -53,7 +53,8 @@ ListenerSet bind_listeners(const config::Config& config, const ListenerSet* reus
   ListenerSet out;
   std::vector<const HeldListener*> taken;
   try {
-    for (const auto& address : config.listen) {
+    for (const auto& listener : config.listen) {
+      const config::Address& address = listener.address;
       std::string key = key_of(address, threads);
       if (const HeldListener* held = reuse ? find(reuse->listeners, key, taken) : nullptr) {
         taken.push_back(held);

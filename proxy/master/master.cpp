@@ -86,8 +86,10 @@ int Master::run() {
     spdlog::error("{}", e.what());
     return 1;
   }
-  for (const auto& l : listeners_.listeners)
-    spdlog::info("listening on {}", proxy::url_of(l.bound.local));
+  for (std::size_t i = 0; i < listeners_.listeners.size(); ++i) {
+    const bool tls = i < config_.listen.size() && config_.listen[i].tls;
+    spdlog::info("listening on {}", proxy::url_of(listeners_.listeners[i].bound.local, tls));
+  }
   if (listeners_.admin) spdlog::info("admin on {}", proxy::url_of(listeners_.admin->bound.local));
 
   signals_.add(SIGTERM);
@@ -647,10 +649,12 @@ awaitable<void> Master::reload_config(std::string requested_by,
   current_ = candidate;
   stand_in_.stop();  // a reload during a crash loop: this generation serves now
   if (old) old->drain();
-  for (const auto& l : next_listeners.listeners) {
+  for (std::size_t i = 0; i < next_listeners.listeners.size(); ++i) {
+    const auto& l = next_listeners.listeners[i];
     bool kept = false;
     for (const auto& o : listeners_.listeners) kept = kept || o.bound.fds == l.bound.fds;
-    if (!kept) spdlog::info("listening on {}", proxy::url_of(l.bound.local));
+    const bool tls = i < next.listen.size() && next.listen[i].tls;
+    if (!kept) spdlog::info("listening on {}", proxy::url_of(l.bound.local, tls));
   }
   close_listeners(listeners_, next_listeners);
   listeners_ = std::move(next_listeners);

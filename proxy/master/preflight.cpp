@@ -11,6 +11,7 @@
 
 #include "proxy/master/worker_spec.hpp"
 #include "proxy/shared_state.hpp"
+#include "proxy/tls_certificate.hpp"
 
 namespace corral::master {
 
@@ -169,9 +170,29 @@ std::vector<config::Problem> preflight(const config::Config& config, const std::
     check.readable_file("sessions.tls.ca", config.sessions->redis.tls_ca, "CA file");
   if (config.sticky && !config.sticky->redis.tls_ca.empty())
     check.readable_file("sticky.tls.ca", config.sticky->redis.tls_ca, "CA file");
+  // TLS listeners: each certificate and key readable, in PEM, and belonging together.
+  for (std::size_t i = 0; i < config.listen.size(); ++i) {
+    if (!config.listen[i].tls) continue;
+    const auto& certificates = config.listen[i].tls->certificates;
+    const std::string key = "listen[" + std::to_string(i) + "].tls";
+    for (std::size_t c = 0; c < certificates.size(); ++c) {
+      auto loaded = proxy::load_certificate(certificates[c]);
+      if (auto* message = std::get_if<std::string>(&loaded)) {
+        check.add(certificates.size() == 1 ? key : key + ".certificates[" + std::to_string(c) + "]",
+                  *message);
+      }
+    }
+  }
+  if (!config.workers) {
+    for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
+      const auto& tls = config.upstreams[i].tls;
+      if (tls && !tls->ca.empty())
+        check.readable_file("upstreams[" + std::to_string(i) + "].tls.ca", tls->ca, "CA file");
+    }
+  }
   if (ports) {
     for (std::size_t i = 0; i < config.listen.size(); ++i)
-      check.free_port("listen[" + std::to_string(i) + "]", config.listen[i]);
+      check.free_port("listen[" + std::to_string(i) + "]", config.listen[i].address);
     if (config.admin) check.free_port("admin", *config.admin);
   }
   if (config.workers) check.worker_command(*config.workers, config_path);

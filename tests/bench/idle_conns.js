@@ -4,6 +4,7 @@
 // memory a proxy spends per idle client connection.
 //
 //   node idle_conns.js --port 8080 [--host 127.0.0.1] [--conns 10000] [--parallel 200] [--path /]
+//                      [--tls]   (TLS, certificate not verified: for tls_bench.sh)
 //
 // Prints one line `ready {json}` on stdout once every connection has its response (or failed),
 // then waits. On SIGTERM/SIGINT (or when stdin is closed with --stdin) it prints
@@ -25,6 +26,7 @@ function parseArgs(argv) {
       case '--parallel': o.parallel = Number(v); i++; break;
       case '--path': o.path = v; i++; break;
       case '--timeout-ms': o.timeoutMs = Number(v); i++; break;
+      case '--tls': o.tls = true; break;
       default:
         console.error(`idle_conns.js: unknown argument ${k}`);
         process.exit(2);
@@ -52,7 +54,9 @@ function countError(code) { errors[code] = (errors[code] || 0) + 1; }
 
 // Reads one response (status line, headers, Content-Length or chunked body) from the socket.
 function openOne(done) {
-  const s = net.connect({ host: opt.host, port: opt.port });
+  const s = opt.tls
+    ? require('tls').connect({ host: opt.host, port: opt.port, rejectUnauthorized: false })
+    : net.connect({ host: opt.host, port: opt.port });
   let buf = Buffer.alloc(0);
   let settled = false;
   const timer = setTimeout(() => finish(false, 'ETIMEOUT'), opt.timeoutMs);
@@ -76,7 +80,7 @@ function openOne(done) {
   }
 
   s.setNoDelay(true);
-  s.on('connect', () => s.write(request));
+  s.on(opt.tls ? 'secureConnect' : 'connect', () => s.write(request));
   s.on('error', (e) => finish(false, e.code || e.message));
   s.on('close', () => finish(false, 'ECLOSED'));
   s.on('data', (chunk) => {

@@ -263,13 +263,13 @@ corral_build_info() {
 # ---------------------------------------------------------------------------------------------
 # Load and results.
 # run_wrk PORT CONNS SECONDS OUTFILE [wrk option...]: wrk -t$WRK_THREADS --latency --timeout 10s
-# against http://127.0.0.1:PORT/, through CLI (the client CPU) when the script pinned; bounded in
-# time, and never fails the script (a failed run parses as NA).
+# against http://127.0.0.1:PORT/ (https:// with WRK_SCHEME=https), through CLI (the client CPU)
+# when the script pinned; bounded in time, and never fails the script (a failed run parses as NA).
 run_wrk() {
   local port=$1 conns=$2 secs=$3 out=$4
   shift 4
   timeout $((secs + 60)) ${CLI[@]+"${CLI[@]}"} wrk -t"$WRK_THREADS" -c"$conns" -d"$secs"s --latency --timeout 10s "$@" \
-    "http://127.0.0.1:$port/" >"$out" 2>&1 || true
+    "${WRK_SCHEME:-http}://127.0.0.1:$port/" >"$out" 2>&1 || true
 }
 
 # parse_wrk OUTFILE [DECIMALS] -> "rps p50_ms p99_ms non2xx socket_errors", the latencies with

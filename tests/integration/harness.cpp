@@ -423,12 +423,18 @@ void ClosedPort::release() {
 std::string CorralConfig::render() const {
   std::ostringstream y;
   y << "listen:\n";
-  for (const auto& l : listen) y << "  - \"" << l << "\"\n";
+  for (const auto& l : listen) {
+    if (l.starts_with("{"))
+      y << "  - " << l << "\n";  // a map, e.g. with tls:
+    else
+      y << "  - \"" << l << "\"\n";
+  }
   y << "threads: " << threads << "\n";
   y << "admin: \"" << admin << "\"\n";
   y << "upstreams:\n";
   for (const auto& u : upstreams) {
-    y << "  - { address: \"" << u.address << "\", weight: " << u.weight << " }\n";
+    y << "  - { address: \"" << u.address << "\", weight: " << u.weight
+      << (u.tls.empty() ? "" : ", tls: " + u.tls) << " }\n";
   }
   y << "balance: " << balance << "\n";
   y << "timeouts:\n";
@@ -473,7 +479,7 @@ void Corral::start(const std::string& yaml, Millis ready_timeout) {
   config_path_ = dir_.write("corral.yaml", yaml);
   process_ = std::make_unique<Process>(
       std::vector<std::string>{CORRAL_BINARY, "run", "-c", config_path_.string()});
-  const std::regex listening(R"(listening on http://(\[[^\]]+\]|[^:/\s]+):(\d+))");
+  const std::regex listening(R"(listening on https?://(\[[^\]]+\]|[^:/\s]+):(\d+))");
   const std::regex admin(R"(admin on http://(\[[^\]]+\]|[^:/\s]+):(\d+))");
   const std::regex ready(R"(\bready\b)");
   const std::regex any_line(".*");

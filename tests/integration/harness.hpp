@@ -169,7 +169,9 @@ struct CorralConfig {
   struct Upstream {
     std::string address;
     unsigned weight = 1;
+    std::string tls;  // the upstream's tls: map as YAML, or empty
   };
+  // An address, or a YAML map written as is when it starts with '{' (a listener with tls:).
   std::vector<std::string> listen = {"127.0.0.1:0"};
   std::string threads = "1";
   std::string admin = "127.0.0.1:0";

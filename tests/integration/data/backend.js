@@ -7,6 +7,7 @@
 // response byte (a crashed or misbehaving upstream).
 // Prints "listening PORT" on stdout once it accepts connections, and "slow begin ..." when a
 // /slow request arrives, so tests can wait for events instead of sleeping.
+// With TLS_CERT and TLS_KEY set to PEM files it answers HTTPS.
 //
 // Routes (any method unless noted):
 //   GET /                  NAME
@@ -191,7 +192,14 @@ function handle(req, res) {
   }
 }
 
-const server = http.createServer(handle);
+// With TLS_CERT and TLS_KEY (PEM files) in the environment it speaks HTTPS instead (for
+// corral's upstream TLS).
+const server = process.env.TLS_CERT
+  ? require('https').createServer({
+      cert: require('fs').readFileSync(process.env.TLS_CERT),
+      key: require('fs').readFileSync(process.env.TLS_KEY),
+    }, handle)
+  : http.createServer(handle);
 server.keepAliveTimeout = 30000;
 server.headersTimeout = 60000;
 server.requestTimeout = 0;  // 1 GiB uploads take as long as they take

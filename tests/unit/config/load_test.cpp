@@ -58,11 +58,11 @@ TEST(LoadString, FullValidFile) {
   const Config& config = *result.config;
   EXPECT_EQ(config.source, "corral.yaml");
   ASSERT_EQ(config.listen.size(), 2u);
-  EXPECT_EQ(config.listen[0].host, "127.0.0.1");
-  EXPECT_EQ(config.listen[0].port, 8080);
-  EXPECT_EQ(config.listen[1].host, "::1");
-  EXPECT_EQ(config.listen[1].port, 8081);
-  EXPECT_EQ(config.listen[1].text, "[::1]:8081");
+  EXPECT_EQ(config.listen[0].address.host, "127.0.0.1");
+  EXPECT_EQ(config.listen[0].address.port, 8080);
+  EXPECT_EQ(config.listen[1].address.host, "::1");
+  EXPECT_EQ(config.listen[1].address.port, 8081);
+  EXPECT_EQ(config.listen[1].address.text, "[::1]:8081");
   EXPECT_EQ(config.threads, 4u);
   ASSERT_TRUE(config.admin);
   EXPECT_EQ(config.admin->port, 9901);
@@ -95,7 +95,7 @@ TEST(LoadString, DefaultsAndShortForms) {
   ASSERT_TRUE(result.config) << ::testing::PrintToString(lines_of(result));
   const Config& config = *result.config;
   ASSERT_EQ(config.listen.size(), 1u);
-  EXPECT_EQ(config.listen[0].port, 0);
+  EXPECT_EQ(config.listen[0].address.port, 0);
   EXPECT_EQ(config.threads, 0u);
   EXPECT_FALSE(config.admin);
   EXPECT_EQ(config.balance, Balance::round_robin);
@@ -179,7 +179,7 @@ TEST(LoadString, ListWhereMapExpected) {
   expect_problem(
       only_problem("listen: 127.0.0.1:1\nupstreams: [127.0.0.1:2]\ntimeouts: [2s, 3s]\n"), 3, 11,
       "timeouts",
-      "expected a map with keys connect, client_header, idle, upstream_response, drain, queue, "
+      "expected a map with keys connect, handshake, client_header, idle, upstream_response, drain, queue, "
       "got a "
       "list");
 }
@@ -319,7 +319,7 @@ retries: 11
           "c.yaml:3:8: admin: '127.0.0.1:8080' clashes with listen[0] '127.0.0.1:8080'; the "
           "admin listener needs its own port",
           "c.yaml:5:40: upstreams[0].weight: must be from 1 to 1000, got 0",
-          "c.yaml:6:5: upstreams[1]: expected an address or a map with keys address, weight, got "
+          "c.yaml:6:5: upstreams[1]: expected an address or a map with keys address, weight, tls, got "
           "a list",
           "c.yaml:7:1: balanse: unknown key; did you mean 'balance'?",
           "c.yaml:8:13: timeouts.conect: unknown key; did you mean 'connect'?",
@@ -350,9 +350,9 @@ threads: ${CORRAL_TEST_THREADS:-auto}
 )",
                                   "c.yaml");
   ASSERT_TRUE(result.config) << ::testing::PrintToString(lines_of(result));
-  EXPECT_EQ(result.config->listen[0].host, "127.0.0.1");
-  EXPECT_EQ(result.config->listen[0].port, 8123);
-  EXPECT_EQ(result.config->listen[0].text, "127.0.0.1:8123");
+  EXPECT_EQ(result.config->listen[0].address.host, "127.0.0.1");
+  EXPECT_EQ(result.config->listen[0].address.port, 8123);
+  EXPECT_EQ(result.config->listen[0].address.text, "127.0.0.1:8123");
   EXPECT_EQ(result.config->upstreams[0].weight, 7u);
   EXPECT_EQ(result.config->threads, 0u);
 }

@@ -13,7 +13,7 @@ Address address(std::string_view text) { return parse_address(text).value(); }
 Config minimal() {
   Config config;
   config.source = "test.yaml";
-  config.listen = {address("127.0.0.1:8080")};
+  config.listen = {{address("127.0.0.1:8080")}};
   config.upstreams = {Upstream{address("127.0.0.1:3000"), 1}};
   return config;
 }
@@ -37,8 +37,8 @@ TEST(Validate, RequiresListenAndUpstreams) {
 
 TEST(Validate, DuplicateListen) {
   Config config = minimal();
-  config.listen.push_back(address("127.0.0.1:9000"));
-  config.listen.push_back(address("127.0.0.1:8080"));
+  config.listen.push_back({address("127.0.0.1:9000")});
+  config.listen.push_back({address("127.0.0.1:8080")});
   auto problems = validate(config);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].key, "listen[2]");
@@ -47,14 +47,14 @@ TEST(Validate, DuplicateListen) {
 
 TEST(Validate, WildcardClashesWithEveryHostOnItsPort) {
   Config config = minimal();
-  config.listen.push_back(address("0.0.0.0:8080"));
-  config.listen.push_back(address("[::]:8080"));
+  config.listen.push_back({address("0.0.0.0:8080")});
+  config.listen.push_back({address("[::]:8080")});
   EXPECT_EQ(keys_of(validate(config)), (std::vector<std::string>{"listen[1]", "listen[2]"}));
 }
 
 TEST(Validate, PortZeroNeverClashes) {
   Config config = minimal();
-  config.listen = {address("127.0.0.1:0"), address("127.0.0.1:0")};
+  config.listen = {{address("127.0.0.1:0")}, {address("127.0.0.1:0")}};
   config.admin = address("127.0.0.1:0");
   EXPECT_TRUE(validate(config).empty());
 }

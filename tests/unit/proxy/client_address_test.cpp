@@ -149,6 +149,14 @@ TEST(AffinityCookieSecure, ByMode) {
   EXPECT_FALSE(affinity_cookie_secure(CookieSecure::never, https, true));
 }
 
+TEST(AffinityCookieSecure, TlsListenerIsHttpsWhateverTheHeaderSays) {
+  auto plain = make({});
+  using config::CookieSecure;
+  EXPECT_TRUE(affinity_cookie_secure(CookieSecure::automatic, plain, false, /*tls=*/true));
+  EXPECT_FALSE(affinity_cookie_secure(CookieSecure::never, plain, false, /*tls=*/true));
+}
+
+
 // A config with balance: sticky in `mode`, trusting 127.0.0.1.
 config::Config sticky_with(config::StickyMode mode, config::StickyKeySource source) {
   config::Config c;
@@ -158,6 +166,24 @@ config::Config sticky_with(config::StickyMode mode, config::StickyKeySource sour
   c.sticky->key_source = source;
   c.trusted_proxies = ranges({"127.0.0.1"});
   return c;
+}
+
+TEST(ForwardedClient, TlsConnectionIsHttpsAndSecure) {
+  auto insert = sticky_with(config::StickyMode::insert, config::StickyKeySource::cookie);
+  insert.trusted_proxies.clear();
+  insert.sessions.emplace();
+  ForwardedClient fc;
+  fc.start(insert, boost::asio::ip::make_address("198.51.100.9"), /*tls=*/true);
+  auto http_proto = make({{"X-Forwarded-Proto", "http"}});  // sent by the client: not believed
+  fc.read(http_proto, "198.51.100.9");
+  EXPECT_TRUE(fc.https());
+  EXPECT_TRUE(fc.secure());
+  EXPECT_TRUE(fc.session_secure());
+  fc.start(insert, boost::asio::ip::make_address("198.51.100.9"), /*tls=*/false);
+  fc.read(http_proto, "198.51.100.9");
+  EXPECT_FALSE(fc.https());
+  EXPECT_FALSE(fc.secure());
+  EXPECT_FALSE(fc.session_secure());
 }
 
 TEST(ForwardedClient, ReadsBeforeRewriteAndKeepsItsOwnCopy) {

@@ -1,0 +1,101 @@
+#pragma once
+// A connection's byte stream: a TCP socket, or TLS over it (the clients of a TLS listener, a TLS
+// upstream). Beast's readers and writers and the tunnel's relay use it the same way either way.
+#include <boost/asio/ssl/stream.hpp>
+
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "proxy/asio.hpp"
+
+namespace corral::proxy {
+
+namespace ssl = boost::asio::ssl;
+
+class SocketStream {
+ public:
+  using executor_type = tcp::socket::executor_type;
+  using lowest_layer_type = tcp::socket;
+  using tls_type = ssl::stream<tcp::socket&>;
+
+  explicit SocketStream(asio::io_context& ioc) : socket_(ioc) {}
+  explicit SocketStream(tcp::socket socket) : socket_(std::move(socket)) {}
+  // TLS over `socket` with a session of `context`; the handshake is still to be done.
+  SocketStream(tcp::socket socket, ssl::context& context) : socket_(std::move(socket)) {
+    tls_.emplace(socket_, context);
+  }
+  // TLS when `context` is given, else plain TCP.
+  SocketStream(tcp::socket socket, ssl::context* context) : socket_(std::move(socket)) {
+    if (context) tls_.emplace(socket_, *context);
+  }
+  // tls_ refers to socket_.
+  SocketStream(const SocketStream&) = delete;
+  SocketStream& operator=(const SocketStream&) = delete;
+
+  // Client side, once connected: TLS with a session of `context`, sending `server_name` (SNI)
+  // and, when the context verifies, checking the certificate against it.
+  void start_tls(ssl::context& context, const std::string& server_name);
+
+  bool is_tls() const { return tls_.has_value(); }
+  tls_type& tls() { return *tls_; }
+  tcp::socket& socket() { return socket_; }
+  tcp::socket& lowest_layer() { return socket_; }
+  executor_type get_executor() { return socket_.get_executor(); }
+
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this](auto handler, const MutableBuffers& b) {
+          if (tls_)
+            tls_->async_read_some(b, std::move(handler));
+          else
+            socket_.async_read_some(b, std::move(handler));
+        },
+        token, buffers);
+  }
+
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this](auto handler, const ConstBuffers& b) {
+          if (tls_)
+            tls_->async_write_some(b, std::move(handler));
+          else
+            socket_.async_write_some(b, std::move(handler));
+        },
+        token, buffers);
+  }
+
+  // TLS: the handshake (the side given); plain TCP: nothing to do.
+  awaitable<error_code> handshake(ssl::stream_base::handshake_type side);
+  // TLS: sends close_notify without waiting for the peer's (as nginx does); then, as on plain
+  // TCP, shuts the sending side. Errors are ignored: the connection is ending.
+  awaitable<void> close_notify();
+
+  // The socket's own operations, for code that only needs the TCP layer.
+  template <class Token>
+  auto async_connect(const tcp::endpoint& ep, Token&& token) {
+    return socket_.async_connect(ep, std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_wait(tcp::socket::wait_type w, Token&& token) {
+    return socket_.async_wait(w, std::forward<Token>(token));
+  }
+  tcp::socket::native_handle_type native_handle() { return socket_.native_handle(); }
+  tcp::endpoint remote_endpoint(error_code& ec) const { return socket_.remote_endpoint(ec); }
+  template <class Option>
+  void set_option(const Option& o, error_code& ec) {
+    socket_.set_option(o, ec);
+  }
+  void cancel(error_code& ec) { socket_.cancel(ec); }
+  void shutdown(tcp::socket::shutdown_type what, error_code& ec) { socket_.shutdown(what, ec); }
+  void close(error_code& ec) { socket_.close(ec); }
+  bool is_open() const { return socket_.is_open(); }
+
+ private:
+  tcp::socket socket_;
+  std::optional<tls_type> tls_;
+};
+
+}  // namespace corral::proxy
