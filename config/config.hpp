@@ -37,7 +37,7 @@ struct ListenerTls {
   std::vector<TlsCertificate> certificates;  // at least one
   TlsVersion min_version = TlsVersion::v1_2;
   // Protocols offered by ALPN, in the server's order of preference.
-  std::vector<std::string> alpn{"http/1.1"};
+  std::vector<std::string> alpn{"h2", "http/1.1"};
   bool session_tickets = true;  // resumption by ticket, with keys rotated by the proxy
 };
 
@@ -45,6 +45,19 @@ struct ListenerTls {
 struct Listener {
   Address address;
   std::optional<ListenerTls> tls;
+  // Plain listeners: HTTP/2 with prior knowledge (a connection that opens with the HTTP/2
+  // preface), beside HTTP/1.1. TLS listeners offer h2 through ALPN instead.
+  bool h2c = false;
+};
+
+// HTTP/2 towards clients (`http2:`): what one connection may hold at once.
+struct Http2 {
+  std::uint32_t max_concurrent_streams = 100;
+  std::uint64_t stream_window = 256 * 1024;  // request body bytes a stream takes unread
+  // Stream resets a client may cause: `reset_burst` at once, then `reset_rate` per second;
+  // beyond, the connection ends with GOAWAY (the rapid-reset defence).
+  std::uint64_t reset_burst = 200;
+  std::uint64_t reset_rate = 33;
 };
 
 // TLS towards an upstream: verified against `ca` (empty: the system's CAs) unless
@@ -223,6 +236,7 @@ struct Config {
   std::optional<Sticky> sticky;  // with balance: sticky
   Timeouts timeouts;
   Limits limits;
+  Http2 http2;
   Health health;
   unsigned retries = 2;               // further tries on another upstream after a failed connect
   std::string access_log = "stdout";  // off | stdout | a file path

@@ -33,14 +33,17 @@ using Keys = std::span<const std::string_view>;
 constexpr std::string_view root_keys[] = {"listen",   "threads",   "admin",      "upstreams",
                                           "workers",  "balance",   "sticky",     "timeouts",
                                           "limits",   "health",    "retries",    "access_log",
-                                          "sessions", "trusted_proxies", "shutdown_delay"};
+                                          "sessions", "trusted_proxies", "shutdown_delay",
+                                          "http2"};
+constexpr std::string_view http2_keys[] = {"max_concurrent_streams", "stream_window", "reset_burst",
+                                           "reset_rate"};
 constexpr std::string_view upstream_keys[] = {"address", "weight", "tls"};
 constexpr std::string_view upstream_tls_keys[] = {"verify", "ca", "sni"};
-constexpr std::string_view listener_keys[] = {"address", "tls"};
+constexpr std::string_view listener_keys[] = {"address", "tls", "h2c"};
 constexpr std::string_view listener_tls_keys[] = {"cert",        "key",  "certificates",
                                                   "min_version", "alpn", "session_tickets"};
 constexpr std::string_view certificate_keys[] = {"cert", "key"};
-constexpr std::string_view alpn_names[] = {"http/1.1"};
+constexpr std::string_view alpn_names[] = {"h2", "http/1.1"};
 constexpr std::string_view timeout_keys[] = {"connect", "handshake", "client_header", "idle",
                                              "upstream_response", "drain", "queue"};
 constexpr std::string_view limit_keys[] = {"max_header_bytes", "max_body_bytes", "max_connections",
@@ -241,6 +244,8 @@ class Reader {
       read_timeouts(value, path, config.timeouts);
     } else if (key == "limits") {
       read_limits(value, path, config.limits);
+    } else if (key == "http2") {
+      read_http2(value, path, config.http2);
     } else if (key == "health") {
       read_health(value, path, config.health);
     } else if (key == "retries") {
@@ -406,9 +411,14 @@ class Reader {
                      listener.address = read_address(value, key_path).value_or(Address{});
                    } else if (key == "tls") {
                      read_listener_tls(value, key_path, listener.tls.emplace());
+                   } else if (key == "h2c") {
+                     if (auto on = read_bool(value, key_path)) listener.h2c = *on;
                    }
                  });
     if (!has_address) fail(path, node, "missing key 'address'");
+    if (listener.h2c && listener.tls && node["h2c"])
+      fail(path + ".h2c", node["h2c"],
+           "h2c is for plain listeners; a TLS listener offers h2 through tls.alpn");
     return listener;
   }
 
@@ -499,7 +509,7 @@ class Reader {
       auto text = read_text(node[i], entry_path, "a protocol name");
       if (!text) continue;
       if (std::find(std::begin(alpn_names), std::end(alpn_names), *text) == std::end(alpn_names)) {
-        fail(entry_path, node[i], "unsupported protocol '" + *text + "' (supported: http/1.1)");
+        fail(entry_path, node[i], "unsupported protocol '" + *text + "' (supported: h2, http/1.1)");
         continue;
       }
       alpn.push_back(*text);
@@ -1002,6 +1012,35 @@ class Reader {
                    if (!size) return;
                    if (key == "max_header_bytes") limits.max_header_bytes = *size;
                    if (key == "max_body_bytes") limits.max_body_bytes = *size;
+                 });
+  }
+
+  void read_http2(const YAML::Node& node, const std::string& path, Http2& h2) {
+    for_each_key(node, path, http2_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "stream_window") {
+                     auto size = read_size(value, key_path);
+                     if (!size) return;
+                     // RFC 9113 6.9.2: a window is at most 2^31-1; below 16 KiB a stream
+                     // cannot take one full DATA frame.
+                     if (*size < 16384 || *size > 0x7fffffff)
+                       fail(key_path, value, "expected a size from 16KiB to 2GiB");
+                     else
+                       h2.stream_window = *size;
+                     return;
+                   }
+                   auto count = read_count(value, key_path);
+                   if (!count) return;
+                   if (*count == 0) {
+                     fail(key_path, value, "expected at least 1");
+                     return;
+                   }
+                   if (key == "max_concurrent_streams") {
+                     if (*count > 10000) fail(key_path, value, "expected at most 10000");
+                     else h2.max_concurrent_streams = static_cast<std::uint32_t>(*count);
+                   }
+                   if (key == "reset_burst") h2.reset_burst = *count;
+                   if (key == "reset_rate") h2.reset_rate = *count;
                  });
   }
 

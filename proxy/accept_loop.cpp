@@ -8,7 +8,7 @@
 
 namespace corral::proxy {
 
-awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* tls) {
+awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* tls, bool h2c) {
   const auto max = t.shared.cfg.limits.max_connections;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(nothrow);
@@ -29,7 +29,7 @@ awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* 
       continue;
     }
     auto session = std::make_shared<DownstreamSession>(t, std::move(socket),
-                                                       tls ? &tls->context() : nullptr);
+                                                       tls ? &tls->context() : nullptr, h2c);
     asio::co_spawn(t.ioc, session->run(), asio::detached);
   }
 }

@@ -11,7 +11,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/h2/h2_front.hpp"
 #include "proxy/proxy_thread.hpp"
+#include "proxy/tls_server.hpp"
 #include "proxy/tls_accept.hpp"
 #include "proxy/upstream_pool.hpp"
 
@@ -61,11 +63,13 @@ std::string_view header_end(std::string_view raw) {
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls)
+DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls,
+                                     bool h2c)
     : t_(thread),
       client_(std::move(socket), tls),
       client_buf_(BlockAllocator<char>(thread.blocks)),
-      timer_(thread.ioc) {
+      timer_(thread.ioc),
+      h2c_(h2c) {
   error_code ec;
   auto ep = client_.remote_endpoint(ec);
   if (!ec) {
@@ -73,19 +77,38 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ss
     auto n = std::min(s.size(), client_ip_.size());
     std::copy_n(s.data(), n, client_ip_.data());
     client_ip_view_ = std::string_view(client_ip_.data(), n);
-    forwarded_.start(t_.shared.cfg, ep.address(), client_.is_tls());
+    forwarded_.start(t_.shared.cfg, ep.address(), client_.secure());
   }
   client_.set_option(tcp::no_delay(true), ec);
   t_.attach(*this);
 }
 
+DownstreamSession::DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe,
+                                     const tcp::endpoint& peer, bool secure)
+    : t_(thread),
+      client_(thread.ioc, std::move(pipe), peer, secure),
+      client_buf_(BlockAllocator<char>(thread.blocks)),
+      timer_(thread.ioc) {
+  auto s = peer.address().to_string();
+  auto n = std::min(s.size(), client_ip_.size());
+  std::copy_n(s.data(), n, client_ip_.data());
+  client_ip_view_ = std::string_view(client_ip_.data(), n);
+  forwarded_.start(t_.shared.cfg, peer.address(), secure);
+  t_.attach(*this);
+}
+
 DownstreamSession::~DownstreamSession() {
   t_.detach(*this);
+  if (client_.is_pipe()) return;  // a stream: its connection is counted once, by its session
   t_.metrics.connections_closed.add();
   t_.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void DownstreamSession::drain() {
+  if (h2_front_) {
+    h2_front_->drain();  // GOAWAY: streams in progress finish
+    return;
+  }
   draining_ = true;
   // An idle keep-alive connection gets a short grace instead of an immediate close: a client
   // may be sending its next request right now, and that request is served (with
@@ -140,6 +163,13 @@ awaitable<void> DownstreamSession::run() {
   if (client_.is_tls()) {
     arm(t_.shared.cfg.timeouts.handshake);
     open = co_await accept_tls(client_);
+    if (open && negotiated_alpn(client_.tls().native_handle()) == "h2") {
+      co_await serve_h2();
+      co_return;
+    }
+  } else if (h2c_ && co_await h2_preface_follows()) {
+    co_await serve_h2();
+    co_return;
   }
   for (bool first = true; open; first = false) {
     // No check of draining_ here: the last response promised keep-alive, so the client may be
@@ -164,6 +194,56 @@ awaitable<void> DownstreamSession::run() {
   timer_.cancel();
   client_.shutdown(tcp::socket::shutdown_send, ec);
   client_.close(ec);
+}
+
+awaitable<bool> DownstreamSession::h2_preface_follows() {
+  static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  arm(t_.shared.cfg.timeouts.client_header);
+  for (;;) {
+    auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, nothrow);
+    if (ec || expired_) co_return false;
+    std::array<char, preface.size()> head;
+    auto n = ::recv(client_.native_handle(), head.data(), head.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) co_return false;  // closed, or an error the HTTP/1.1 read will meet
+    const std::string_view got(head.data(), static_cast<std::size_t>(n));
+    if (got != preface.substr(0, got.size())) co_return false;
+    if (got.size() == preface.size()) co_return true;
+    // The preface's start only: wait for the rest (it is sent at once; this is rare).
+    asio::steady_timer pause(t_.ioc, std::chrono::milliseconds(5));
+    co_await pause.async_wait(nothrow);
+    if (expired_) co_return false;
+  }
+}
+
+awaitable<void> DownstreamSession::serve_h2() {
+  disarm();
+  const auto& cfg = t_.shared.cfg;
+  h2::Limits limits;
+  limits.max_concurrent_streams = cfg.http2.max_concurrent_streams;
+  limits.max_header_list_bytes = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(cfg.limits.max_header_bytes, 0x7fffffff));
+  limits.stream_window = static_cast<std::uint32_t>(cfg.http2.stream_window);
+  limits.connection_window = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(cfg.http2.stream_window * 4, 0x7fffffff));
+  limits.reset_burst = cfg.http2.reset_burst;
+  limits.reset_rate = cfg.http2.reset_rate;
+  error_code ec;
+  const tcp::endpoint peer = client_.remote_endpoint(ec);
+  const bool secure = client_.secure();
+  auto& thread = t_;
+  auto front = std::make_shared<h2::Front<SocketStream&>>(
+      client_, limits,
+      [&thread, peer, secure](h2::PipeEnd end) {
+        auto stream = std::make_shared<DownstreamSession>(thread, std::move(end), peer, secure);
+        asio::co_spawn(thread.ioc, stream->run(), asio::detached);
+      },
+      cfg.timeouts.idle);
+  h2_front_ = front.get();
+  if (draining_) front->drain();
+  co_await front->run();
+  h2_front_ = nullptr;
+  error_code ignored;
+  client_.close(ignored);
 }
 
 awaitable<bool> DownstreamSession::read_request_header(bool first) {
@@ -420,8 +500,10 @@ awaitable<bool> DownstreamSession::handle_request() {
   upstream_.reset();
   t_.metrics.request_done(metrics_row, status_, clock::now() - started);
   if (t_.access_log.enabled() && status_ != 0) {
+    // An HTTP/2 stream is logged as the client spoke it.
+    const unsigned logged_version = client_.is_pipe() ? 20 : client_version_;
     t_.access_log.write(AccessRecord{client_ip_view_, req.method_string(), req.target(),
-                                     client_version_, status_, bytes_sent_, clock::now() - started,
+                                     logged_version, status_, bytes_sent_, clock::now() - started,
                                      queued_for_, upstream_name_, request_id_view_});
   }
   // Not `&& !draining_`: a drain that began after the response promised keep-alive must still
@@ -456,7 +538,9 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
     client_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), ticket](error_code ec) {
       if (ec) return;
       char c;
-      auto n = ::recv(self->client_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      auto n = self->client_.is_pipe()
+                   ? (self->client_.pipe_closed() ? 0 : 1)
+                   : ::recv(self->client_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         self->client_gone_ = true;
         ticket->timer.cancel();

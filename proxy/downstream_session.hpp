@@ -28,8 +28,12 @@ struct UpstreamConnection;
 class DownstreamSession
     : public std::enable_shared_from_this<DownstreamSession>, public Drainable {
  public:
-  // `tls`: the listener's TLS context on this thread, or null for plain HTTP.
-  DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls = nullptr);
+  // `tls`: the listener's TLS context on this thread, or null for plain HTTP. `h2c`: a plain
+  // listener that also takes HTTP/2 with prior knowledge.
+  DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls = nullptr,
+                    bool h2c = false);
+  // One HTTP/2 stream of a client connection from `peer`, as an HTTP/1.1 request on `pipe`.
+  DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe, const tcp::endpoint& peer, bool secure);
   ~DownstreamSession();
 
   awaitable<void> run();
@@ -41,6 +45,10 @@ class DownstreamSession
   enum class Outcome { ok, retry, retry_same, bad_gateway, gateway_timeout, client_error, abort };
 
   awaitable<bool> read_request_header(bool first);
+  // A plain connection opens with the HTTP/2 preface (peeked: nothing is read).
+  awaitable<bool> h2_preface_follows();
+  // Serves the connection as HTTP/2 (h2/h2_front), each stream on a session of its own.
+  awaitable<void> serve_h2();
   awaitable<bool> handle_request();
   enum class Waited { granted, timeout, full, client_gone };
   // Waits in the proxy's queue for `ticket` to be granted a slot, until `deadline`; the client
@@ -88,7 +96,9 @@ class DownstreamSession
   bool expired_ = false;
   bool idle_ = true;
   bool draining_ = false;
-  bool client_gone_ = false;  // closed by the client while its request waited in the queue
+  bool client_gone_ = false;
+  bool h2c_ = false;  // the listener takes HTTP/2 with prior knowledge
+  Drainable* h2_front_ = nullptr;  // while the connection speaks HTTP/2  // closed by the client while its request waited in the queue
   Phase phase_ = Phase::idle;
 
   std::optional<http::request_parser<http::buffer_body>> req_;

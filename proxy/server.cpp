@@ -144,7 +144,8 @@ void Server::start_threads() {
   threads_started_ = true;
   for (auto& t : threads_) {
     for (std::size_t i = 0; i < t->acceptors().size(); ++i)
-      asio::co_spawn(t->ioc, accept_loop(*t, *t->acceptors()[i], t->listener_tls(i)),
+      asio::co_spawn(t->ioc, accept_loop(*t, *t->acceptors()[i], t->listener_tls(i),
+                                 i < shared_->cfg.listen.size() && shared_->cfg.listen[i].h2c),
                      asio::detached);
     t->start();
   }

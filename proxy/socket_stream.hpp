@@ -1,13 +1,16 @@
 #pragma once
 // A connection's byte stream: a TCP socket, or TLS over it (the clients of a TLS listener, a TLS
-// upstream). Beast's readers and writers and the tunnel's relay use it the same way either way.
+// upstream), or one HTTP/2 stream's pipe (h2/stream_pipe: the stream's request as HTTP/1.1).
+// Beast's readers and writers and the tunnel's relay use it the same way either way.
 #include <boost/asio/ssl/stream.hpp>
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
 
 #include "proxy/asio.hpp"
+#include "proxy/h2/stream_pipe.hpp"
 
 namespace corral::proxy {
 
@@ -33,11 +36,21 @@ class SocketStream {
   SocketStream(const SocketStream&) = delete;
   SocketStream& operator=(const SocketStream&) = delete;
 
+  // One HTTP/2 stream of a connection from `peer` (over TLS when `secure`).
+  SocketStream(asio::io_context& ioc, h2::PipeEnd pipe, tcp::endpoint peer, bool secure)
+      : socket_(ioc), pipe_(new Pipe{std::move(pipe), peer, secure}) {}
+
   // Client side, once connected: TLS with a session of `context`, sending `server_name` (SNI)
   // and, when the context verifies, checking the certificate against it.
   void start_tls(ssl::context& context, const std::string& server_name);
 
+  // TLS on this stream's own socket (a handshake to make, a close_notify to send).
   bool is_tls() const { return tls_.has_value(); }
+  // The client's connection is encrypted: its own TLS, or the HTTP/2 connection it came on.
+  bool secure() const { return tls_.has_value() || (pipe_ && pipe_->secure); }
+  bool is_pipe() const { return pipe_ != nullptr; }
+  // Pipe only: the client finished or reset the stream (a socket answers with recv instead).
+  bool pipe_closed() const { return pipe_ && pipe_->end.peer_closed() && !pipe_->end.available(); }
   tls_type& tls() { return *tls_; }
   tcp::socket& socket() { return socket_; }
   tcp::socket& lowest_layer() { return socket_; }
@@ -47,7 +60,9 @@ class SocketStream {
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
         [this](auto handler, const MutableBuffers& b) {
-          if (tls_)
+          if (pipe_)
+            pipe_->end.async_read_some(b, std::move(handler));
+          else if (tls_)
             tls_->async_read_some(b, std::move(handler));
           else
             socket_.async_read_some(b, std::move(handler));
@@ -59,7 +74,9 @@ class SocketStream {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
         [this](auto handler, const ConstBuffers& b) {
-          if (tls_)
+          if (pipe_)
+            pipe_->end.async_write_some(b, std::move(handler));
+          else if (tls_)
             tls_->async_write_some(b, std::move(handler));
           else
             socket_.async_write_some(b, std::move(handler));
@@ -78,24 +95,54 @@ class SocketStream {
   auto async_connect(const tcp::endpoint& ep, Token&& token) {
     return socket_.async_connect(ep, std::forward<Token>(token));
   }
+  // wait_read only on a pipe: bytes to read, or the stream's end.
   template <class Token>
   auto async_wait(tcp::socket::wait_type w, Token&& token) {
-    return socket_.async_wait(w, std::forward<Token>(token));
+    return asio::async_initiate<Token, void(error_code)>(
+        [this, w](auto handler) {
+          if (pipe_)
+            pipe_->end.async_wait_readable(
+                [h = std::move(handler)](error_code ec, std::size_t) mutable { std::move(h)(ec); });
+          else
+            socket_.async_wait(w, std::move(handler));
+        },
+        token);
   }
   tcp::socket::native_handle_type native_handle() { return socket_.native_handle(); }
-  tcp::endpoint remote_endpoint(error_code& ec) const { return socket_.remote_endpoint(ec); }
+  tcp::endpoint remote_endpoint(error_code& ec) const {
+    if (pipe_) return pipe_->peer;
+    return socket_.remote_endpoint(ec);
+  }
   template <class Option>
   void set_option(const Option& o, error_code& ec) {
-    socket_.set_option(o, ec);
+    if (!pipe_) socket_.set_option(o, ec);
   }
-  void cancel(error_code& ec) { socket_.cancel(ec); }
-  void shutdown(tcp::socket::shutdown_type what, error_code& ec) { socket_.shutdown(what, ec); }
-  void close(error_code& ec) { socket_.close(ec); }
-  bool is_open() const { return socket_.is_open(); }
+  void cancel(error_code& ec) {
+    if (pipe_) pipe_->end.cancel();
+    else socket_.cancel(ec);
+  }
+  // On a pipe, shutting either way ends the request path's side: what it wrote stays readable.
+  void shutdown(tcp::socket::shutdown_type what, error_code& ec) {
+    if (pipe_) pipe_->end.shutdown_send();
+    else socket_.shutdown(what, ec);
+  }
+  void close(error_code& ec) {
+    if (pipe_) pipe_->end.shutdown_send();
+    else socket_.close(ec);
+  }
+  bool is_open() const { return pipe_ ? pipe_->end.is_open() : socket_.is_open(); }
 
  private:
   tcp::socket socket_;
   std::optional<tls_type> tls_;
+  // An HTTP/2 stream's pipe, the connection's peer and whether it is TLS; held apart so that
+  // a socket's stream pays one pointer for it.
+  struct Pipe {
+    h2::PipeEnd end;
+    tcp::endpoint peer;
+    bool secure;
+  };
+  std::unique_ptr<Pipe> pipe_;
 };
 
 }  // namespace corral::proxy

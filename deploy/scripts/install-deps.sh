@@ -5,8 +5,9 @@ set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
        libssl-dev libyaml-cpp-dev libhiredis-dev libnghttp2-dev libspdlog-dev libfmt-dev libcli11-dev)
 # kubernetes-client: kubectl, whose `kubectl kustomize` renders deploy/kubernetes/ in the tests.
-test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium kubernetes-client)
-bench=(wrk apache2-utils haproxy nginx-light nghttp2-client)
+test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium kubernetes-client
+      nghttp2-client)
+bench=(wrk apache2-utils haproxy nginx-light)
 want=("${build[@]}")
 case "${1:-build}" in
   build) ;;

@@ -47,12 +47,14 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
   using clock = std::chrono::steady_clock;
 
   Front(Stream stream, const Limits& limits, StartStream start, clock::duration idle_timeout)
-      : stream_(std::move(stream)),
+      : stream_(std::forward<Stream>(stream)),
         codec_(*this, limits),
         start_(std::move(start)),
         idle_timeout_(idle_timeout),
         wake_writer_(stream_.get_executor()),
-        idle_timer_(stream_.get_executor()) {}
+        idle_timer_(stream_.get_executor()),
+        write_timer_(stream_.get_executor()),
+        writer_done_wait_(stream_.get_executor()) {}
 
   // Serves the connection until it ends; `already_read`: bytes read from it before (the
   // connection preface, when the listener looked for it).
@@ -70,9 +72,19 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       ok = codec_.receive(std::string_view(buf.data(), n));
       kick_writer();
     }
-    // The client went away or broke the protocol: what is queued goes out, then close.
+    // The client went away or broke the protocol: what is queued (a GOAWAY) goes out for a
+    // moment, then the connection closes; the stream is not touched once run() returns.
     reading_done_ = true;
     kick_writer();
+    if (!writer_done_) {
+      writer_done_wait_.expires_after(std::chrono::seconds(1));
+      co_await writer_done_wait_.async_wait(nothrow());
+    }
+    close();
+    while (!writer_done_) {
+      writer_done_wait_.expires_at(clock::time_point::max());
+      co_await writer_done_wait_.async_wait(nothrow());
+    }
     auto left = std::move(exchanges_);
     exchanges_.clear();
     for (auto& [id, x] : left) {
@@ -266,7 +278,13 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     for (;;) {
       auto out = self->codec_.output();
       if (!out.empty()) {
+        // A client that reads nothing for the idle timeout loses the connection.
+        self->write_timer_.expires_after(self->idle_timeout_);
+        self->write_timer_.async_wait([w = self->weak_from_this()](boost::system::error_code ec) {
+          if (auto s = w.lock(); s && !ec) s->close();
+        });
         auto [ec, n] = co_await asio::async_write(self->stream_, asio::buffer(out), nothrow());
+        self->write_timer_.cancel();
         if (ec) break;
         self->codec_.sent(n);
         continue;
@@ -278,12 +296,15 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       co_await self->wake_writer_.async_wait(nothrow());
     }
     self->close();
+    self->writer_done_ = true;
+    self->writer_done_wait_.cancel();
   }
 
   void close() {
     if (closing_) return;
     closing_ = true;
     idle_timer_.cancel();
+    write_timer_.cancel();
     boost::system::error_code ec;
     stream_.lowest_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
     stream_.lowest_layer().close(ec);
@@ -306,6 +327,9 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
   clock::duration idle_timeout_;
   boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer write_timer_;
+  boost::asio::steady_timer writer_done_wait_;
+  bool writer_done_ = false;
   std::unordered_map<std::int32_t, std::shared_ptr<Exchange>> exchanges_;
   bool draining_ = false;
   bool reading_done_ = false;

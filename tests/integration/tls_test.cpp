@@ -219,10 +219,10 @@ TEST(Tls, HttpsWithTls12AndTls13AndAlpn) {
   cfg.add(be);
   Corral corral(cfg);
 
-  TlsClient v13(corral.port(), {.sni = "localhost", .ca = pki.ca(), .alpn = {"h2", "http/1.1"}});
+  TlsClient v13(corral.port(), {.sni = "localhost", .ca = pki.ca(), .alpn = {"http/1.1"}});
   ASSERT_FALSE(v13.handshake_error) << v13.handshake_error.message();
   EXPECT_EQ(v13.version(), TLS1_3_VERSION);
-  EXPECT_EQ(v13.alpn(), "http/1.1");  // h2 is not offered by corral (yet)
+  EXPECT_EQ(v13.alpn(), "http/1.1");
   auto res = v13.request("/");
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), "a");
@@ -232,6 +232,35 @@ TEST(Tls, HttpsWithTls12AndTls13AndAlpn) {
   ASSERT_FALSE(v12.handshake_error) << v12.handshake_error.message();
   EXPECT_EQ(v12.version(), TLS1_2_VERSION);
   EXPECT_EQ(v12.request("/").result_int(), 200);
+}
+
+TEST(Tls, Http2ByAlpnThroughTheSameRequestPath) {
+  TestPki pki;
+  auto site = pki.leaf("site", "site", {"localhost"});
+  Backend be("a");
+  CorralConfig cfg;
+  cfg.listen = {listener(site), listener(site, ", alpn: [http/1.1]")};
+  cfg.add(be);
+  Corral corral(cfg);
+  {
+    TlsClient c(corral.port(), {.sni = "localhost", .ca = pki.ca(), .alpn = {"h2", "http/1.1"}});
+    ASSERT_FALSE(c.handshake_error) << c.handshake_error.message();
+    EXPECT_EQ(c.alpn(), "h2");  // offered first by default
+  }
+  auto port = std::to_string(corral.port());
+  auto r = run_command({"curl", "-s", "--http2", "--cacert", pki.ca(), "--resolve",
+                        "localhost:" + port + ":127.0.0.1", "-w", "\n%{http_version} %{http_code}",
+                        "https://localhost:" + port + "/headers"},
+                       20s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto nl = r.out.rfind('\n');
+  EXPECT_EQ(r.out.substr(nl + 1), "2 200");
+  EXPECT_NE(r.out.find("\"x-forwarded-proto\":\"https\""), std::string::npos) << r.out;
+  // A listener that offers http/1.1 only is spoken to in HTTP/1.1.
+  TlsClient h1(corral.ports()[1], {.sni = "localhost", .ca = pki.ca(), .alpn = {"h2", "http/1.1"}});
+  ASSERT_FALSE(h1.handshake_error);
+  EXPECT_EQ(h1.alpn(), "http/1.1");
+  EXPECT_EQ(h1.request("/").result_int(), 200);
 }
 
 TEST(Tls, MinVersion13RefusesTls12) {

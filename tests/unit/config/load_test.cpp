@@ -166,7 +166,7 @@ TEST(LoadString, UnknownKeyFarFromAnyListsKnownKeys) {
                  "plugins",
                  "unknown key (known keys: listen, threads, admin, upstreams, workers, balance, "
                  "sticky, timeouts, limits, health, retries, access_log, sessions, "
-                 "trusted_proxies, shutdown_delay)");
+                 "trusted_proxies, shutdown_delay, http2)");
 }
 
 TEST(LoadString, RepeatedKey) {

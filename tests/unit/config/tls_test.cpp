@@ -41,7 +41,7 @@ upstreams: [127.0.0.1:3000]
   EXPECT_EQ(tls.certificates[0].cert, "/etc/corral/site.crt");  // from the config's folder
   EXPECT_EQ(tls.certificates[0].key, "/keys/site.key");
   EXPECT_EQ(tls.min_version, TlsVersion::v1_3);
-  EXPECT_EQ(tls.alpn, std::vector<std::string>{"http/1.1"});
+  EXPECT_EQ(tls.alpn, (std::vector<std::string>{"h2", "http/1.1"}));  // h2 first by default
   EXPECT_TRUE(tls.session_tickets);
 }
 
@@ -85,10 +85,18 @@ TEST(ListenTls, Problems) {
                      "\"1.1\" } }]\n" + up),
             std::vector<std::string>{
                 "c.yaml:1:71: listen[0].tls.min_version: expected 1.2 or 1.3, got '1.1'"});
-  EXPECT_EQ(problems("listen: [{ address: 127.0.0.1:1, tls: { cert: a, key: b, alpn: [h2] } }]\n" +
+  EXPECT_EQ(problems("listen: [{ address: 127.0.0.1:1, tls: { cert: a, key: b, alpn: [h3] } }]\n" +
                      up),
             std::vector<std::string>{"c.yaml:1:65: listen[0].tls.alpn[0]: unsupported protocol "
-                                     "'h2' (supported: http/1.1)"});
+                                     "'h3' (supported: h2, http/1.1)"});
+  EXPECT_EQ(problems("listen: [{ address: 127.0.0.1:1, h2c: true, tls: { cert: a, key: b } }]\n" +
+                     up),
+            std::vector<std::string>{"c.yaml:1:39: listen[0].h2c: h2c is for plain listeners; a TLS "
+                                     "listener offers h2 through tls.alpn"});
+  EXPECT_EQ(problems("listen: 127.0.0.1:1\nhttp2: { max_concurrent_streams: 0, stream_window: 1KiB }\n" + up),
+            (std::vector<std::string>{
+                "c.yaml:2:34: http2.max_concurrent_streams: expected at least 1",
+                "c.yaml:2:52: http2.stream_window: expected a size from 16KiB to 2GiB"}));
   EXPECT_EQ(problems("listen: [{ tls: { cert: a, key: b } }]\n" + up),
             std::vector<std::string>{"c.yaml:1:10: listen[0]: missing key 'address'"});
   EXPECT_EQ(problems("listen: [{ address: 127.0.0.1:1, tls: { cert: a, key: b, certificates: "

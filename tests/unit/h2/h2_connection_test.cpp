@@ -343,3 +343,26 @@ TEST_F(H2, GoAwayLetsStreamsInProgressFinish) {
 
 }  // namespace
 }  // namespace corral::proxy::h2
+
+namespace corral::proxy::h2 {
+namespace {
+
+TEST(H2Raw, EveryStreamOfAResetFloodIsClosedForItsOwner) {
+  Recorder events;
+  Limits limits;
+  limits.reset_burst = 20;
+  limits.reset_rate = 5;
+  Connection server(events, limits);
+  events.conn = &server;
+  std::string bytes = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  bytes += frame(0x4, 0, 0, "");
+  const std::string block("\x82\x86\x84\x01\x01x", 6);
+  for (std::uint32_t id = 1; id < 200; id += 2)
+    bytes += frame(0x1, 0x5, id, block) + frame(0x3, 0, id, std::string("\0\0\0\x08", 4));
+  bool alive = server.receive(bytes);
+  std::printf("alive %d requests %zu closed %zu\n", alive, events.requests.size(), events.closed.size());
+  for (auto& [id, r] : events.requests) EXPECT_EQ(events.closed.count(id), 1u) << id;
+}
+
+}  // namespace
+}  // namespace corral::proxy::h2

@@ -215,6 +215,34 @@ TEST_F(H2Front, AStreamTheClientResetsReachesTheAppAsItsClientGoingAway) {
   EXPECT_EQ(app.served, 2);
 }
 
+TEST_F(H2Front, StreamsResetInTheSameReadNeverReachTheApp) {
+  limits.reset_burst = 20;
+  limits.reset_rate = 5;
+  serve_one();
+  Client c;
+  client([&](tcp::socket& s) -> asio::awaitable<void> {
+    auto frame = [](std::uint8_t type, std::uint8_t flags, std::uint32_t id, std::string p) {
+      std::string f;
+      for (int shift : {16, 8, 0}) f.push_back(static_cast<char>(p.size() >> shift));
+      f.push_back(static_cast<char>(type));
+      f.push_back(static_cast<char>(flags));
+      for (int shift : {24, 16, 8, 0}) f.push_back(static_cast<char>(id >> shift));
+      return f + p;
+    };
+    std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(0x4, 0, 0, "");
+    for (std::uint32_t id = 1; id < 200; id += 2)
+      out += frame(0x1, 0x5, id, std::string("\x82\x86\x84\x01\x01x", 6)) +
+             frame(0x3, 0, id, std::string("\0\0\0\x08", 4));
+    co_await asio::async_write(s, asio::buffer(out), nothrow);
+    std::array<char, 4096> buf;
+    for (;;) {
+      auto [ec, k] = co_await s.async_read_some(asio::buffer(buf), nothrow);
+      if (ec) break;
+    }
+  });
+  EXPECT_EQ(app.served, 0);
+}
+
 TEST_F(H2Front, DrainSendsGoAwayAndClosesOnceStreamsAreDone) {
   serve_one();
   Client c;
