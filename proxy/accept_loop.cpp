@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "proxy/downstream_session.hpp"
+#include "proxy/client_connection.hpp"
 #include "proxy/proxy_thread.hpp"
 
 namespace corral::proxy {
@@ -27,8 +27,8 @@ awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor) {
       socket.close(ignored);
       continue;
     }
-    auto session = std::make_shared<DownstreamSession>(t, std::move(socket));
-    asio::co_spawn(t.ioc, session->run(), asio::detached);
+    auto connection = std::make_unique<ClientConnection>(t, std::move(socket));
+    ClientConnection::wait_for_request(std::move(connection), t.shared.cfg.timeouts.client_header);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -60,46 +61,53 @@ std::string_view header_end(std::string_view raw) {
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket)
+void DownstreamSession::start(std::unique_ptr<ClientConnection> connection,
+                              std::string_view first_bytes) {
+  ProxyThread& t = connection->thread();
+  auto session = std::allocate_shared<DownstreamSession>(
+      FreeListAllocator<DownstreamSession>(t.session_memory), t, std::move(connection));
+  auto room = session->client_buf_.prepare(read_chunk);
+  std::memcpy(room.data(), first_bytes.data(), first_bytes.size());
+  session->client_buf_.commit(first_bytes.size());
+  asio::co_spawn(t.ioc, session->run(), asio::detached);
+}
+
+DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection)
     : t_(thread),
-      client_(std::move(socket)),
+      conn_(std::move(connection)),
+      client_(conn_->socket()),
       client_buf_(BlockAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
-  error_code ec;
-  auto ep = client_.remote_endpoint(ec);
-  if (!ec) {
-    auto s = ep.address().to_string();
-    auto n = std::min(s.size(), client_ip_.size());
-    std::copy_n(s.data(), n, client_ip_.data());
-    client_ip_view_ = std::string_view(client_ip_.data(), n);
-    forwarded_.start(t_.shared.cfg, ep.address());
+  conn_->attach(this);
+  if (conn_->peer_known()) {
+    // The peer's text without a std::string: inet_ntop into the session's own array.
+    const auto& peer = conn_->peer();
+    const char* text = nullptr;
+    if (peer.is_v4()) {
+      auto b = peer.to_v4().to_bytes();
+      text = ::inet_ntop(AF_INET, b.data(), client_ip_.data(), client_ip_.size());
+    } else {
+      auto b = peer.to_v6().to_bytes();
+      text = ::inet_ntop(AF_INET6, b.data(), client_ip_.data(), client_ip_.size());
+    }
+    if (text) client_ip_view_ = std::string_view(client_ip_.data());
+    forwarded_.start(t_.shared.cfg, peer);
   }
-  client_.set_option(tcp::no_delay(true), ec);
-  t_.attach(*this);
 }
 
 DownstreamSession::~DownstreamSession() {
-  t_.detach(*this);
-  t_.metrics.connections_closed.add();
-  t_.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void DownstreamSession::drain() {
-  draining_ = true;
-  // An idle keep-alive connection gets a short grace instead of an immediate close: a client
-  // may be sending its next request right now, and that request is served (with
-  // Connection: close) rather than lost to the close race. Silent ones close after the grace.
-  if (idle_) arm(drain_grace());
+  give_back_relay();
+  if (conn_) conn_->attach(nullptr);
 }
 
 DownstreamSession::clock::duration DownstreamSession::drain_grace() const {
-  return std::min<clock::duration>(t_.shared.cfg.timeouts.drain, std::chrono::seconds(1));
+  return ClientConnection::drain_grace(t_.shared.cfg.timeouts.drain);
 }
 
 // --- timeouts -----------------------------------------------------------------------------
 
-void DownstreamSession::arm(clock::duration d) {
-  deadline_ = clock::now() + d;
+void DownstreamSession::arm_at(clock::time_point deadline) {
+  deadline_ = deadline;
   armed_ = true;
   expired_ = false;
   if (deadline_ < timer_at_) {
@@ -135,25 +143,31 @@ void DownstreamSession::cancel_io() {
 
 awaitable<void> DownstreamSession::run() {
   auto self = shared_from_this();
-  for (bool first = true;; first = false) {
-    // No check of draining_ here: the last response promised keep-alive, so the client may be
-    // sending already; read_request_header waits only the drain grace for it.
+  for (bool first = conn_->fresh();; first = false) {
+    // No check of draining() here: the last response promised keep-alive, so the client may be
+    // sending already; a pipelined request is served, an idle connection waits the drain grace.
     if (!co_await read_request_header(first)) {
       if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
       break;
     }
+    conn_->served();
     bool keep = co_await handle_request();
-    if (relay_buf_) {
-      t_.buffers.give_back(relay_buf_);
-      relay_buf_ = nullptr;
-    }
+    give_back_relay();
     if (!keep) break;
+    if (client_buf_.size() == 0) {
+      // Nothing pipelined: the connection waits for its next request without this session,
+      // whose memory, block and timer go back to the thread.
+      disarm();
+      timer_.cancel();
+      clock::duration wait = t_.shared.cfg.timeouts.idle;
+      if (draining()) wait = std::min(wait, drain_grace());
+      ClientConnection::wait_for_request(std::move(conn_), wait);
+      co_return;
+    }
   }
   disarm();
-  error_code ec;
   timer_.cancel();
-  client_.shutdown(tcp::socket::shutdown_send, ec);
-  client_.close(ec);
+  conn_.reset();  // closes the connection
 }
 
 awaitable<bool> DownstreamSession::read_request_header(bool first) {
@@ -163,18 +177,13 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
   request_id_view_ = {};
   req_->header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
   req_->body_limit(cfg.limits.max_body_bytes);
-  idle_ = true;
-  phase_ = Phase::idle;
-  clock::duration wait = first ? cfg.timeouts.client_header : cfg.timeouts.idle;
-  if (draining_) wait = std::min(wait, drain_grace());
-  arm(wait);
+  phase_ = Phase::header;
+  // The first request's header is due client_header after the accept; a later one's after its
+  // first byte.
+  if (first) arm_at(conn_->deadline());
+  else arm(cfg.timeouts.client_header);
   for (;;) {
     if (client_buf_.size() > 0) {
-      if (idle_) {
-        idle_ = false;
-        phase_ = Phase::header;
-        if (!first) arm(cfg.timeouts.client_header);
-      }
       auto data = client_buf_.data();
       std::string_view raw(static_cast<const char*>(data.data()), data.size());
       if (auto r = screen_raw_header(header_end(raw))) {
@@ -191,21 +200,9 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
         co_return false;
       }
     }
-    if (idle_ && client_buf_.size() == 0) {
-      // Between requests a connection holds no block: the first bytes land in idle_bytes_,
-      // then go into a block taken for the request. A read rather than async_wait(wait_read),
-      // which costs an epoll_ctl per request (Asio re-arms the descriptor for every wait).
-      client_buf_.shrink_to_fit();
-      auto [wec, got] = co_await client_.async_read_some(asio::buffer(idle_bytes_), nothrow);
-      if (wec) co_return false;
-      auto room = client_buf_.prepare(read_chunk);
-      std::memcpy(room.data(), idle_bytes_.data(), got);
-      client_buf_.commit(got);
-      continue;
-    }
     auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
     if (ec) {
-      if (expired_ && !idle_)
+      if (expired_)
         co_await send_error(http::status::request_timeout, "timed out reading the request header", true);
       co_return false;
     }
@@ -225,7 +222,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     co_await send_error(r->status, r->message, true);
     co_return false;
   }
-  client_keep_alive_ = req.keep_alive() && !draining_ && !shared.draining.load(std::memory_order_relaxed);
+  client_keep_alive_ = req.keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed);
   head_ = req.method() == http::verb::head;
   client_version_ = req.version();
   bool upgrade = req_->upgrade();
@@ -413,8 +410,8 @@ awaitable<bool> DownstreamSession::handle_request() {
                                      client_version_, status_, bytes_sent_, clock::now() - started,
                                      queued_for_, upstream_name_, request_id_view_});
   }
-  // Not `&& !draining_`: a drain that began after the response promised keep-alive must still
-  // read the request the client may be sending; run() gives it the drain grace for that.
+  // Not `&& !draining()`: a drain that began after the response promised keep-alive must still
+  // read the request the client may be sending; the idle connection waits the drain grace for it.
   co_return keep && client_keep_alive_;
 }
 
@@ -485,7 +482,7 @@ awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::Request
   if (!sticky.try_hold()) co_return sticky.pick_after_hold(sticky_request_, view);
   auto until = clock::now() + sticky.hold_timeout();
   bool ready = false;
-  while (!ready && clock::now() < until && !draining_) {
+  while (!ready && clock::now() < until && !draining()) {
     co_await t_.wait_for_change(until);
     ready = sticky.pin_can_serve(sticky_request_, view);
   }
@@ -508,7 +505,7 @@ awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
   // ejection after a refused connect); one that is still up after this is alive.
   const auto grace = start + std::min<clock::duration>(sticky.hold_timeout(),
                                                        std::chrono::milliseconds(500));
-  while (!back && clock::now() < until && !draining_) {
+  while (!back && clock::now() < until && !draining()) {
     co_await t_.wait_for_change(seen_down ? until : std::min(until, grace));
     const bool usable = t_.shared.slots.usable(slot);
     const bool moved = t_.endpoints[slot] != refused;
@@ -586,14 +583,14 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
         auto [ec, n] = co_await asio::async_write(client_, asio::buffer(cont), nothrow);
         if (ec) co_return Outcome::abort;
       }
-      if (!relay_buf_) relay_buf_ = t_.buffers.take();
       // A large upload reads in large steps; small bodies keep the small pooled block.
       auto remaining = req_->content_length_remaining();
-      if ((!remaining || *remaining > BlockPool::block_size) &&
-          client_buf_.capacity() < BufferPool::buffer_size)
+      const bool small = remaining && *remaining <= BlockPool::block_size;
+      char* relay = relay_buffer(small);
+      if (!small && client_buf_.capacity() < BufferPool::buffer_size)
         client_buf_.reserve(BufferPool::buffer_size);
-      req.body().data = relay_buf_;
-      req.body().size = BufferPool::buffer_size;
+      req.body().data = relay;
+      req.body().size = relay_size_;
       auto [ec, n] = co_await http::async_read_some(client_, client_buf_, *req_, nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
@@ -606,7 +603,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
         }
         co_return Outcome::client_error;
       }
-      req.body().size = BufferPool::buffer_size - req.body().size;
+      req.body().size = relay_size_ - req.body().size;
       // No data must be nullptr: an empty buffer would go out as an empty chunk, which ends
       // a chunked body early.
       req.body().data = req.body().size ? relay_buf_ : nullptr;
@@ -651,7 +648,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   // before the client can see the 101.
   if (switching) end_dispatch();
 
-  bool keep = client_keep_alive_ && !draining_ && !switching && req_->is_done();
+  bool keep = client_keep_alive_ && !draining() && !switching && req_->is_done();
   if (!switching) {
     const unsigned client_version = client_version_;
     bool framed = res_->content_length().has_value() || res.chunked() || res_->is_done();
@@ -670,14 +667,19 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
 
   phase_ = Phase::relay;
   arm(cfg.timeouts.idle);
+  // A body known to fit a 4 KiB block is relayed through one, and the upstream connection's
+  // buffer stays small: a 64 KiB buffer for each would stay with every pooled connection.
+  const auto length = res_->content_length();
+  const bool small = length && *length <= BlockPool::block_size;
   http::serializer<false, http::buffer_body> sr{res};
   for (;;) {
     if (!res_->is_done()) {
-      if (!relay_buf_) relay_buf_ = t_.buffers.take();
+      char* relay = relay_buffer(small);
       // Beast reads no more than the buffer's free capacity: give it room for big bodies.
-      if (c.buffer.capacity() < BufferPool::buffer_size) c.buffer.reserve(BufferPool::buffer_size);
-      res.body().data = relay_buf_;
-      res.body().size = BufferPool::buffer_size;
+      if (!small && c.buffer.capacity() < BufferPool::buffer_size)
+        c.buffer.reserve(BufferPool::buffer_size);
+      res.body().data = relay;
+      res.body().size = relay_size_;
       // read_some: relay what has arrived at once (server-sent events, long polls).
       auto [ec, n] = co_await http::async_read_some(c.socket, c.buffer, *res_, nothrow);
       if (ec == http::error::need_buffer) ec = {};
@@ -686,7 +688,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
         co_return false;
       }
       if (ec) co_return false;
-      res.body().size = BufferPool::buffer_size - res.body().size;
+      res.body().size = relay_size_ - res.body().size;
       res.body().data = res.body().size ? relay_buf_ : nullptr;
       res.body().more = !res_->is_done();
       arm(cfg.timeouts.idle);
@@ -710,6 +712,27 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   co_return keep;
 }
 
+char* DownstreamSession::relay_buffer(bool small) {
+  if (relay_buf_ && (small || relay_size_ == BufferPool::buffer_size)) return relay_buf_;
+  give_back_relay();
+  if (small) {
+    relay_buf_ = static_cast<char*>(t_.blocks.take());
+    relay_size_ = BlockPool::block_size;
+  } else {
+    relay_buf_ = t_.buffers.take();
+    relay_size_ = BufferPool::buffer_size;
+  }
+  return relay_buf_;
+}
+
+void DownstreamSession::give_back_relay() {
+  if (!relay_buf_) return;
+  if (relay_size_ == BufferPool::buffer_size) t_.buffers.give_back(relay_buf_);
+  else t_.blocks.give_back(relay_buf_);
+  relay_buf_ = nullptr;
+  relay_size_ = 0;
+}
+
 void DownstreamSession::end_dispatch() {
   if (!dispatched_slot_) return;
   t_.shared.queue.end(*dispatched_slot_);
@@ -731,9 +754,9 @@ awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
     if (ec) co_return;
     c.buffer.consume(n);
   }
-  if (!relay_buf_) relay_buf_ = t_.buffers.take();
+  char* down_buf = relay_buffer(false);
   char* up_buf = t_.buffers.take();
-  co_await (pump(client_, c.socket, relay_buf_) && pump(c.socket, client_, up_buf));
+  co_await (pump(client_, c.socket, down_buf) && pump(c.socket, client_, up_buf));
   t_.buffers.give_back(up_buf);
 }
 
@@ -759,7 +782,7 @@ awaitable<void> DownstreamSession::send_error(http::status status, std::string_v
                                               bool close, std::string_view extra_headers) {
   status_ = static_cast<unsigned>(status);
   if (close) client_keep_alive_ = false;
-  bool keep = client_keep_alive_ && !draining_;
+  bool keep = client_keep_alive_ && !draining();
   std::array<char, 512> buf;
   auto r = fmt::format_to_n(buf.data(), buf.size(),
                             "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n"

@@ -1,7 +1,9 @@
 #pragma once
-// One client connection: reads requests, picks an upstream, relays each exchange, keeps the
-// connection alive between requests. Owns its lifetime (shared_ptr held by its coroutine and
-// its timer), as in Beast's examples.
+// A client connection while it is busy: from the first bytes of a request until the connection
+// is idle again (no bytes pipelined behind the last response) or closes. Reads requests, picks an
+// upstream, relays each exchange. Owns its lifetime (shared_ptr held by its coroutine and its
+// timer), as in Beast's examples; its memory comes from the thread's free list, and the idle
+// connection (ClientConnection) is all that stays between busy periods.
 #include <array>
 #include <chrono>
 #include <memory>
@@ -12,8 +14,8 @@
 #include "proxy/asio.hpp"
 #include "proxy/block_pool.hpp"
 #include "proxy/client_address.hpp"
+#include "proxy/client_connection.hpp"
 #include "proxy/dispatch_queue.hpp"
-#include "proxy/drainable.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 #include "proxy/shared_session.hpp"
@@ -24,20 +26,23 @@ namespace corral::proxy {
 class ProxyThread;
 struct UpstreamConnection;
 
-class DownstreamSession
-    : public std::enable_shared_from_this<DownstreamSession>, public Drainable {
+class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
  public:
-  DownstreamSession(ProxyThread& thread, tcp::socket socket);
+  // Serves `connection` whose next request begins with `first_bytes`.
+  static void start(std::unique_ptr<ClientConnection> connection, std::string_view first_bytes);
+
+  DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection);
   ~DownstreamSession();
 
-  awaitable<void> run();
-  void drain() override;
+  // The proxy drains: the connection closes after the current response.
+  void drain() {}
 
  private:
   using clock = std::chrono::steady_clock;
   enum class Phase { idle, header, connect, send, wait_response, relay, tunnel };
   enum class Outcome { ok, retry, retry_same, bad_gateway, gateway_timeout, client_error, abort };
 
+  awaitable<void> run();
   awaitable<bool> read_request_header(bool first);
   awaitable<bool> handle_request();
   enum class Waited { granted, timeout, full, client_gone };
@@ -61,31 +66,33 @@ class DownstreamSession
   // The request on dispatched_slot_ is over for the slot's in-flight count (answered, failed,
   // or turned into a tunnel).
   void end_dispatch();
+  // The body relay buffer for this step: a pooled 4 KiB block when `small` (the body is known
+  // to fit one), else a 64 KiB buffer; given back at the end of the request.
+  char* relay_buffer(bool small);
+  void give_back_relay();
   awaitable<void> pump(tcp::socket& from, tcp::socket& to, char* buf);
   // `extra_headers`: whole header lines, each ending in CRLF (e.g. Retry-After).
   awaitable<void> send_error(http::status status, std::string_view message, bool close,
                              std::string_view extra_headers = {});
 
   // Timeouts: one timer, re-armed only when a deadline moves earlier; expiry cancels the sockets.
-  void arm(clock::duration d);
+  void arm(clock::duration d) { arm_at(clock::now() + d); }
+  void arm_at(clock::time_point deadline);
   void disarm() { armed_ = false; }
   void on_timer(error_code ec);
   void cancel_io();
   clock::duration drain_grace() const;
+  bool draining() const { return conn_->draining(); }
 
   ProxyThread& t_;
-  tcp::socket client_;
+  std::unique_ptr<ClientConnection> conn_;  // handed back when the connection is idle
+  tcp::socket& client_;
   beast::basic_flat_buffer<BlockAllocator<char>> client_buf_;
-  // Between requests the connection holds no block: the next request's first bytes are read
-  // here, then copied into one.
-  std::array<char, 256> idle_bytes_;
   asio::steady_timer timer_;
   clock::time_point deadline_{};
   clock::time_point timer_at_{clock::time_point::max()};
   bool armed_ = false;
   bool expired_ = false;
-  bool idle_ = true;
-  bool draining_ = false;
   bool client_gone_ = false;  // closed by the client while its request waited in the queue
   Phase phase_ = Phase::idle;
 
@@ -95,6 +102,7 @@ class DownstreamSession
 
   // Per-request facts, reset for each request.
   char* relay_buf_ = nullptr;
+  std::size_t relay_size_ = 0;
   bool client_keep_alive_ = true;
   bool expect_continue_ = false;
   bool head_ = false;

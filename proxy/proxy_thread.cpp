@@ -13,6 +13,7 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       index(i),
       balancer(balancer::make_balancer(s.cfg, s.slots)),
       pool(ioc, s.upstreams.size(), std::chrono::milliseconds(4000)),
+      idle(ioc),
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
@@ -54,6 +55,7 @@ ProxyThread::~ProxyThread() {
   sticky.reset();
   affinity_store.reset();
   bell_.reset();
+  idle.close();
   ioc_holder_.reset();
 }
 

@@ -15,6 +15,8 @@
 #include "proxy/block_pool.hpp"
 #include "proxy/buffer_pool.hpp"
 #include "proxy/drainable.hpp"
+#include "proxy/free_list.hpp"
+#include "proxy/idle_timeouts.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/shared_state.hpp"
 #include "proxy/sticky_router.hpp"
@@ -64,6 +66,8 @@ class ProxyThread {
   UpstreamPool pool;
   BlockPool blocks;  // before the sessions that borrow from it
   BufferPool buffers;
+  FreeList session_memory;  // the DownstreamSessions of busy connections
+  IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
   AccessLog access_log;
