@@ -573,7 +573,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
   auto& req = req_->get();
   phase_ = Phase::send;
   arm(cfg.timeouts.idle);
-  http::serializer<true, http::buffer_body> sr{req};
+  http::serializer<true, http::buffer_body, Fields> sr{req};
   bool sent_any = false;
   for (;;) {
     if (!req_->is_done()) {
@@ -671,7 +671,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   // buffer stays small: a 64 KiB buffer for each would stay with every pooled connection.
   const auto length = res_->content_length();
   const bool small = length && *length <= BlockPool::block_size;
-  http::serializer<false, http::buffer_body> sr{res};
+  http::serializer<false, http::buffer_body, Fields> sr{res};
   for (;;) {
     if (!res_->is_done()) {
       char* relay = relay_buffer(small);

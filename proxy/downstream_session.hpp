@@ -96,8 +96,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool client_gone_ = false;  // closed by the client while its request waited in the queue
   Phase phase_ = Phase::idle;
 
-  std::optional<http::request_parser<http::buffer_body>> req_;
-  std::optional<http::response_parser<http::buffer_body>> res_;
+  std::optional<http::request_parser<http::buffer_body, FieldAllocator<char>>> req_;
+  std::optional<http::response_parser<http::buffer_body, FieldAllocator<char>>> res_;
   std::unique_ptr<UpstreamConnection> upstream_;
 
   // Per-request facts, reset for each request.

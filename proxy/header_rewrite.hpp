@@ -2,7 +2,7 @@
 // Header rewriting between downstream and upstream, as pure functions over Beast's fields.
 #include <string_view>
 
-#include <boost/beast/http/fields.hpp>
+#include "proxy/header_fields.hpp"
 
 namespace corral::proxy {
 
@@ -21,13 +21,13 @@ struct ForwardContext {
 // Proxy-*, Upgrade unless `upgrade`), strips internal X-Corral-* headers a client sent,
 // appends X-Forwarded-For, sets X-Forwarded-Proto and X-Forwarded-Host (from Host), sets
 // X-Request-Id unless present. With `upgrade` it keeps "Connection: upgrade" and Upgrade.
-void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade);
+void rewrite_request(Fields& h, const ForwardContext& ctx, bool upgrade);
 
 // Prepares a response header for the client: removes hop-by-hop headers (as above) and
 // internal X-Corral-* headers; keeps Upgrade/Connection: upgrade on a 101.
-void rewrite_response(http::fields& h, bool upgrade);
+void rewrite_response(Fields& h, bool upgrade);
 
 // The request id the request carries (X-Request-Id), or empty.
-std::string_view request_id_of(const http::fields& h);
+std::string_view request_id_of(const Fields& h);
 
 }  // namespace corral::proxy
