@@ -10,7 +10,8 @@ namespace corral::proxy {
 awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor) {
   const auto max = t.shared.cfg.limits.max_connections;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    // Accepted onto the thread's io_context: the socket's executor is that, not type-erased.
+    auto [ec, socket] = co_await acceptor.async_accept(t.ioc, nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       // Out of descriptors or memory: back off briefly instead of spinning.

@@ -16,7 +16,10 @@
 namespace corral::proxy {
 
 class ProxyThread;
-class DownstreamSession;
+
+// A client socket bound to its thread's io_context: its executor is one pointer, not the
+// type-erased any_io_executor, in the socket and in every operation on it.
+using ClientSocket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
 
 class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
  public:
@@ -25,17 +28,19 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   // header is read on in the session's block.
   static constexpr std::size_t first_read = 128;
 
-  ClientConnection(ProxyThread& thread, tcp::socket socket);
+  ClientConnection(ProxyThread& thread, ClientSocket socket);
   ~ClientConnection();  // closes the socket
 
   // Waits, with nothing but a pending read, for the next request's first bytes, at most
   // `timeout`; then serves them, or closes the connection (closed by the client, timed out).
   static void wait_for_request(std::unique_ptr<ClientConnection> c, clock::duration timeout);
 
-  void drain() override;
-  void expire() override;
+  // The deadline of the connection `e` passed: its read is cancelled, and it closes.
+  static void expire(IdleTimeouts::Entry& e);
 
-  tcp::socket& socket() { return socket_; }
+  void drain() override;
+
+  ClientSocket& socket() { return socket_; }
   ProxyThread& thread() { return t_; }
   // The TCP peer, if the socket could tell.
   const boost::asio::ip::address& peer() const { return peer_; }
@@ -45,19 +50,17 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   // from the accept), not client_header from its first byte.
   bool fresh() const { return fresh_; }
   void served() { fresh_ = false; }
-  // The session serving this connection's request, told of a drain.
-  void attach(DownstreamSession* s) { session_ = s; }
   // How long an idle connection waits for the client once the proxy drains.
   static clock::duration drain_grace(clock::duration drain_timeout);
 
  private:
   ProxyThread& t_;
-  tcp::socket socket_;
-  DownstreamSession* session_ = nullptr;
+  ClientSocket socket_;
   boost::asio::ip::address peer_;
   bool peer_known_ = false;
   bool draining_ = false;
   bool fresh_ = true;
+  bool busy_ = false;  // a session serves it (and reads draining())
   std::array<char, first_read> first_bytes_;
 };
 

@@ -78,7 +78,6 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<Client
       client_(conn_->socket()),
       client_buf_(BlockAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
-  conn_->attach(this);
   if (conn_->peer_known()) {
     // The peer's text without a std::string: inet_ntop into the session's own array.
     const auto& peer = conn_->peer();
@@ -97,7 +96,6 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<Client
 
 DownstreamSession::~DownstreamSession() {
   give_back_relay();
-  if (conn_) conn_->attach(nullptr);
 }
 
 DownstreamSession::clock::duration DownstreamSession::drain_grace() const {
@@ -760,7 +758,8 @@ awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
   t_.buffers.give_back(up_buf);
 }
 
-awaitable<void> DownstreamSession::pump(tcp::socket& from, tcp::socket& to, char* buf) {
+template <typename From, typename To>
+awaitable<void> DownstreamSession::pump(From& from, To& to, char* buf) {
   for (;;) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf, BufferPool::buffer_size), nothrow);
     if (ec) {

@@ -34,9 +34,6 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection);
   ~DownstreamSession();
 
-  // The proxy drains: the connection closes after the current response.
-  void drain() {}
-
  private:
   using clock = std::chrono::steady_clock;
   enum class Phase { idle, header, connect, send, wait_response, relay, tunnel };
@@ -70,7 +67,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // to fit one), else a 64 KiB buffer; given back at the end of the request.
   char* relay_buffer(bool small);
   void give_back_relay();
-  awaitable<void> pump(tcp::socket& from, tcp::socket& to, char* buf);
+  template <typename From, typename To>
+  awaitable<void> pump(From& from, To& to, char* buf);
   // `extra_headers`: whole header lines, each ending in CRLF (e.g. Retry-After).
   awaitable<void> send_error(http::status status, std::string_view message, bool close,
                              std::string_view extra_headers = {});
@@ -86,7 +84,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
 
   ProxyThread& t_;
   std::unique_ptr<ClientConnection> conn_;  // handed back when the connection is idle
-  tcp::socket& client_;
+  ClientSocket& client_;
   beast::basic_flat_buffer<BlockAllocator<char>> client_buf_;
   asio::steady_timer timer_;
   clock::time_point deadline_{};

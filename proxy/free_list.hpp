@@ -24,6 +24,7 @@ class FreeList {
     if (size == size_ && !free_.empty()) {
       void* p = free_.back();
       free_.pop_back();
+      low_water_ = std::min(low_water_, free_.size());
       return p;
     }
     return ::operator new(size);
@@ -36,11 +37,22 @@ class FreeList {
     ::operator delete(p);
   }
   std::size_t kept() const { return free_.size(); }
+  // Gives the blocks that none took since the last trim back to the heap; returns how many.
+  std::size_t trim() {
+    const std::size_t n = std::min(low_water_, free_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      ::operator delete(free_.back());
+      free_.pop_back();
+    }
+    low_water_ = free_.size();
+    return n;
+  }
 
  private:
   static constexpr std::size_t max_free_ = 1024;
   std::size_t size_ = 0;
   std::vector<void*> free_;
+  std::size_t low_water_ = 0;  // the fewest blocks kept since the last trim
 };
 
 template <typename T>

@@ -45,7 +45,7 @@ void IdleTimeouts::on_timer() {
     while (!entries.empty() && entries.front().deadline_ <= now) {
       Entry& e = entries.front();
       entries.pop_front();
-      e.expire();
+      expire_(e);
     }
     if (!entries.empty()) next = std::min(next, entries.front().deadline_);
   }

@@ -67,6 +67,7 @@ class ProxyThread {
   BlockPool blocks;  // before the sessions that borrow from it
   BufferPool buffers;
   FreeList session_memory;  // the DownstreamSessions of busy connections
+  FreeList idle_reads;      // the pending reads of idle connections
   IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
@@ -81,6 +82,10 @@ class ProxyThread {
 
  private:
   awaitable<void> flush_loop();
+  // Twice a second, gives back what the pools kept but no request took since the last time
+  // (after a burst of connections), and the heap's free pages to the system: idle connections
+  // then cost only their own memory.
+  awaitable<void> trim_loop();
 
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   // What waiting requests sleep on: cancelled to wake them all, re-armed by the next sleeper.

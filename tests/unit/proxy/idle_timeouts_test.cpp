@@ -13,14 +13,17 @@ using namespace std::chrono_literals;
 // An entry that records the order in which entries expire.
 struct Recorder final : IdleTimeouts::Entry {
   Recorder(std::string n, std::vector<std::string>& log) : name(std::move(n)), log(log) {}
-  void expire() override { log.push_back(name); }
+  static void expire(IdleTimeouts::Entry& e) {
+    auto& r = static_cast<Recorder&>(e);
+    r.log.push_back(r.name);
+  }
   std::string name;
   std::vector<std::string>& log;
 };
 
 TEST(IdleTimeouts, EntriesExpireInDeadlineOrderAcrossLanes) {
   asio::io_context ioc;
-  IdleTimeouts idle(ioc);
+  IdleTimeouts idle(ioc, &Recorder::expire);
   std::vector<std::string> log;
   Recorder slow("slow", log), fast("fast", log), fast2("fast2", log);
   idle.add(slow, 60ms);
@@ -35,7 +38,7 @@ TEST(IdleTimeouts, EntriesExpireInDeadlineOrderAcrossLanes) {
 
 TEST(IdleTimeouts, RemovedAndDestroyedEntriesDoNotExpire) {
   asio::io_context ioc;
-  IdleTimeouts idle(ioc);
+  IdleTimeouts idle(ioc, &Recorder::expire);
   std::vector<std::string> log;
   Recorder kept("kept", log), removed("removed", log);
   idle.add(removed, 5ms);
@@ -52,7 +55,7 @@ TEST(IdleTimeouts, RemovedAndDestroyedEntriesDoNotExpire) {
 
 TEST(IdleTimeouts, AddingAgainMovesTheEntryToItsNewLane) {
   asio::io_context ioc;
-  IdleTimeouts idle(ioc);
+  IdleTimeouts idle(ioc, &Recorder::expire);
   std::vector<std::string> log;
   Recorder a("a", log), b("b", log);
   idle.add(a, 1h);
@@ -67,7 +70,7 @@ TEST(IdleTimeouts, AddingAgainMovesTheEntryToItsNewLane) {
 
 TEST(IdleTimeouts, CloseStopsExpiry) {
   asio::io_context ioc;
-  IdleTimeouts idle(ioc);
+  IdleTimeouts idle(ioc, &Recorder::expire);
   std::vector<std::string> log;
   Recorder a("a", log);
   idle.add(a, 5ms);
