@@ -12,7 +12,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/failure_answer.hpp"
 #include "proxy/proxy_thread.hpp"
+#include "proxy/retry_policy.hpp"
 #include "proxy/upstream_pool.hpp"
 
 namespace corral::proxy {
@@ -348,11 +350,11 @@ awaitable<bool> DownstreamSession::handle_request() {
     dispatched_slot_ = slot;
     const auto dispatched = clock::now();
     auto outcome = co_await exchange(*slot, body_started);
-    if (outcome == Outcome::retry_same) {
+    if (outcome == ExchangeOutcome::retry_same) {
       // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
       outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
     }
-    if (outcome == Outcome::ok) {
+    if (outcome == ExchangeOutcome::ok) {
       queue.on_response(*slot, dispatched, clock::now() - dispatched);
       metrics_row = *slot;
       if (sticky) sticky->on_response(sticky_request_, res_->get(), *slot, sticky_outcome, forwarded_.secure());
@@ -363,7 +365,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
     end_dispatch();
     upstream_.reset();
-    if (outcome == Outcome::retry && !body_started && !held_for_restart && sticky &&
+    if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
         sticky_outcome == balancer::StickyOutcome::hit &&
         sticky->on_unavailable() == config::OnUnavailable::hold) {
       // The pinned worker refused or reset the connection: it may have just died, with the
@@ -372,33 +374,33 @@ awaitable<bool> DownstreamSession::handle_request() {
       held_for_restart = true;
       if (co_await wait_for_restart(*slot)) continue;
     }
-    if (outcome == Outcome::retry && !body_started && queue.enabled() && nfailed < failed.size() &&
-        clock::now() < queue_deadline) {
-      failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
-      t_.metrics.retries.add();
-      continue;
-    }
-    if (outcome == Outcome::retry && !queue.enabled() && attempt < shared.cfg.retries &&
-        ntried + 1 < tried.size() && (!body_started)) {
-      tried[ntried++] = *slot;
-      t_.metrics.retries.add();
-      continue;
+    RetryFacts facts;
+    facts.outcome = outcome;
+    facts.body_started = body_started;
+    facts.queue_enabled = queue.enabled();
+    facts.before_queue_deadline = clock::now() < queue_deadline;
+    facts.failed_slots = nfailed;
+    facts.attempt = attempt;
+    facts.retries = shared.cfg.retries;
+    facts.tried = ntried;
+    facts.capacity = tried.size();
+    static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
+    switch (retry_step(facts)) {
+      case RetryStep::requeue:
+        failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
+        t_.metrics.retries.add();
+        continue;
+      case RetryStep::next_upstream:
+        tried[ntried++] = *slot;
+        t_.metrics.retries.add();
+        continue;
+      case RetryStep::give_up:
+        break;
     }
     metrics_row = *slot;
-    switch (outcome) {
-      case Outcome::gateway_timeout:
-        co_await send_error(http::status::gateway_timeout, "upstream timed out", true);
-        keep = false;
-        break;
-      case Outcome::client_error:
-      case Outcome::abort:
-        keep = false;
-        break;
-      default:
-        co_await send_error(http::status::bad_gateway, "upstream failed", !req_->is_done());
-        keep = req_->is_done();
-        break;
-    }
+    const FailureAnswer answer = failure_answer(outcome, req_->is_done());
+    if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
+    keep = answer.keep_alive;
     break;
   }
   upstream_.reset();
@@ -515,7 +517,7 @@ awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
   co_return back;
 }
 
-awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,
+awaitable<ExchangeOutcome> DownstreamSession::exchange(balancer::SlotId slot,
                                                                  bool& body_started, bool fresh) {
   auto& shared = t_.shared;
   const auto& cfg = shared.cfg;
@@ -532,7 +534,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
         spdlog::warn("upstream {} ejected: connect failed: {}", shared.upstreams[slot].name,
                      expired_ ? "timed out" : ec.message());
       }
-      co_return Outcome::retry;
+      co_return ExchangeOutcome::retry;
     }
     error_code ignored;
     c.socket.set_option(tcp::no_delay(true), ignored);
@@ -540,7 +542,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
   shared.health.connect_succeeded(slot);
 
   auto sent = co_await send_request(c, body_started);
-  if (sent != Outcome::ok) co_return sent;
+  if (sent != ExchangeOutcome::ok) co_return sent;
 
   phase_ = Phase::wait_response;
   arm(cfg.timeouts.upstream_response);
@@ -550,22 +552,22 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
     if (head_) res_->skip(true);
     auto [ec, n] = co_await http::async_read_header(c.socket, c.buffer, *res_, nothrow);
     if (ec) {
-      if (expired_) co_return Outcome::gateway_timeout;
+      if (expired_) co_return ExchangeOutcome::gateway_timeout;
       if (!res_->got_some()) {
         bool replayable = !body_started;
-        if (c.reused && replayable) co_return Outcome::retry_same;
-        if (replayable && is_idempotent(req_->get().method())) co_return Outcome::retry;
+        if (c.reused && replayable) co_return ExchangeOutcome::retry_same;
+        if (replayable && is_idempotent(req_->get().method())) co_return ExchangeOutcome::retry;
       }
-      co_return Outcome::bad_gateway;
+      co_return ExchangeOutcome::bad_gateway;
     }
     auto code = res_->get().result_int();
     // Interim answers other than 101 are not forwarded: corral sent its own 100 Continue.
     if (code >= 100 && code < 200 && code != 101) continue;
-    co_return Outcome::ok;
+    co_return ExchangeOutcome::ok;
   }
 }
 
-awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamConnection& c,
+awaitable<ExchangeOutcome> DownstreamSession::send_request(UpstreamConnection& c,
                                                                      bool& body_started) {
   const auto& cfg = t_.shared.cfg;
   auto& req = req_->get();
@@ -579,7 +581,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
         expect_continue_ = false;
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [ec, n] = co_await asio::async_write(client_, asio::buffer(cont), nothrow);
-        if (ec) co_return Outcome::abort;
+        if (ec) co_return ExchangeOutcome::abort;
       }
       // A large upload reads in large steps; small bodies keep the small pooled block.
       auto remaining = req_->content_length_remaining();
@@ -599,7 +601,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
           auto r = rejection_for_parse_error(ec);
           co_await send_error(r.status, r.message, true);
         }
-        co_return Outcome::client_error;
+        co_return ExchangeOutcome::client_error;
       }
       req.body().size = relay_size_ - req.body().size;
       // No data must be nullptr: an empty buffer would go out as an empty chunk, which ends
@@ -616,12 +618,12 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
     auto [ec, n] = co_await http::async_write(c.socket, sr, nothrow);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
-      if (expired_) co_return Outcome::gateway_timeout;
-      if (!body_started && c.reused && !sent_any) co_return Outcome::retry_same;
-      co_return body_started ? Outcome::bad_gateway : Outcome::retry;
+      if (expired_) co_return ExchangeOutcome::gateway_timeout;
+      if (!body_started && c.reused && !sent_any) co_return ExchangeOutcome::retry_same;
+      co_return body_started ? ExchangeOutcome::bad_gateway : ExchangeOutcome::retry;
     }
     sent_any = true;
-    if (sr.is_done()) co_return Outcome::ok;
+    if (sr.is_done()) co_return ExchangeOutcome::ok;
   }
 }
 

@@ -16,6 +16,7 @@
 #include "proxy/client_address.hpp"
 #include "proxy/client_connection.hpp"
 #include "proxy/dispatch_queue.hpp"
+#include "proxy/exchange_outcome.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_guard.hpp"
 #include "proxy/shared_session.hpp"
@@ -37,7 +38,6 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
  private:
   using clock = std::chrono::steady_clock;
   enum class Phase { idle, header, connect, send, wait_response, relay, tunnel };
-  enum class Outcome { ok, retry, retry_same, bad_gateway, gateway_timeout, client_error, abort };
 
   awaitable<void> run();
   awaitable<bool> read_request_header(bool first);
@@ -56,8 +56,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // worker is alive: the failure was the connection's, not the worker's).
   awaitable<bool> wait_for_restart(balancer::SlotId slot);
   // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
-  awaitable<Outcome> exchange(balancer::SlotId slot, bool& body_started, bool fresh = false);
-  awaitable<Outcome> send_request(UpstreamConnection& c, bool& body_started);
+  awaitable<ExchangeOutcome> exchange(balancer::SlotId slot, bool& body_started,
+                                      bool fresh = false);
+  awaitable<ExchangeOutcome> send_request(UpstreamConnection& c, bool& body_started);
   awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
   awaitable<void> tunnel(UpstreamConnection& c);
   // The request on dispatched_slot_ is over for the slot's in-flight count (answered, failed,
