@@ -37,6 +37,7 @@ class FreeList {
     ::operator delete(p);
   }
   std::size_t kept() const { return free_.size(); }
+  std::size_t block_size() const { return size_; }
   // Gives the blocks that none took since the last trim back to the heap; returns how many.
   std::size_t trim() {
     const std::size_t n = std::min(low_water_, free_.size());

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/client_connection.hpp"
-#include "proxy/downstream_session.hpp"
 #include "proxy/shared_session.hpp"
 
 namespace corral::proxy {
@@ -134,10 +133,9 @@ awaitable<void> ProxyThread::trim_loop() {
     timer.expires_after(std::chrono::milliseconds(500));
     auto [ec] = co_await timer.async_wait(nothrow);
     if (ec) co_return;
-    const std::size_t freed = blocks.trim() * BlockPool::block_size +
-                              buffers.trim() * BufferPool::buffer_size +
-                              session_memory.trim() * sizeof(DownstreamSession) +
-                              idle_reads.trim() * 128;
+    std::size_t freed = blocks.trim() * BlockPool::block_size;
+    freed += buffers.trim() * BufferPool::buffer_size;
+    for (FreeList* list : {&session_memory, &idle_reads}) freed += list->trim() * list->block_size();
     // Freed blocks sit between live ones; only malloc_trim hands their pages back. Not for a
     // few blocks: it walks the whole heap.
     if (freed >= 256 * 1024) ::malloc_trim(0);
