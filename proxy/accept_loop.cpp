@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/client_connection.hpp"
 #include "proxy/downstream_session.hpp"
 #include "proxy/proxy_thread.hpp"
 #include "proxy/tls_server.hpp"
@@ -11,7 +12,8 @@ namespace corral::proxy {
 awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* tls, bool h2c) {
   const auto max = t.shared.cfg.limits.max_connections;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
+    // Accepted onto the thread's io_context: the socket's executor is that, not type-erased.
+    auto [ec, socket] = co_await acceptor.async_accept(t.ioc, nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       // Out of descriptors or memory: back off briefly instead of spinning.
@@ -28,9 +30,15 @@ awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* 
       socket.close(ignored);
       continue;
     }
-    auto session = std::make_shared<DownstreamSession>(t, std::move(socket),
-                                                       tls ? &tls->context() : nullptr, h2c);
-    asio::co_spawn(t.ioc, session->run(), asio::detached);
+    if (tls || h2c) {
+      // A TLS or h2c connection keeps its session, which owns its stream, for its whole life:
+      // the handshake's state, or the HTTP/2 preface to look for, is more than an idle read.
+      DownstreamSession::start(t, tcp::socket(std::move(socket)), tls ? &tls->context() : nullptr,
+                               h2c);
+      continue;
+    }
+    auto connection = std::make_unique<ClientConnection>(t, std::move(socket));
+    ClientConnection::wait_for_request(std::move(connection), t.shared.cfg.timeouts.client_header);
   }
 }
 

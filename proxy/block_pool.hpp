@@ -1,6 +1,7 @@
 #pragma once
 // Fixed-size read blocks of one proxy thread and an allocator over them, so a client connection
 // gives its read buffer back while idle and takes one again without calling malloc.
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -16,6 +17,7 @@ class BlockPool {
     if (free_.empty()) return ::operator new(block_size);
     void* b = free_.back();
     free_.pop_back();
+    low_water_ = std::min(low_water_, free_.size());
     return b;
   }
   void give_back(void* b) {
@@ -25,10 +27,22 @@ class BlockPool {
   ~BlockPool() {
     for (void* b : free_) ::operator delete(b);
   }
+  // Gives the blocks that no request took since the last trim back to the heap (what a burst
+  // of connections left behind); returns how many.
+  std::size_t trim() {
+    const std::size_t n = std::min(low_water_, free_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      ::operator delete(free_.back());
+      free_.pop_back();
+    }
+    low_water_ = free_.size();
+    return n;
+  }
 
  private:
   static constexpr std::size_t max_free_ = 4096;
   std::vector<void*> free_;
+  std::size_t low_water_ = 0;  // the fewest blocks kept since the last trim
 };
 
 // An allocator that serves block_size requests from a BlockPool and others from the heap.

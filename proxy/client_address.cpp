@@ -28,7 +28,7 @@ bool is_trusted_proxy(const boost::asio::ip::address& peer,
   return !trusted.empty() && config::contains_any(trusted, to_ip(peer));
 }
 
-std::string_view client_address(const http::fields& h, std::string_view peer, bool peer_trusted,
+std::string_view client_address(const Fields& h, std::string_view peer, bool peer_trusted,
                                 std::span<const config::Cidr> trusted) {
   if (!peer_trusted) return peer;
   std::string_view last_good = peer;
@@ -51,14 +51,14 @@ std::string_view client_address(const http::fields& h, std::string_view peer, bo
   return last_good;
 }
 
-bool forwarded_https(const http::fields& h) {
+bool forwarded_https(const Fields& h) {
   const auto it = h.find(x_forwarded_proto);
   if (it == h.end()) return false;
   std::string_view value = it->value();
   return boost::beast::iequals(trim(value.substr(0, value.find(','))), "https");
 }
 
-bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted,
+bool affinity_cookie_secure(config::CookieSecure mode, const Fields& h, bool peer_trusted,
                             bool tls) {
   switch (mode) {
     case config::CookieSecure::always:
@@ -78,7 +78,7 @@ void ForwardedClient::start(const config::Config& cfg, const boost::asio::ip::ad
   peer_trusted_ = is_trusted_proxy(peer, cfg.trusted_proxies);
 }
 
-void ForwardedClient::read(const http::fields& h, std::string_view peer) {
+void ForwardedClient::read(const Fields& h, std::string_view peer) {
   client_ip_ = peer;
   https_ = tls_ || (peer_trusted_ && forwarded_https(h));
   secure_ = false;

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/beast/http/fields.hpp>
+#include "proxy/header_fields.hpp"
 
 #include "config/cidr.hpp"
 #include "config/config.hpp"
@@ -30,17 +30,17 @@ bool is_trusted_proxy(const boost::asio::ip::address& peer, std::span<const conf
 // Pass the request as the client sent it, before rewrite_request appends the peer (the
 // answer is the same after it, since a trusted peer is skipped, but the view would then point
 // into the rewritten field rather than one that is replaced).
-std::string_view client_address(const http::fields& h, std::string_view peer, bool peer_trusted,
+std::string_view client_address(const Fields& h, std::string_view peer, bool peer_trusted,
                                 std::span<const config::Cidr> trusted);
 
 // Whether X-Forwarded-Proto's first value is https (case-insensitive). Says nothing about
 // whether it may be believed.
-bool forwarded_https(const http::fields& h);
+bool forwarded_https(const Fields& h);
 
 // Whether corral's cookie (corral_affinity, or the session cookie) gets Secure: always or never
 // when configured so; under `automatic` when the client spoke TLS to corral itself (`tls`), or
 // a trusted peer forwarded the request with X-Forwarded-Proto: https.
-bool affinity_cookie_secure(config::CookieSecure mode, const http::fields& h, bool peer_trusted,
+bool affinity_cookie_secure(config::CookieSecure mode, const Fields& h, bool peer_trusted,
                             bool tls = false);
 
 // One client connection's view of the above: whether its peer is trusted (decided once), and
@@ -53,7 +53,7 @@ class ForwardedClient {
   void start(const config::Config& cfg, const boost::asio::ip::address& peer, bool tls = false);
   // Once per request, before rewrite_request; `peer` is the TCP peer's text and must outlive
   // the request.
-  void read(const http::fields& h, std::string_view peer);
+  void read(const Fields& h, std::string_view peer);
 
   bool peer_trusted() const { return peer_trusted_; }
   // The address for a client_ip key: the peer, or what a trusted proxy forwarded.

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -11,10 +12,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/failure_answer.hpp"
 #include "proxy/h2/h2_front.hpp"
 #include "proxy/proxy_thread.hpp"
-#include "proxy/tls_server.hpp"
+#include "proxy/retry_policy.hpp"
 #include "proxy/tls_accept.hpp"
+#include "proxy/tls_server.hpp"
 #include "proxy/upstream_pool.hpp"
 
 namespace corral::proxy {
@@ -63,43 +66,77 @@ std::string_view header_end(std::string_view raw) {
 
 }  // namespace
 
+void DownstreamSession::start(std::unique_ptr<ClientConnection> connection,
+                              std::string_view first_bytes) {
+  ProxyThread& t = connection->thread();
+  auto session = std::allocate_shared<DownstreamSession>(
+      FreeListAllocator<DownstreamSession>(t.session_memory), t, std::move(connection));
+  auto room = session->client_buf_.prepare(read_chunk);
+  std::memcpy(room.data(), first_bytes.data(), first_bytes.size());
+  session->client_buf_.commit(first_bytes.size());
+  asio::co_spawn(t.ioc, session->run(), asio::detached);
+}
+
+void DownstreamSession::start(ProxyThread& thread, tcp::socket socket, ssl::context* tls,
+                              bool h2c) {
+  auto session = std::make_shared<DownstreamSession>(thread, std::move(socket), tls, h2c);
+  asio::co_spawn(thread.ioc, session->run_stream(), asio::detached);
+}
+
+DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection)
+    : t_(thread),
+      conn_(std::move(connection)),
+      client_(thread.ioc.get_executor(), conn_->socket()),
+      client_buf_(BlockAllocator<char>(thread.blocks)),
+      timer_(thread.ioc) {
+  if (conn_->peer_known()) set_peer(conn_->peer(), false);
+}
+
 DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls,
                                      bool h2c)
     : t_(thread),
-      client_(std::move(socket), tls),
+      own_(std::make_unique<SocketStream>(std::move(socket), tls)),
+      client_(thread.ioc.get_executor(), *own_),
       client_buf_(BlockAllocator<char>(thread.blocks)),
       timer_(thread.ioc),
       h2c_(h2c) {
   error_code ec;
-  auto ep = client_.remote_endpoint(ec);
-  if (!ec) {
-    auto s = ep.address().to_string();
-    auto n = std::min(s.size(), client_ip_.size());
-    std::copy_n(s.data(), n, client_ip_.data());
-    client_ip_view_ = std::string_view(client_ip_.data(), n);
-    forwarded_.start(t_.shared.cfg, ep.address(), client_.secure());
-  }
-  client_.set_option(tcp::no_delay(true), ec);
+  auto ep = own_->remote_endpoint(ec);
+  if (!ec) set_peer(ep.address(), own_->secure());
+  own_->set_option(tcp::no_delay(true), ec);
   t_.attach(*this);
 }
 
 DownstreamSession::DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe,
                                      const tcp::endpoint& peer, bool secure)
     : t_(thread),
-      client_(thread.ioc, std::move(pipe), peer, secure),
+      own_(std::make_unique<SocketStream>(thread.ioc, std::move(pipe), peer, secure)),
+      client_(thread.ioc.get_executor(), *own_),
       client_buf_(BlockAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
-  auto s = peer.address().to_string();
-  auto n = std::min(s.size(), client_ip_.size());
-  std::copy_n(s.data(), n, client_ip_.data());
-  client_ip_view_ = std::string_view(client_ip_.data(), n);
-  forwarded_.start(t_.shared.cfg, peer.address(), secure);
+  set_peer(peer.address(), secure);
   t_.attach(*this);
 }
 
+void DownstreamSession::set_peer(const boost::asio::ip::address& peer, bool secure) {
+  // The peer's text without a std::string: inet_ntop into the session's own array.
+  const char* text = nullptr;
+  if (peer.is_v4()) {
+    auto b = peer.to_v4().to_bytes();
+    text = ::inet_ntop(AF_INET, b.data(), client_ip_.data(), client_ip_.size());
+  } else {
+    auto b = peer.to_v6().to_bytes();
+    text = ::inet_ntop(AF_INET6, b.data(), client_ip_.data(), client_ip_.size());
+  }
+  if (text) client_ip_view_ = std::string_view(client_ip_.data());
+  forwarded_.start(t_.shared.cfg, peer, secure);
+}
+
 DownstreamSession::~DownstreamSession() {
+  give_back_relay();
+  if (!own_) return;  // the ClientConnection counts the connection
   t_.detach(*this);
-  if (client_.is_pipe()) return;  // a stream: its connection is counted once, by its session
+  if (own_->is_pipe()) return;  // a stream: its connection is counted once, by its session
   t_.metrics.connections_closed.add();
   t_.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -117,13 +154,13 @@ void DownstreamSession::drain() {
 }
 
 DownstreamSession::clock::duration DownstreamSession::drain_grace() const {
-  return std::min<clock::duration>(t_.shared.cfg.timeouts.drain, std::chrono::seconds(1));
+  return ClientConnection::drain_grace(t_.shared.cfg.timeouts.drain);
 }
 
 // --- timeouts -----------------------------------------------------------------------------
 
-void DownstreamSession::arm(clock::duration d) {
-  deadline_ = clock::now() + d;
+void DownstreamSession::arm_at(clock::time_point deadline) {
+  deadline_ = deadline;
   armed_ = true;
   expired_ = false;
   if (deadline_ < timer_at_) {
@@ -159,11 +196,40 @@ void DownstreamSession::cancel_io() {
 
 awaitable<void> DownstreamSession::run() {
   auto self = shared_from_this();
+  for (bool first = conn_->fresh();; first = false) {
+    // No check of draining() here: the last response promised keep-alive, so the client may be
+    // sending already; a pipelined request is served, an idle connection waits the drain grace.
+    if (!co_await read_request_header(first)) {
+      if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
+      break;
+    }
+    conn_->served();
+    bool keep = co_await handle_request();
+    give_back_relay();
+    if (!keep) break;
+    if (client_buf_.size() == 0) {
+      // Nothing pipelined: the connection waits for its next request without this session,
+      // whose memory, block and timer go back to the thread.
+      disarm();
+      timer_.cancel();
+      clock::duration wait = t_.shared.cfg.timeouts.idle;
+      if (draining()) wait = std::min(wait, drain_grace());
+      ClientConnection::wait_for_request(std::move(conn_), wait);
+      co_return;
+    }
+  }
+  disarm();
+  timer_.cancel();
+  conn_.reset();  // closes the connection
+}
+
+awaitable<void> DownstreamSession::run_stream() {
+  auto self = shared_from_this();
   bool open = true;
-  if (client_.is_tls()) {
+  if (own_->is_tls()) {
     arm(t_.shared.cfg.timeouts.handshake);
-    open = co_await accept_tls(client_);
-    if (open && negotiated_alpn(client_.tls().native_handle()) == "h2") {
+    open = co_await accept_tls(*own_);
+    if (open && negotiated_alpn(own_->tls().native_handle()) == "h2") {
       co_await serve_h2();
       co_return;
     }
@@ -179,31 +245,28 @@ awaitable<void> DownstreamSession::run() {
       break;
     }
     bool keep = co_await handle_request();
-    if (relay_buf_) {
-      t_.buffers.give_back(relay_buf_);
-      relay_buf_ = nullptr;
-    }
+    give_back_relay();
     if (!keep) break;
   }
-  if (client_.is_tls() && open) {
+  if (own_->is_tls() && open) {
     arm(drain_grace());  // close_notify is one small write; a client that reads nothing gets cut
-    co_await client_.close_notify();
+    co_await own_->close_notify();
   }
   disarm();
   error_code ec;
   timer_.cancel();
-  client_.shutdown(tcp::socket::shutdown_send, ec);
-  client_.close(ec);
+  own_->shutdown(tcp::socket::shutdown_send, ec);
+  own_->close(ec);
 }
 
 awaitable<bool> DownstreamSession::h2_preface_follows() {
   static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   arm(t_.shared.cfg.timeouts.client_header);
   for (;;) {
-    auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, nothrow);
+    auto [ec] = co_await own_->async_wait(tcp::socket::wait_read, nothrow);
     if (ec || expired_) co_return false;
     std::array<char, preface.size()> head;
-    auto n = ::recv(client_.native_handle(), head.data(), head.size(), MSG_PEEK | MSG_DONTWAIT);
+    auto n = ::recv(own_->native_handle(), head.data(), head.size(), MSG_PEEK | MSG_DONTWAIT);
     if (n <= 0) co_return false;  // closed, or an error the HTTP/1.1 read will meet
     const std::string_view got(head.data(), static_cast<std::size_t>(n));
     if (got != preface.substr(0, got.size())) co_return false;
@@ -228,14 +291,14 @@ awaitable<void> DownstreamSession::serve_h2() {
   limits.reset_burst = cfg.http2.reset_burst;
   limits.reset_rate = cfg.http2.reset_rate;
   error_code ec;
-  const tcp::endpoint peer = client_.remote_endpoint(ec);
-  const bool secure = client_.secure();
+  const tcp::endpoint peer = own_->remote_endpoint(ec);
+  const bool secure = own_->secure();
   auto& thread = t_;
   auto front = std::make_shared<h2::Front<SocketStream&>>(
-      client_, limits,
+      *own_, limits,
       [&thread, peer, secure](h2::PipeEnd end) {
         auto stream = std::make_shared<DownstreamSession>(thread, std::move(end), peer, secure);
-        asio::co_spawn(thread.ioc, stream->run(), asio::detached);
+        asio::co_spawn(thread.ioc, stream->run_stream(), asio::detached);
       },
       cfg.timeouts.idle);
   h2_front_ = front.get();
@@ -243,7 +306,7 @@ awaitable<void> DownstreamSession::serve_h2() {
   co_await front->run();
   h2_front_ = nullptr;
   error_code ignored;
-  client_.close(ignored);
+  own_->close(ignored);
 }
 
 awaitable<bool> DownstreamSession::read_request_header(bool first) {
@@ -253,11 +316,20 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
   request_id_view_ = {};
   req_->header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
   req_->body_limit(cfg.limits.max_body_bytes);
-  idle_ = true;
-  phase_ = Phase::idle;
-  clock::duration wait = first ? cfg.timeouts.client_header : cfg.timeouts.idle;
-  if (draining_) wait = std::min(wait, drain_grace());
-  arm(wait);
+  if (conn_) {
+    phase_ = Phase::header;
+    // The first request's header is due client_header after the accept; a later one's after its
+    // first byte.
+    if (first) arm_at(conn_->deadline());
+    else arm(cfg.timeouts.client_header);
+  } else {
+    // A connection the session owns waits for its next request here: idle until a byte comes.
+    idle_ = true;
+    phase_ = Phase::idle;
+    clock::duration wait = first ? cfg.timeouts.client_header : cfg.timeouts.idle;
+    if (draining_) wait = std::min(wait, drain_grace());
+    arm(wait);
+  }
   for (;;) {
     if (client_buf_.size() > 0) {
       if (idle_) {
@@ -281,18 +353,6 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
         co_return false;
       }
     }
-    if (idle_ && client_buf_.size() == 0) {
-      // Between requests a connection holds no block: the first bytes land in idle_bytes_,
-      // then go into a block taken for the request. A read rather than async_wait(wait_read),
-      // which costs an epoll_ctl per request (Asio re-arms the descriptor for every wait).
-      client_buf_.shrink_to_fit();
-      auto [wec, got] = co_await client_.async_read_some(asio::buffer(idle_bytes_), nothrow);
-      if (wec) co_return false;
-      auto room = client_buf_.prepare(read_chunk);
-      std::memcpy(room.data(), idle_bytes_.data(), got);
-      client_buf_.commit(got);
-      continue;
-    }
     auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
     if (ec) {
       if (expired_ && !idle_)
@@ -315,7 +375,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     co_await send_error(r->status, r->message, true);
     co_return false;
   }
-  client_keep_alive_ = req.keep_alive() && !draining_ && !shared.draining.load(std::memory_order_relaxed);
+  client_keep_alive_ = req.keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed);
   head_ = req.method() == http::verb::head;
   client_version_ = req.version();
   // h2c is never tunnelled: the request is served as HTTP/1.1 (header_rewrite.hpp).
@@ -444,11 +504,11 @@ awaitable<bool> DownstreamSession::handle_request() {
     dispatched_slot_ = slot;
     const auto dispatched = clock::now();
     auto outcome = co_await exchange(*slot, body_started);
-    if (outcome == Outcome::retry_same) {
+    if (outcome == ExchangeOutcome::retry_same) {
       // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
       outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
     }
-    if (outcome == Outcome::ok) {
+    if (outcome == ExchangeOutcome::ok) {
       queue.on_response(*slot, dispatched, clock::now() - dispatched);
       metrics_row = *slot;
       if (sticky) sticky->on_response(sticky_request_, res_->get(), *slot, sticky_outcome, forwarded_.secure());
@@ -459,7 +519,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
     end_dispatch();
     upstream_.reset();
-    if (outcome == Outcome::retry && !body_started && !held_for_restart && sticky &&
+    if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
         sticky_outcome == balancer::StickyOutcome::hit &&
         sticky->on_unavailable() == config::OnUnavailable::hold) {
       // The pinned worker refused or reset the connection: it may have just died, with the
@@ -468,33 +528,33 @@ awaitable<bool> DownstreamSession::handle_request() {
       held_for_restart = true;
       if (co_await wait_for_restart(*slot)) continue;
     }
-    if (outcome == Outcome::retry && !body_started && queue.enabled() && nfailed < failed.size() &&
-        clock::now() < queue_deadline) {
-      failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
-      t_.metrics.retries.add();
-      continue;
-    }
-    if (outcome == Outcome::retry && !queue.enabled() && attempt < shared.cfg.retries &&
-        ntried + 1 < tried.size() && (!body_started)) {
-      tried[ntried++] = *slot;
-      t_.metrics.retries.add();
-      continue;
+    RetryFacts facts;
+    facts.outcome = outcome;
+    facts.body_started = body_started;
+    facts.queue_enabled = queue.enabled();
+    facts.before_queue_deadline = clock::now() < queue_deadline;
+    facts.failed_slots = nfailed;
+    facts.attempt = attempt;
+    facts.retries = shared.cfg.retries;
+    facts.tried = ntried;
+    facts.capacity = tried.size();
+    static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
+    switch (retry_step(facts)) {
+      case RetryStep::requeue:
+        failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
+        t_.metrics.retries.add();
+        continue;
+      case RetryStep::next_upstream:
+        tried[ntried++] = *slot;
+        t_.metrics.retries.add();
+        continue;
+      case RetryStep::give_up:
+        break;
     }
     metrics_row = *slot;
-    switch (outcome) {
-      case Outcome::gateway_timeout:
-        co_await send_error(http::status::gateway_timeout, "upstream timed out", true);
-        keep = false;
-        break;
-      case Outcome::client_error:
-      case Outcome::abort:
-        keep = false;
-        break;
-      default:
-        co_await send_error(http::status::bad_gateway, "upstream failed", !req_->is_done());
-        keep = req_->is_done();
-        break;
-    }
+    const FailureAnswer answer = failure_answer(outcome, req_->is_done());
+    if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
+    keep = answer.keep_alive;
     break;
   }
   upstream_.reset();
@@ -506,8 +566,8 @@ awaitable<bool> DownstreamSession::handle_request() {
                                      logged_version, status_, bytes_sent_, clock::now() - started,
                                      queued_for_, upstream_name_, request_id_view_});
   }
-  // Not `&& !draining_`: a drain that began after the response promised keep-alive must still
-  // read the request the client may be sending; run() gives it the drain grace for that.
+  // Not `&& !draining()`: a drain that began after the response promised keep-alive must still
+  // read the request the client may be sending; the idle connection waits the drain grace for it.
   co_return keep && client_keep_alive_;
 }
 
@@ -580,7 +640,7 @@ awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::Request
   if (!sticky.try_hold()) co_return sticky.pick_after_hold(sticky_request_, view);
   auto until = clock::now() + sticky.hold_timeout();
   bool ready = false;
-  while (!ready && clock::now() < until && !draining_) {
+  while (!ready && clock::now() < until && !draining()) {
     co_await t_.wait_for_change(until);
     ready = sticky.pin_can_serve(sticky_request_, view);
   }
@@ -603,7 +663,7 @@ awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
   // ejection after a refused connect); one that is still up after this is alive.
   const auto grace = start + std::min<clock::duration>(sticky.hold_timeout(),
                                                        std::chrono::milliseconds(500));
-  while (!back && clock::now() < until && !draining_) {
+  while (!back && clock::now() < until && !draining()) {
     co_await t_.wait_for_change(seen_down ? until : std::min(until, grace));
     const bool usable = t_.shared.slots.usable(slot);
     const bool moved = t_.endpoints[slot] != refused;
@@ -615,7 +675,7 @@ awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
   co_return back;
 }
 
-awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::SlotId slot,
+awaitable<ExchangeOutcome> DownstreamSession::exchange(balancer::SlotId slot,
                                                                  bool& body_started, bool fresh) {
   auto& shared = t_.shared;
   const auto& cfg = shared.cfg;
@@ -632,7 +692,7 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
         spdlog::warn("upstream {} ejected: connect failed: {}", shared.upstreams[slot].name,
                      expired_ ? "timed out" : ec.message());
       }
-      co_return Outcome::retry;
+      co_return ExchangeOutcome::retry;
     }
     error_code ignored;
     c.socket.set_option(tcp::no_delay(true), ignored);
@@ -641,14 +701,14 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
       if (auto hec = co_await c.socket.handshake(ssl::stream_base::client)) {
         spdlog::warn("upstream {}: TLS handshake failed: {}", shared.upstreams[slot].name,
                      expired_ ? "timed out" : hec.message());
-        co_return expired_ ? Outcome::gateway_timeout : Outcome::bad_gateway;
+        co_return expired_ ? ExchangeOutcome::gateway_timeout : ExchangeOutcome::bad_gateway;
       }
     }
   }
   shared.health.connect_succeeded(slot);
 
   auto sent = co_await send_request(c, body_started);
-  if (sent != Outcome::ok) co_return sent;
+  if (sent != ExchangeOutcome::ok) co_return sent;
 
   phase_ = Phase::wait_response;
   arm(cfg.timeouts.upstream_response);
@@ -658,28 +718,28 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::exchange(balancer::Slot
     if (head_) res_->skip(true);
     auto [ec, n] = co_await http::async_read_header(c.socket, c.buffer, *res_, nothrow);
     if (ec) {
-      if (expired_) co_return Outcome::gateway_timeout;
+      if (expired_) co_return ExchangeOutcome::gateway_timeout;
       if (!res_->got_some()) {
         bool replayable = !body_started;
-        if (c.reused && replayable) co_return Outcome::retry_same;
-        if (replayable && is_idempotent(req_->get().method())) co_return Outcome::retry;
+        if (c.reused && replayable) co_return ExchangeOutcome::retry_same;
+        if (replayable && is_idempotent(req_->get().method())) co_return ExchangeOutcome::retry;
       }
-      co_return Outcome::bad_gateway;
+      co_return ExchangeOutcome::bad_gateway;
     }
     auto code = res_->get().result_int();
     // Interim answers other than 101 are not forwarded: corral sent its own 100 Continue.
     if (code >= 100 && code < 200 && code != 101) continue;
-    co_return Outcome::ok;
+    co_return ExchangeOutcome::ok;
   }
 }
 
-awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamConnection& c,
+awaitable<ExchangeOutcome> DownstreamSession::send_request(UpstreamConnection& c,
                                                                      bool& body_started) {
   const auto& cfg = t_.shared.cfg;
   auto& req = req_->get();
   phase_ = Phase::send;
   arm(cfg.timeouts.idle);
-  http::serializer<true, http::buffer_body> sr{req};
+  http::serializer<true, http::buffer_body, Fields> sr{req};
   bool sent_any = false;
   for (;;) {
     if (!req_->is_done()) {
@@ -687,16 +747,16 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
         expect_continue_ = false;
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [ec, n] = co_await asio::async_write(client_, asio::buffer(cont), nothrow);
-        if (ec) co_return Outcome::abort;
+        if (ec) co_return ExchangeOutcome::abort;
       }
-      if (!relay_buf_) relay_buf_ = t_.buffers.take();
       // A large upload reads in large steps; small bodies keep the small pooled block.
       auto remaining = req_->content_length_remaining();
-      if ((!remaining || *remaining > BlockPool::block_size) &&
-          client_buf_.capacity() < BufferPool::buffer_size)
+      const bool small = remaining && *remaining <= BlockPool::block_size;
+      char* relay = relay_buffer(small);
+      if (!small && client_buf_.capacity() < BufferPool::buffer_size)
         client_buf_.reserve(BufferPool::buffer_size);
-      req.body().data = relay_buf_;
-      req.body().size = BufferPool::buffer_size;
+      req.body().data = relay;
+      req.body().size = relay_size_;
       auto [ec, n] = co_await http::async_read_some(client_, client_buf_, *req_, nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
@@ -707,9 +767,9 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
           auto r = rejection_for_parse_error(ec);
           co_await send_error(r.status, r.message, true);
         }
-        co_return Outcome::client_error;
+        co_return ExchangeOutcome::client_error;
       }
-      req.body().size = BufferPool::buffer_size - req.body().size;
+      req.body().size = relay_size_ - req.body().size;
       // No data must be nullptr: an empty buffer would go out as an empty chunk, which ends
       // a chunked body early.
       req.body().data = req.body().size ? relay_buf_ : nullptr;
@@ -724,12 +784,12 @@ awaitable<DownstreamSession::Outcome> DownstreamSession::send_request(UpstreamCo
     auto [ec, n] = co_await http::async_write(c.socket, sr, nothrow);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
-      if (expired_) co_return Outcome::gateway_timeout;
-      if (!body_started && c.reused && !sent_any) co_return Outcome::retry_same;
-      co_return body_started ? Outcome::bad_gateway : Outcome::retry;
+      if (expired_) co_return ExchangeOutcome::gateway_timeout;
+      if (!body_started && c.reused && !sent_any) co_return ExchangeOutcome::retry_same;
+      co_return body_started ? ExchangeOutcome::bad_gateway : ExchangeOutcome::retry;
     }
     sent_any = true;
-    if (sr.is_done()) co_return Outcome::ok;
+    if (sr.is_done()) co_return ExchangeOutcome::ok;
   }
 }
 
@@ -760,7 +820,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   // before the client can see the 101.
   if (switching) end_dispatch();
 
-  bool keep = client_keep_alive_ && !draining_ && !switching && req_->is_done();
+  bool keep = client_keep_alive_ && !draining() && !switching && req_->is_done();
   if (!switching) {
     const unsigned client_version = client_version_;
     bool framed = res_->content_length().has_value() || res.chunked() || res_->is_done();
@@ -779,14 +839,19 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
 
   phase_ = Phase::relay;
   arm(cfg.timeouts.idle);
-  http::serializer<false, http::buffer_body> sr{res};
+  // A body known to fit a 4 KiB block is relayed through one, and the upstream connection's
+  // buffer stays small: a 64 KiB buffer for each would stay with every pooled connection.
+  const auto length = res_->content_length();
+  const bool small = length && *length <= BlockPool::block_size;
+  http::serializer<false, http::buffer_body, Fields> sr{res};
   for (;;) {
     if (!res_->is_done()) {
-      if (!relay_buf_) relay_buf_ = t_.buffers.take();
+      char* relay = relay_buffer(small);
       // Beast reads no more than the buffer's free capacity: give it room for big bodies.
-      if (c.buffer.capacity() < BufferPool::buffer_size) c.buffer.reserve(BufferPool::buffer_size);
-      res.body().data = relay_buf_;
-      res.body().size = BufferPool::buffer_size;
+      if (!small && c.buffer.capacity() < BufferPool::buffer_size)
+        c.buffer.reserve(BufferPool::buffer_size);
+      res.body().data = relay;
+      res.body().size = relay_size_;
       // read_some: relay what has arrived at once (server-sent events, long polls).
       auto [ec, n] = co_await http::async_read_some(c.socket, c.buffer, *res_, nothrow);
       if (ec == http::error::need_buffer) ec = {};
@@ -795,7 +860,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
         co_return false;
       }
       if (ec) co_return false;
-      res.body().size = BufferPool::buffer_size - res.body().size;
+      res.body().size = relay_size_ - res.body().size;
       res.body().data = res.body().size ? relay_buf_ : nullptr;
       res.body().more = !res_->is_done();
       arm(cfg.timeouts.idle);
@@ -819,6 +884,27 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   co_return keep;
 }
 
+char* DownstreamSession::relay_buffer(bool small) {
+  if (relay_buf_ && (small || relay_size_ == BufferPool::buffer_size)) return relay_buf_;
+  give_back_relay();
+  if (small) {
+    relay_buf_ = static_cast<char*>(t_.blocks.take());
+    relay_size_ = BlockPool::block_size;
+  } else {
+    relay_buf_ = t_.buffers.take();
+    relay_size_ = BufferPool::buffer_size;
+  }
+  return relay_buf_;
+}
+
+void DownstreamSession::give_back_relay() {
+  if (!relay_buf_) return;
+  if (relay_size_ == BufferPool::buffer_size) t_.buffers.give_back(relay_buf_);
+  else t_.blocks.give_back(relay_buf_);
+  relay_buf_ = nullptr;
+  relay_size_ = 0;
+}
+
 void DownstreamSession::end_dispatch() {
   if (!dispatched_slot_) return;
   t_.shared.queue.end(*dispatched_slot_);
@@ -840,13 +926,14 @@ awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
     if (ec) co_return;
     c.buffer.consume(n);
   }
-  if (!relay_buf_) relay_buf_ = t_.buffers.take();
+  char* down_buf = relay_buffer(false);
   char* up_buf = t_.buffers.take();
-  co_await (pump(client_, c.socket, relay_buf_) && pump(c.socket, client_, up_buf));
+  co_await (pump(client_, c.socket, down_buf) && pump(c.socket, client_, up_buf));
   t_.buffers.give_back(up_buf);
 }
 
-awaitable<void> DownstreamSession::pump(SocketStream& from, SocketStream& to, char* buf) {
+template <typename From, typename To>
+awaitable<void> DownstreamSession::pump(From& from, To& to, char* buf) {
   for (;;) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf, BufferPool::buffer_size), nothrow);
     if (ec) {
@@ -868,7 +955,7 @@ awaitable<void> DownstreamSession::send_error(http::status status, std::string_v
                                               bool close, std::string_view extra_headers) {
   status_ = static_cast<unsigned>(status);
   if (close) client_keep_alive_ = false;
-  bool keep = client_keep_alive_ && !draining_;
+  bool keep = client_keep_alive_ && !draining();
   std::array<char, 512> buf;
   auto r = fmt::format_to_n(buf.data(), buf.size(),
                             "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n"

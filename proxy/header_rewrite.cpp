@@ -58,7 +58,7 @@ bool ascii_iequals(std::string_view a, std::string_view b) {
 //  - Every other Proxy-* name and the bare "Proxy" header are removed too: "Proxy" becomes
 //    HTTP_PROXY under CGI-style servers and redirects their outgoing requests (httpoxy,
 //    CVE-2016-5385).
-bool is_hop_by_hop(const http::fields::value_type& f, bool upgrade) {
+bool is_hop_by_hop(const Fields::value_type& f, bool upgrade) {
   switch (f.name()) {
     case http::field::connection:
     case http::field::keep_alive:
@@ -99,7 +99,7 @@ bool is_protected_from_connection(std::string_view token) {
 
 // Removes the headers named in Connection (RFC 9110 §7.6.1), then every hop-by-hop and
 // internal header, in one pass over the fields.
-void remove_hop_by_hop(http::fields& h, bool upgrade) {
+void remove_hop_by_hop(Fields& h, bool upgrade) {
   // Fields are a linked list in arrival order: erasing other fields keeps `f` valid, and
   // Connection fields themselves are never erased here (they are protected above).
   for (const auto& f : h) {
@@ -123,7 +123,7 @@ void remove_hop_by_hop(http::fields& h, bool upgrade) {
 // Appends the client address to X-Forwarded-For, joining earlier field lines into one (RFC
 // 9110 §5.3 makes them equivalent). The joined value is built on the stack when it fits, so
 // the common case allocates only the field Beast stores.
-void append_forwarded_for(http::fields& h, std::string_view client_ip) {
+void append_forwarded_for(Fields& h, std::string_view client_ip) {
   std::size_t size = client_ip.size();
   for (const auto& f : h)
     if (ascii_iequals(f.name_string(), x_forwarded_for) && !f.value().empty())
@@ -166,7 +166,7 @@ std::string_view trim_ows(std::string_view s) {
 // or removes the field when none is left. Returns how many elements were kept. Elements are
 // split on commas, not read as tokens: Upgrade's may carry a version ("websocket/13").
 template <class Keep>
-std::size_t filter_tokens(http::fields& h, http::field field, Keep keep) {
+std::size_t filter_tokens(Fields& h, http::field field, Keep keep) {
   std::string kept;
   std::size_t count = 0;
   bool dropped = false;
@@ -197,7 +197,7 @@ std::size_t filter_tokens(http::fields& h, http::field field, Keep keep) {
 
 }  // namespace
 
-bool remove_h2c_upgrade(http::fields& h) {
+bool remove_h2c_upgrade(Fields& h) {
   h.erase("HTTP2-Settings");
   if (h.find(http::field::upgrade) == h.end()) return false;
   const std::size_t left = filter_tokens(h, http::field::upgrade, [](std::string_view t) {
@@ -210,7 +210,7 @@ bool remove_h2c_upgrade(http::fields& h) {
   return left > 0;
 }
 
-void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade) {
+void rewrite_request(Fields& h, const ForwardContext& ctx, bool upgrade) {
   remove_hop_by_hop(h, upgrade);
 
   append_forwarded_for(h, ctx.client_ip);
@@ -227,9 +227,9 @@ void rewrite_request(http::fields& h, const ForwardContext& ctx, bool upgrade) {
   if (request_id_of(h).empty() && !ctx.request_id.empty()) h.set(x_request_id, ctx.request_id);
 }
 
-void rewrite_response(http::fields& h, bool upgrade) { remove_hop_by_hop(h, upgrade); }
+void rewrite_response(Fields& h, bool upgrade) { remove_hop_by_hop(h, upgrade); }
 
-std::string_view request_id_of(const http::fields& h) {
+std::string_view request_id_of(const Fields& h) {
   const auto it = h.find(x_request_id);
   if (it == h.end()) return {};
   return {it->value().data(), it->value().size()};

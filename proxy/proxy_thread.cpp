@@ -1,7 +1,10 @@
 #include "proxy/proxy_thread.hpp"
 
+#include <malloc.h>
+
 #include <spdlog/spdlog.h>
 
+#include "proxy/client_connection.hpp"
 #include "proxy/shared_session.hpp"
 
 namespace corral::proxy {
@@ -13,6 +16,7 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       index(i),
       balancer(balancer::make_balancer(s.cfg, s.slots)),
       pool(ioc, s.upstreams.size(), std::chrono::milliseconds(4000)),
+      idle(ioc, &ClientConnection::expire),
       metrics(s.upstreams.size()),
       access_log(access_log_fd) {
   for (const auto& u : s.upstreams) endpoints.push_back(u.endpoint);
@@ -60,6 +64,7 @@ ProxyThread::~ProxyThread() {
   sticky.reset();
   affinity_store.reset();
   bell_.reset();
+  idle.close();
   ioc_holder_.reset();
 }
 
@@ -73,6 +78,7 @@ void ProxyThread::add_listener(tcp::acceptor::native_handle_type fd, const tcp::
 
 void ProxyThread::start() {
   if (access_log.enabled()) asio::co_spawn(ioc, flush_loop(), asio::detached);
+  asio::co_spawn(ioc, trim_loop(), asio::detached);
   if (sessions) asio::post(ioc, [this] { sessions->start(); });
   if (affinity_store) asio::post(ioc, [this] { affinity_store->start(); });
   thread_ = std::thread([this] {
@@ -127,6 +133,21 @@ void ProxyThread::attach(Drainable& s) {
 void ProxyThread::detach(Drainable& s) {
   sessions_.erase(sessions_.iterator_to(s));
   open_sessions_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+awaitable<void> ProxyThread::trim_loop() {
+  asio::steady_timer timer(ioc);
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(500));
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec) co_return;
+    std::size_t freed = blocks.trim() * BlockPool::block_size;
+    freed += buffers.trim() * BufferPool::buffer_size;
+    for (FreeList* list : {&session_memory, &idle_reads}) freed += list->trim() * list->block_size();
+    // Freed blocks sit between live ones; only malloc_trim hands their pages back. Not for a
+    // few blocks: it walks the whole heap.
+    if (freed >= 256 * 1024) ::malloc_trim(0);
+  }
 }
 
 awaitable<void> ProxyThread::flush_loop() {

@@ -15,6 +15,8 @@
 #include "proxy/block_pool.hpp"
 #include "proxy/buffer_pool.hpp"
 #include "proxy/drainable.hpp"
+#include "proxy/free_list.hpp"
+#include "proxy/idle_timeouts.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/shared_state.hpp"
 #include "proxy/sticky_router.hpp"
@@ -68,6 +70,9 @@ class ProxyThread {
   UpstreamPool pool;
   BlockPool blocks;  // before the sessions that borrow from it
   BufferPool buffers;
+  FreeList session_memory;  // the DownstreamSessions of busy connections
+  FreeList idle_reads;      // the pending reads of idle connections
+  IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
   AccessLog access_log;
@@ -85,6 +90,10 @@ class ProxyThread {
 
  private:
   awaitable<void> flush_loop();
+  // Twice a second, gives back what the pools kept but no request took since the last time
+  // (after a burst of connections), and the heap's free pages to the system: idle connections
+  // then cost only their own memory.
+  awaitable<void> trim_loop();
 
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<std::unique_ptr<ServerTls>> listener_tls_;  // by acceptor

@@ -137,7 +137,7 @@ std::optional<Authority> parse_authority(std::string_view s, std::uint32_t defau
 // RFC 9112 §3.2.2: an origin server given an absolute-form target ignores Host and uses the
 // target's authority. If corral routed, logged and set X-Forwarded-Host by Host while the
 // upstream used the target, the two would disagree about which site is asked for.
-std::optional<Rejection> check_target(const http::request_header<>& h, std::optional<std::string_view> host) {
+std::optional<Rejection> check_target(const RequestHeader& h, std::optional<std::string_view> host) {
   const std::string_view target{h.target().data(), h.target().size()};
   if (h.method() == http::verb::connect) return bad("CONNECT is not supported");
   if (!target.empty() && target[0] == '/') return std::nullopt;  // origin-form
@@ -196,7 +196,7 @@ std::optional<Rejection> screen_raw_header(std::string_view raw) {
   return std::nullopt;
 }
 
-std::optional<Rejection> check_request_header(const http::request_header<>& h) {
+std::optional<Rejection> check_request_header(const RequestHeader& h) {
   std::size_t hosts = 0;
   std::size_t lengths = 0;
   std::size_t encodings = 0;

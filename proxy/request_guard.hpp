@@ -7,6 +7,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/empty_body.hpp>
 
+#include "proxy/header_fields.hpp"
+
 namespace corral::proxy {
 
 namespace http = boost::beast::http;
@@ -24,7 +26,7 @@ std::optional<Rejection> screen_raw_header(std::string_view raw);
 // Checks a parsed request header: Content-Length with Transfer-Encoding, differing duplicate
 // Content-Length, Transfer-Encoding other than a final "chunked", invalid header names,
 // absolute-form targets naming another host than Host. `raw` is the same header's bytes.
-std::optional<Rejection> check_request_header(const http::request_header<>& h);
+std::optional<Rejection> check_request_header(const RequestHeader& h);
 
 // Maps an error of Beast's request parser to the answer the client gets
 // (header_limit → 431, body_limit → 413, others → 400 with a message).

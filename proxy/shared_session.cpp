@@ -15,7 +15,7 @@ namespace {
 constexpr std::string_view set_header = "X-Corral-Session-Set";
 constexpr std::string_view clear_header = "X-Corral-Session-Clear";
 
-void add_cookie(http::fields& res, const config::Sessions& cfg, const session::SessionId* id,
+void add_cookie(Fields& res, const config::Sessions& cfg, const session::SessionId* id,
                 bool tls) {
   std::array<char, 256> buf;
   auto r = id ? fmt::format_to_n(buf.data(), buf.size(), "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
@@ -38,7 +38,7 @@ bool header_safe(std::string_view v) {
 
 }  // namespace
 
-void prepare_session(const config::Sessions& cfg, http::fields& req, RequestSession& s) {
+void prepare_session(const config::Sessions& cfg, Fields& req, RequestSession& s) {
   // X-Corral-* is already gone (rewrite_request); a header name of the app's own choosing is not.
   req.erase(cfg.header);
   for (const auto& f : req) {
@@ -50,11 +50,11 @@ void prepare_session(const config::Sessions& cfg, http::fields& req, RequestSess
   }
 }
 
-bool has_session_answer(const http::fields& res) {
+bool has_session_answer(const Fields& res) {
   return res.find(set_header) != res.end() || res.find(clear_header) != res.end();
 }
 
-awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
+awaitable<SessionStep> load_session(session::SessionStore& store, Fields& req,
                                     RequestSession& s) {
   const auto& cfg = store.config();
   if (!s.id) co_return SessionStep::ok;
@@ -79,7 +79,7 @@ awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& 
   co_return SessionStep::ok;
 }
 
-awaitable<SessionStep> apply_session_answer(session::SessionStore& store, http::fields& res,
+awaitable<SessionStep> apply_session_answer(session::SessionStore& store, Fields& res,
                                             RequestSession& s, bool tls) {
   auto set_it = res.find(set_header);
   auto clear_it = res.find(clear_header);

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/header_fields.hpp"
 #include "session/session_id.hpp"
 
 namespace corral::session {
@@ -26,21 +27,21 @@ enum class SessionStep { ok, store_down };
 
 // Removes the session header a client sent and reads the session cookie into `s.id`. No I/O:
 // a request without a well-formed session id goes on without a Redis round trip.
-void prepare_session(const config::Sessions& cfg, http::fields& req, RequestSession& s);
+void prepare_session(const config::Sessions& cfg, Fields& req, RequestSession& s);
 
 // For a request with `s.id`: loads the session and sets it (JSON) as the configured header,
 // renewing its TTL, in one Redis round trip. store_down: the store did not answer within its
 // command timeout; the request then carries no session and the caller applies on_store_down.
-awaitable<SessionStep> load_session(session::SessionStore& store, http::fields& req,
+awaitable<SessionStep> load_session(session::SessionStore& store, Fields& req,
                                     RequestSession& s);
 
 // Whether the app's response carries X-Corral-Session-Set or X-Corral-Session-Clear.
-bool has_session_answer(const http::fields& res);
+bool has_session_answer(const Fields& res);
 
 // Reads and removes X-Corral-Session-Set / X-Corral-Session-Clear from the app's response,
 // applies them to the store, and adds the Set-Cookie that creates or ends the session
 // (Secure when `tls`). store_down: the change could not be written in time.
-awaitable<SessionStep> apply_session_answer(session::SessionStore& store, http::fields& res,
+awaitable<SessionStep> apply_session_answer(session::SessionStore& store, Fields& res,
                                             RequestSession& s, bool tls);
 
 // The Redis host to connect to: the configured name resolved once, at start (hiredis would

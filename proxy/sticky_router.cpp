@@ -21,7 +21,7 @@ long long unix_now() {
 }
 
 // The value of cookie `name` in the request's Cookie header(s), or nothing.
-std::optional<std::string_view> request_cookie(const http::request_header<>& request,
+std::optional<std::string_view> request_cookie(const RequestHeader& request,
                                                std::string_view name) {
   for (auto [it, end] = request.equal_range(http::field::cookie); it != end; ++it)
     if (auto v = session::find_cookie(it->value(), name)) return v;
@@ -63,7 +63,7 @@ StickyRouter::StickyRouter(const config::Sticky& config, session::AffinityTable*
   }
 }
 
-void StickyRouter::begin(StickyRequest& r, http::request_header<>& request,
+void StickyRouter::begin(StickyRequest& r, RequestHeader& request,
                          std::string_view client_ip) {
   r.key = {};
   r.pin.reset();
@@ -101,7 +101,7 @@ void StickyRouter::begin(StickyRequest& r, http::request_header<>& request,
   }
 }
 
-std::string_view StickyRouter::hash_key(const http::request_header<>& request,
+std::string_view StickyRouter::hash_key(const RequestHeader& request,
                                         std::string_view client_ip) const {
   switch (config_.key_source) {
     case config::StickyKeySource::cookie:
@@ -118,7 +118,7 @@ std::string_view StickyRouter::hash_key(const http::request_header<>& request,
   return {};
 }
 
-void StickyRouter::strip_affinity_cookie(http::request_header<>& request) {
+void StickyRouter::strip_affinity_cookie(RequestHeader& request) {
   const auto name = session::affinity_cookie_name;
   auto range = request.equal_range(http::field::cookie);
   if (std::next(range.first) == range.second) {
@@ -211,7 +211,7 @@ void StickyRouter::end_hold(bool served) {
   if (served) counters_.hold_served.add();
 }
 
-void StickyRouter::on_response(StickyRequest& r, http::response_header<>& response,
+void StickyRouter::on_response(StickyRequest& r, ResponseHeader& response,
                                balancer::SlotId slot,
                                StickyOutcome outcome, bool secure) {
   switch (config_.mode) {
@@ -241,7 +241,7 @@ void StickyRouter::on_response(StickyRequest& r, http::response_header<>& respon
   r.now_unix = 0;
 }
 
-void StickyRouter::learn_from(const StickyRequest& r, const http::response_header<>& response,
+void StickyRouter::learn_from(const StickyRequest& r, const ResponseHeader& response,
                               balancer::SlotId slot,
                               StickyOutcome outcome) {
   if (!table_) return;

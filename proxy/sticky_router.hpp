@@ -11,6 +11,7 @@
 #include "balancer/sticky.hpp"
 #include "config/config.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/header_fields.hpp"
 #include "proxy/counter.hpp"
 #include "session/affinity_cookie.hpp"
 #include "session/affinity_store.hpp"
@@ -63,7 +64,7 @@ class StickyRouter {
 
   // Reads the request's key and pin; in insert mode removes corral_affinity from the Cookie
   // header(s), so the app never sees it. Once per request, after rewrite_request.
-  void begin(StickyRequest& r, http::request_header<>& request, std::string_view client_ip);
+  void begin(StickyRequest& r, RequestHeader& request, std::string_view client_ip);
 
   // With a store: whether to ask it before pick(), because the table has no pin for the
   // request's key or one that cannot serve. At most once per request.
@@ -81,7 +82,7 @@ class StickyRouter {
   bool pin_can_serve(const StickyRequest& r, const balancer::RequestView& view) const;
 
   // After the response header from `slot` arrived (before it is forwarded).
-  void on_response(StickyRequest& r, http::response_header<>& response, balancer::SlotId slot,
+  void on_response(StickyRequest& r, ResponseHeader& response, balancer::SlotId slot,
                    balancer::StickyOutcome outcome, bool secure);
 
   // A hold takes a place in this thread's bounded queue; false when it is full.
@@ -96,10 +97,10 @@ class StickyRouter {
   static constexpr std::size_t max_held = 1024;
 
  private:
-  std::string_view hash_key(const http::request_header<>& request,
+  std::string_view hash_key(const RequestHeader& request,
                             std::string_view client_ip) const;
-  void strip_affinity_cookie(http::request_header<>& request);
-  void learn_from(const StickyRequest& r, const http::response_header<>& response,
+  void strip_affinity_cookie(RequestHeader& request);
+  void learn_from(const StickyRequest& r, const ResponseHeader& response,
                   balancer::SlotId slot, balancer::StickyOutcome outcome);
 
   const config::Sticky& config_;

@@ -20,6 +20,8 @@
 #   SERVER_CPU=0 CLIENT_CPU=1   pinning: backends and proxy on SERVER_CPU, wrk and the idle client on CLIENT_CPU
 #   SAVE=dir          where the table and raw figures are written (default tests/bench/out)
 #   KEEP=1            keep the temporary directory (configs, logs, raw wrk output)
+#   PERF=1            also CPU per request: perf stat -e task-clock on each proxy's process tree
+#                     during every recorded run (needs perf, allowed to attach to the proxies)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +46,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 SAVE=${SAVE:-$ROOT/tests/bench/out}
 KEEP=${KEEP:-0}
+PERF=${PERF:-0}
 
 need_tools "apt-get install wrk util-linux curl iproute2 nodejs" wrk taskset curl ss node awk
 command -v nginx >/dev/null || die "nginx is required for the backends (apt-get install nginx-light)"
@@ -322,11 +325,27 @@ for name in corral haproxy nginx; do
 done
 log "proxy_bench: targets: ${TARGETS[*]} (backends on :$B1_PORT and :$B2_PORT)"
 
+CPU=$TMP/cpu.tsv   # conc target round us_per_request
+: >"$CPU"
+
 # bench_run ROUND TARGET: one recorded wrk run at concurrency $c
 bench_run() {
-  local r=$1 t=$2 out rps p50 p99 non sock
+  local r=$1 t=$2 out rps p50 p99 non sock perf_pid= pids
   out=$TMP/wrk-$t-c$c-r$r.txt
+  if ((PERF)) && [[ -n ${PID_OF[$t]:-} ]]; then
+    pids=$(printf '%s,' "${PID_OF[$t]}" $(descendants "${PID_OF[$t]}"))
+    perf stat -e task-clock -x, -p "${pids%,}" -o "$out.perf" &
+    perf_pid=$!
+  fi
   run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$out"
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    # task-clock in ms over the requests wrk counted: microseconds of CPU per request
+    awk -F, -v c="$c" -v t="$t" -v r="$r" -v reqs="$(awk '/requests in/ {print $1}' "$out")" \
+      '$3 == "task-clock" && reqs > 0 { printf "%s\t%s\t%s\t%.2f\n", c, t, r, $1 * 1000 / reqs }' \
+      "$out.perf" >>"$CPU" || true
+  fi
   read -r rps p50 p99 non sock < <(parse_wrk "$out")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$non" "$sock" >>"$RESULTS"
   log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  socket errors %s' \
@@ -452,6 +471,22 @@ report() {
         print ""
       }
     }' "$RESULTS"
+  if [[ -s $CPU ]]; then
+    echo "CPU per request (perf stat task-clock of the proxy's process tree over a recorded run / the requests wrk counted; median of the rounds):"
+    echo
+    echo "| proxy | concurrency | CPU µs per request |"
+    echo "|---|---|---|"
+    awk -F'\t' "$AWK_STATS"'
+      { k = $1 SUBSEP $2; n[k]++; v[k, n[k]] = $4; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
+      END {
+        for (i = 1; i <= m; i++) {
+          k = order[i]; split(k, p, SUBSEP)
+          for (j = 1; j <= n[k]; j++) a[j] = v[k, j]
+          printf "| %s | %s | %.1f |\n", p[2], p[1], median(a, n[k])
+        }
+      }' "$CPU"
+    echo
+  fi
   if [[ -s $IDLE ]]; then
     echo "Idle keep-alive client connections ($IDLE_CONNS, one request each, then idle)${IDLE_NOTE:+ $IDLE_NOTE}; RSS of the proxy's whole process tree:"
     echo

@@ -80,7 +80,7 @@ bool starts_with_internal(std::string_view name) {
 // The header was accepted: Beast's framing must be the one the fields announce, or the
 // upstream (which reads the fields) and corral (which reads Beast's framing) would split the
 // stream at different places.
-void check_framing(const http::request_parser<http::empty_body>& p) {
+void check_framing(const http::request_parser<http::empty_body, corral::proxy::FieldAllocator<char>>& p) {
   const auto& h = p.get();
   const auto te = h.count(http::field::transfer_encoding);
   const auto cl = h.count(http::field::content_length);
@@ -89,9 +89,9 @@ void check_framing(const http::request_parser<http::empty_body>& p) {
   require(p.content_length().has_value() == (cl == 1));
 }
 
-void check_rewrite(const http::request_header<>& accepted) {
+void check_rewrite(const corral::proxy::RequestHeader& accepted) {
   for (bool upgrade : {false, true}) {
-    http::fields f = accepted;  // the header's fields, copied as the proxy would forward them
+    corral::proxy::Fields f = accepted;  // the header's fields, copied as the proxy would forward them
     const auto te = f.count(http::field::transfer_encoding);
     const auto cl = f.count(http::field::content_length);
     const auto host = f.count(http::field::host);
@@ -116,7 +116,7 @@ void check_rewrite(const http::request_header<>& accepted) {
 
 // X-Forwarded-For from a trusted peer: the answer is the peer or one entry of the header, and
 // always an address.
-void check_forwarded(const http::request_header<>& accepted) {
+void check_forwarded(const corral::proxy::RequestHeader& accepted) {
   static const std::vector<corral::config::Cidr> trusted = [] {
     std::vector<corral::config::Cidr> t;
     for (const char* text : {"127.0.0.0/8", "::1", "10.0.0.0/8", "fd00::/8"})
@@ -145,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(range->contains(range->network));
   }
 
-  http::request_parser<http::empty_body> header_parser;
+  http::request_parser<http::empty_body, corral::proxy::FieldAllocator<char>> header_parser;
   header_parser.header_limit(8 * 1024);
   header_parser.body_limit(64 * 1024);
   boost::system::error_code ec;
@@ -177,7 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_rewrite(header_parser.get());
   check_forwarded(header_parser.get());
 
-  http::request_parser<http::buffer_body> body_parser{std::move(header_parser)};
+  http::request_parser<http::buffer_body, corral::proxy::FieldAllocator<char>> body_parser{std::move(header_parser)};
   char chunk[512];
   while (!body_parser.is_done()) {
     if (consumed == received) {

@@ -14,8 +14,8 @@ namespace {
 
 using Lines = std::vector<std::pair<std::string, std::string>>;
 
-http::fields make(const Lines& lines) {
-  http::fields h;
+Fields make(const Lines& lines) {
+  Fields h;
   for (const auto& [name, value] : lines) h.insert(name, value);
   return h;
 }

@@ -11,21 +11,21 @@ namespace {
 
 using Lines = std::vector<std::pair<std::string, std::string>>;
 
-http::fields make(const Lines& lines) {
-  http::fields h;
+Fields make(const Lines& lines) {
+  Fields h;
   for (const auto& [name, value] : lines) h.insert(name, value);
   return h;
 }
 
-Lines lines_of(const http::fields& h) {
+Lines lines_of(const Fields& h) {
   Lines out;
   for (const auto& f : h) out.emplace_back(std::string(f.name_string()), std::string(f.value()));
   return out;
 }
 
-bool has(const http::fields& h, std::string_view name) { return h.find(name) != h.end(); }
+bool has(const Fields& h, std::string_view name) { return h.find(name) != h.end(); }
 
-std::string value(const http::fields& h, std::string_view name) { return std::string(h[name]); }
+std::string value(const Fields& h, std::string_view name) { return std::string(h[name]); }
 
 const ForwardContext plain{"10.0.0.7", false, "req-1"};
 

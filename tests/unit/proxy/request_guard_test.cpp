@@ -53,7 +53,7 @@ Outcome feed(std::string_view raw, std::size_t step = std::string_view::npos, Li
     return std::string_view{static_cast<const char*>(received.data().data()), received.size()};
   };
 
-  http::request_parser<http::empty_body> header_parser;
+  http::request_parser<http::empty_body, FieldAllocator<char>> header_parser;
   header_parser.header_limit(static_cast<std::uint32_t>(limits.header));
   header_parser.body_limit(limits.body);
   error_code ec;
@@ -78,7 +78,7 @@ Outcome feed(std::string_view raw, std::size_t step = std::string_view::npos, Li
     return out;
   }
 
-  http::request_parser<http::buffer_body> body_parser{std::move(header_parser)};
+  http::request_parser<http::buffer_body, FieldAllocator<char>> body_parser{std::move(header_parser)};
   char chunk[5];
   while (!body_parser.is_done()) {
     if (received.size() == 0 && !receive()) return out;

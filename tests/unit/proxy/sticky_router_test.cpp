@@ -46,8 +46,8 @@ struct Fixture {
   session::AffinityTable affinity;
   std::optional<StickyRouter> router;
   StickyRequest state;  // the request in flight
-  http::request<http::empty_body> req;
-  http::response<http::empty_body> res;
+  http::request<http::empty_body, Fields> req;
+  http::response<http::empty_body, Fields> res;
   balancer::RequestView view;
 };
 
@@ -66,7 +66,7 @@ TEST(StickyRouterLearn, RequestsInFlightTogetherKeepTheirOwnSessions) {
   f.respond(0, StickyOutcome::miss, {"connect.sid=a; Path=/"});
   f.request({});
   f.respond(1, StickyOutcome::miss, {"connect.sid=b; Path=/"});
-  http::request<http::empty_body> qa{http::verb::post, "/logout", 11}, qb{http::verb::get, "/", 11};
+  http::request<http::empty_body, Fields> qa{http::verb::post, "/logout", 11}, qb{http::verb::get, "/", 11};
   qa.insert(http::field::cookie, "connect.sid=a");
   qb.insert(http::field::cookie, "connect.sid=b");
   StickyRequest ra, rb;
@@ -75,13 +75,13 @@ TEST(StickyRouterLearn, RequestsInFlightTogetherKeepTheirOwnSessions) {
   balancer::RequestView va{qa.method_string(), qa.target(), {}, {}};
   balancer::RequestView vb{qb.method_string(), qb.target(), {}, {}};
   EXPECT_EQ(f.router->pick(ra, va).slot, 0u);
-  http::response<http::empty_body> logout;
+  http::response<http::empty_body, Fields> logout;
   logout.insert(http::field::set_cookie, "connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
   f.router->on_response(ra, logout, 0, StickyOutcome::hit, false);
   auto pb = f.router->pick(rb, vb);
   EXPECT_EQ(pb.outcome, StickyOutcome::hit);
   EXPECT_EQ(pb.slot, 1u);
-  http::response<http::empty_body> ok;
+  http::response<http::empty_body, Fields> ok;
   f.router->on_response(rb, ok, 1, pb.outcome, false);
   EXPECT_EQ(f.affinity.size(), 1u);  // a forgotten, b kept
   EXPECT_EQ(f.request({"connect.sid=b"}).slot, 1u);

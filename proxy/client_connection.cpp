@@ -1,0 +1,76 @@
+#include "proxy/client_connection.hpp"
+
+#include <cstring>
+
+#include <boost/asio/bind_allocator.hpp>
+
+#include "proxy/downstream_session.hpp"
+#include "proxy/proxy_thread.hpp"
+
+namespace corral::proxy {
+
+ClientConnection::ClientConnection(ProxyThread& thread, ClientSocket socket)
+    : t_(thread), socket_(std::move(socket)) {
+  error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (!ec) {
+    peer_ = ep.address();
+    peer_known_ = true;
+  }
+  socket_.set_option(tcp::no_delay(true), ec);
+  t_.attach(*this);
+}
+
+ClientConnection::~ClientConnection() {
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  socket_.close(ec);
+  t_.detach(*this);
+  t_.metrics.connections_closed.add();
+  t_.shared.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+ClientConnection::clock::duration ClientConnection::drain_grace(clock::duration drain_timeout) {
+  return std::min<clock::duration>(drain_timeout, std::chrono::seconds(1));
+}
+
+void ClientConnection::wait_for_request(std::unique_ptr<ClientConnection> c,
+                                        clock::duration timeout) {
+  ClientConnection& conn = *c;
+  conn.busy_ = false;
+  conn.t_.idle.add(conn, timeout);
+  // A read, not async_wait(wait_read): Asio re-arms the descriptor with epoll_ctl for every
+  // wait, while a read stays registered.
+  // The operation's memory comes from the thread's free list for exactly its size: from Asio's
+  // recycling cache it would take whatever block is cached, often several times as large, and
+  // keep it for as long as the connection is idle.
+  auto buffer = asio::buffer(conn.first_bytes_);
+  FreeListAllocator<void> memory(conn.t_.idle_reads);
+  conn.socket_.async_read_some(
+      buffer, asio::bind_allocator(memory, [c = std::move(c)](error_code ec, std::size_t n) mutable {
+        IdleTimeouts::remove(*c);
+        // Closed or reset by the client, or cancelled by the deadline: c closes as it goes.
+        if (ec || n == 0) return;
+        c->busy_ = true;
+        auto* bytes = c->first_bytes_.data();
+        DownstreamSession::start(std::move(c), std::string_view(bytes, n));
+      }));
+}
+
+void ClientConnection::expire(IdleTimeouts::Entry& e) {
+  error_code ec;
+  static_cast<ClientConnection&>(e).socket_.cancel(ec);
+}
+
+void ClientConnection::drain() {
+  draining_ = true;
+  // A busy connection's session reads draining() after each response.
+  if (busy_) return;
+  // An idle keep-alive connection gets a short grace instead of an immediate close: a client
+  // may be sending its next request right now, and that request is served (with
+  // Connection: close) rather than lost to the close race. Silent ones close after the grace.
+  const auto grace = drain_grace(t_.shared.cfg.timeouts.drain);
+  if (waiting() && clock::now() + grace < deadline()) t_.idle.add(*this, grace);
+}
+
+}  // namespace corral::proxy

@@ -1,0 +1,67 @@
+#pragma once
+// One client connection between requests: its socket, its deadline and a few bytes. No
+// coroutine, parser or buffer waits with it: a read of the next request's first bytes into
+// first_bytes_ does, and when they arrive the connection is handed to a DownstreamSession taken
+// from the thread's free list, which hands it back once the connection is idle again.
+#include <array>
+#include <chrono>
+#include <memory>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "proxy/asio.hpp"
+#include "proxy/drainable.hpp"
+#include "proxy/idle_timeouts.hpp"
+
+namespace corral::proxy {
+
+class ProxyThread;
+
+// A client socket bound to its thread's io_context: its executor is one pointer, not the
+// type-erased any_io_executor, in the socket and in every operation on it.
+using ClientSocket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+
+class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
+ public:
+  using clock = std::chrono::steady_clock;
+  // Enough for a plain request header (wrk's, a browser's small GET): read in one recv. A longer
+  // header is read on in the session's block.
+  static constexpr std::size_t first_read = 128;
+
+  ClientConnection(ProxyThread& thread, ClientSocket socket);
+  ~ClientConnection();  // closes the socket
+
+  // Waits, with nothing but a pending read, for the next request's first bytes, at most
+  // `timeout`; then serves them, or closes the connection (closed by the client, timed out).
+  static void wait_for_request(std::unique_ptr<ClientConnection> c, clock::duration timeout);
+
+  // The deadline of the connection `e` passed: its read is cancelled, and it closes.
+  static void expire(IdleTimeouts::Entry& e);
+
+  void drain() override;
+
+  ClientSocket& socket() { return socket_; }
+  ProxyThread& thread() { return t_; }
+  // The TCP peer, if the socket could tell.
+  const boost::asio::ip::address& peer() const { return peer_; }
+  bool peer_known() const { return peer_known_; }
+  bool draining() const { return draining_; }
+  // No request read yet: the first one's header is due by deadline() (timeouts.client_header
+  // from the accept), not client_header from its first byte.
+  bool fresh() const { return fresh_; }
+  void served() { fresh_ = false; }
+  // How long an idle connection waits for the client once the proxy drains.
+  static clock::duration drain_grace(clock::duration drain_timeout);
+
+ private:
+  ProxyThread& t_;
+  ClientSocket socket_;
+  boost::asio::ip::address peer_;
+  bool peer_known_ = false;
+  bool draining_ = false;
+  bool fresh_ = true;
+  bool busy_ = false;  // a session serves it (and reads draining())
+  std::array<char, first_read> first_bytes_;
+};
+
+}  // namespace corral::proxy
