@@ -97,7 +97,7 @@ TEST(Compose, TheMountedConfigPassesCorralCheck) {
     const std::string spec = p.as<std::string>();
     published.insert(spec.substr(spec.rfind(':') + 1));
   }
-  EXPECT_TRUE(published.count(std::to_string(cfg.listen.at(0).port)));
+  EXPECT_TRUE(published.count(std::to_string(cfg.listen.at(0).address.port)));
   ASSERT_TRUE(cfg.admin);
   EXPECT_TRUE(published.count(std::to_string(cfg.admin->port)));
   auto grace = config::parse_duration(corral["stop_grace_period"].as<std::string>());

@@ -121,7 +121,7 @@ void expect_corral_container(const YAML::Node& deployment, const YAML::Node& cor
   ASSERT_TRUE(cfg.admin);
   EXPECT_EQ(container_port(corral, "admin"), cfg.admin->port);
   EXPECT_EQ(cfg.admin->host, "0.0.0.0") << "the kubelet probes the pod's IP";
-  EXPECT_EQ(container_port(corral, "http"), cfg.listen.at(0).port);
+  EXPECT_EQ(container_port(corral, "http"), cfg.listen.at(0).address.port);
   EXPECT_EQ(corral["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/readyz");
   EXPECT_EQ(corral["readinessProbe"]["httpGet"]["port"].as<std::string>(), "admin");
   EXPECT_EQ(corral["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
