@@ -150,7 +150,10 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     exchanges_.emplace(id, x);
     idle_timer_.cancel();
     auto self = this->shared_from_this();
-    asio::co_spawn(stream_.get_executor(), pipe_writer(self, x), asio::detached);
+    // A request without a body fits the pipe at once: no writer needed.
+    if (x->request_done) x->to_app.erase(0, x->pipe.write_now(x->to_app));
+    if (!x->request_done || !x->to_app.empty())
+      asio::co_spawn(stream_.get_executor(), pipe_writer(self, x), asio::detached);
     asio::co_spawn(stream_.get_executor(), pipe_reader(self, x), asio::detached);
     start_(std::move(theirs));
   }

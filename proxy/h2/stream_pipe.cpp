@@ -34,7 +34,7 @@ void complete(PipeState& s, Handler h, error_code ec, std::size_t n) {
 }
 
 // Copies what `lane` holds into the waiting reader's buffers.
-std::size_t fill(Lane& lane, const std::vector<asio::mutable_buffer>& to) {
+std::size_t fill(Lane& lane, const detail::MutableBuffers& to) {
   std::size_t n = 0;
   for (auto b : to) {
     std::size_t k = std::min(b.size(), lane.unread());
@@ -50,7 +50,7 @@ std::size_t fill(Lane& lane, const std::vector<asio::mutable_buffer>& to) {
   return n;
 }
 
-std::size_t take_in(Lane& lane, std::size_t capacity, const std::vector<asio::const_buffer>& from) {
+std::size_t take_in(Lane& lane, std::size_t capacity, const detail::ConstBuffers& from) {
   std::size_t room = capacity > lane.unread() ? capacity - lane.unread() : 0;
   std::size_t n = 0;
   for (auto b : from) {
@@ -84,7 +84,7 @@ void settle(PipeState& s, Lane& lane) {
 
 }  // namespace
 
-void PipeEnd::start_read(Handler h, std::vector<asio::mutable_buffer> to) {
+void PipeEnd::start_read(Handler h, detail::MutableBuffers to) {
   auto& lane = in();
   if (to.empty() && !lane.reset) return complete(*s_, std::move(h), {}, 0);
   lane.read_to = std::move(to);
@@ -111,7 +111,7 @@ void PipeEnd::wait_for_bytes(Handler h) {
   settle(*s_, lane);
 }
 
-void PipeEnd::start_write(Handler h, std::vector<asio::const_buffer> from) {
+void PipeEnd::start_write(Handler h, detail::ConstBuffers from) {
   auto& lane = out();
   if (lane.closed && !lane.reset) return complete(*s_, std::move(h), asio::error::broken_pipe, 0);
   if (from.empty() && !lane.reset) return complete(*s_, std::move(h), {}, 0);
@@ -126,6 +126,18 @@ void PipeEnd::start_write(Handler h, std::vector<asio::const_buffer> from) {
     });
   }
   settle(*s_, lane);
+}
+
+std::size_t PipeEnd::write_now(std::string_view bytes) {
+  if (!s_) return 0;
+  auto& lane = out();
+  if (lane.writer || lane.closed || lane.reset) return 0;
+  detail::ConstBuffers from;
+  from.items[0] = asio::const_buffer(bytes.data(), bytes.size());
+  from.count = 1;
+  const std::size_t n = take_in(lane, s_->capacity, from);
+  if (n) settle(*s_, lane);
+  return n;
 }
 
 void PipeEnd::shutdown_send() {

@@ -4,10 +4,12 @@
 // AsyncWriteStream (Beast reads and writes it as it does a socket); writes wait while the other
 // side has `capacity` bytes unread, so a stream's memory is bounded. Operations complete
 // through the end's executor, never inline, and honour per-operation cancellation.
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -25,6 +27,18 @@ using Handler = boost::asio::any_completion_handler<void(boost::system::error_co
 // Held in an optional: Boost 1.81's any_completion_handler move-assignment copies itself into
 // an endless recursion; construction and destruction are sound.
 using Waiter = std::optional<Handler>;
+// A read's or write's first buffers (up to 8, what Beast's serializer gathers): an operation
+// that moves "some" bytes may leave the rest for the next one, so none needs the heap.
+template <typename B>
+struct BufferList {
+  std::array<B, 8> items{};
+  std::size_t count = 0;
+  const B* begin() const { return items.data(); }
+  const B* end() const { return items.data() + count; }
+  bool empty() const { return count == 0; }
+};
+using MutableBuffers = BufferList<boost::asio::mutable_buffer>;
+using ConstBuffers = BufferList<boost::asio::const_buffer>;
 
 // One direction: bytes written by one end, read by the other.
 struct Lane {
@@ -34,9 +48,9 @@ struct Lane {
   boost::system::error_code reset;  // set: both ends' operations fail with it
   Waiter reader;
   bool reader_peeks = false;  // the reader waits for bytes without taking them
-  std::vector<boost::asio::mutable_buffer> read_to;
+  detail::MutableBuffers read_to;
   Waiter writer;
-  std::vector<boost::asio::const_buffer> write_from;
+  detail::ConstBuffers write_from;
   std::size_t unread() const { return bytes.size() - taken; }
 };
 
@@ -61,19 +75,19 @@ class PipeEnd {
   template <typename MutableBuffers, typename Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](detail::Handler h, std::vector<boost::asio::mutable_buffer> to) {
+        [this](detail::Handler h, detail::MutableBuffers to) {
           start_read(std::move(h), std::move(to));
         },
-        token, to_vector<boost::asio::mutable_buffer>(buffers));
+        token, first_buffers<boost::asio::mutable_buffer>(buffers));
   }
 
   template <typename ConstBuffers, typename Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](detail::Handler h, std::vector<boost::asio::const_buffer> from) {
+        [this](detail::Handler h, detail::ConstBuffers from) {
           start_write(std::move(h), std::move(from));
         },
-        token, to_vector<boost::asio::const_buffer>(buffers));
+        token, first_buffers<boost::asio::const_buffer>(buffers));
   }
 
   // Completes (with no error) once this end has bytes to read or the other end finished
@@ -83,6 +97,9 @@ class PipeEnd {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](detail::Handler h) { start_wait(std::move(h)); }, token);
   }
+
+  // Writes what fits now without waiting (none while a write waits); returns how much.
+  std::size_t write_now(std::string_view bytes);
 
   // What the other end wrote and this end has not read (without waiting).
   std::size_t available() const { return s_ ? in().unread() : 0; }
@@ -98,16 +115,17 @@ class PipeEnd {
 
  private:
   template <typename B, typename Seq>
-  static std::vector<B> to_vector(const Seq& seq) {
-    std::vector<B> v;
-    for (auto it = boost::asio::buffer_sequence_begin(seq); it != boost::asio::buffer_sequence_end(seq); ++it)
-      if (B b(*it); b.size()) v.push_back(b);
+  static detail::BufferList<B> first_buffers(const Seq& seq) {
+    detail::BufferList<B> v;
+    for (auto it = boost::asio::buffer_sequence_begin(seq);
+         it != boost::asio::buffer_sequence_end(seq) && v.count < v.items.size(); ++it)
+      if (B b(*it); b.size()) v.items[v.count++] = b;
     return v;
   }
   detail::Lane& in() const { return s_->lanes[1 - side_]; }
   detail::Lane& out() const { return s_->lanes[side_]; }
-  void start_read(detail::Handler h, std::vector<boost::asio::mutable_buffer> to);
-  void start_write(detail::Handler h, std::vector<boost::asio::const_buffer> from);
+  void start_read(detail::Handler h, detail::MutableBuffers to);
+  void start_write(detail::Handler h, detail::ConstBuffers from);
   void start_wait(detail::Handler h);
   void wait_for_bytes(detail::Handler h);
 

@@ -7,6 +7,7 @@
 #   - new TLS connections/s as wrk makes them with `Connection: close` (wrk keeps its SSL object
 #     across reconnects, so it may resume: compare with the row above);
 #   - keep-alive HTTPS requests/s: wrk over long-lived TLS connections;
+#   - HTTP/2 requests/s: h2load over TLS (ALPN h2), H2_CONNS connections x H2_STREAMS streams;
 #   - RSS per idle TLS connection: N TLS connections, one request each, then idle.
 # Same method as proxy_bench.sh (pinning, interleaving, medians); see tests/bench/README.md.
 #
@@ -17,6 +18,7 @@
 #   ROUNDS=3  DURATION=8  WARMUP=2   as in proxy_bench.sh
 #   HANDSHAKE_CONNS=32               wrk connections for the handshake rate
 #   KEEPALIVE_CONNS=64               wrk connections for keep-alive requests
+#   H2_CONNS=8 H2_STREAMS=16         h2load connections and concurrent streams per connection
 #   IDLE_CONNS=2000                  idle TLS connections for the memory figure (0 skips it)
 #   CERT_KEY=rsa:2048                the certificate's key (openssl req -newkey), e.g. ec for P-256:
 #                                    with ECDSA the client's signature check costs more than the
@@ -42,6 +44,8 @@ WARMUP=${WARMUP%s}
 HANDSHAKE_CONNS=${HANDSHAKE_CONNS:-32}
 KEEPALIVE_CONNS=${KEEPALIVE_CONNS:-64}
 IDLE_CONNS=${IDLE_CONNS:-2000}
+H2_CONNS=${H2_CONNS:-8}
+H2_STREAMS=${H2_STREAMS:-16}
 PROXIES=${PROXIES:-"corral haproxy nginx"}
 CORRAL=${CORRAL:-$ROOT/build/corral}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -49,7 +53,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 SAVE=${SAVE:-$ROOT/tests/bench/out}
 KEEP=${KEEP:-0}
 
-need_tools "apt-get install wrk apache2-utils util-linux curl iproute2 nodejs openssl" wrk ab taskset curl ss node awk openssl
+need_tools "apt-get install wrk apache2-utils util-linux curl iproute2 nodejs openssl nghttp2-client" wrk ab taskset curl ss node awk openssl h2load
 command -v nginx >/dev/null || die "nginx is required (apt-get install nginx-light)"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
@@ -145,7 +149,7 @@ defaults
     option http-keep-alive
     http-reuse always
 frontend fe
-    bind 127.0.0.1:$1 ssl crt $TMP/site.pem alpn http/1.1
+    bind 127.0.0.1:$1 ssl crt $TMP/site.pem alpn h2,http/1.1
     default_backend be
 backend be
     balance roundrobin
@@ -172,7 +176,7 @@ http {
     keepalive_timeout 300s;
   }
   server {
-    listen 127.0.0.1:$1 ssl backlog=4096;
+    listen 127.0.0.1:$1 ssl http2 backlog=4096;
     ssl_certificate $TMP/site.crt;
     ssl_certificate_key $TMP/site.key;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -252,10 +256,21 @@ run_ab() {
     "https://127.0.0.1:$1/" >"$4" 2>&1 || true
 }
 
+# run_h2load PORT SECONDS OUTFILE: HTTP/2 over TLS, H2_CONNS x H2_STREAMS
+run_h2load() {
+  timeout $(($2 + 60)) ${CLI[@]+"${CLI[@]}"} h2load -D "$2" -c "$H2_CONNS" -m "$H2_STREAMS" \
+    "https://127.0.0.1:$1/" >"$3" 2>&1 || true
+}
+
 bench_run() {  # ROUND TARGET, for $test with $c connections and $opts
   local r=$1 t=$2 out rps
   out=$TMP/$test-$t-r$r.txt
-  if [[ $test == full ]]; then
+  if [[ $test == h2 ]]; then
+    run_h2load "${PORT_OF[$t]}" "$DURATION" "$out"
+    rps=$(awk '/^finished in/ {print $4}' "$out")
+    grep -q ' 0 errored' "$out" || rps=NA
+    [[ -n $rps ]] || rps=NA
+  elif [[ $test == full ]]; then
     run_ab "${PORT_OF[$t]}" "$c" "$DURATION" "$out"
     rps=$(awk '/^Requests per second:/ {print $4}' "$out")
     [[ -n $rps ]] || rps=NA
@@ -268,11 +283,12 @@ bench_run() {  # ROUND TARGET, for $test with $c connections and $opts
   [[ $rps != NA ]] || tail -n 5 "$out" >&2 || true
 }
 
-for test in full handshake keepalive; do
+for test in full handshake keepalive h2; do
   if [[ $test == keepalive ]]; then c=$KEEPALIVE_CONNS; opts=; else c=$HANDSHAKE_CONNS; opts="-H Connection:close"; fi
   if ((WARMUP > 0)); then
     for t in "${TARGETS[@]}"; do
-      if [[ $test == full ]]; then run_ab "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$test-$t.txt"
+      if [[ $test == h2 ]]; then run_h2load "${PORT_OF[$t]}" "$WARMUP" "$TMP/warmup-$test-$t.txt"
+      elif [[ $test == full ]]; then run_ab "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$test-$t.txt"
       else run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$test-$t.txt" $opts; fi
     done
   fi
@@ -319,7 +335,7 @@ report() {
   echo "- pinning: $PIN_NOTE"
   echo "- $ROUNDS interleaved round(s) x ${DURATION}s per proxy and test, ${WARMUP}s warm-up each; one thread/worker per proxy"
   echo "- TLS: one certificate (key $CERT_KEY), OpenSSL $OPENSSL_VERSION defaults (TLS 1.3, X25519); backends plain HTTP nginx $NGINX_VERSION"
-  echo "- full handshakes: ab -c$HANDSHAKE_CONNS over https (a new connection and SSL object per request); wrk reconnects: wrk -c$HANDSHAKE_CONNS -H 'Connection: close'; keep-alive: wrk -c$KEEPALIVE_CONNS"
+  echo "- full handshakes: ab -c$HANDSHAKE_CONNS over https (a new connection and SSL object per request); wrk reconnects: wrk -c$HANDSHAKE_CONNS -H 'Connection: close'; keep-alive: wrk -c$KEEPALIVE_CONNS; HTTP/2: h2load -c$H2_CONNS -m$H2_STREAMS (ALPN h2)"
   echo "- corral: $CORRAL_VERSION; HAProxy $HAPROXY_VERSION; nginx $NGINX_VERSION"
   echo
   echo "| test | corral | HAProxy | nginx | corral / HAProxy | corral / nginx |"
@@ -329,10 +345,10 @@ report() {
     function med(t, p,   a, i, n) { n = cnt[t, p]; if (!n) return 0; for (i = 1; i <= n; i++) a[i] = val[t, p, i]; return median(a, n) }
     function cell(t, p,   m) { m = med(t, p); return m ? commas(m) : "n/a" }
     END {
-      split("full handshake keepalive", T, " ")
-      for (i = 1; i <= 3; i++) {
+      split("full handshake keepalive h2", T, " ")
+      for (i = 1; i <= 4; i++) {
         t = T[i]
-        printf "| %s | %s | %s | %s | %s | %s |\n", t == "full" ? "new connections/s, full handshakes (ab)" : t == "handshake" ? "new connections/s, wrk Connection: close" : "keep-alive HTTPS requests/s (wrk)",
+        printf "| %s | %s | %s | %s | %s | %s |\n", t == "full" ? "new connections/s, full handshakes (ab)" : t == "handshake" ? "new connections/s, wrk Connection: close" : t == "h2" ? "HTTP/2 requests/s over TLS (h2load)" : "keep-alive HTTPS requests/s (wrk)",
           cell(t, "corral"), cell(t, "haproxy"), cell(t, "nginx"), times(med(t, "corral"), med(t, "haproxy")), times(med(t, "corral"), med(t, "nginx"))
       }
     }' "$RESULTS"

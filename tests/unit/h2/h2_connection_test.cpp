@@ -101,6 +101,27 @@ struct Client {
   }
 };
 
+// A request body for nghttp2's client, read from a string.
+struct BodySource {
+  explicit BodySource(const std::string& b) : body(b) {}
+  const std::string& body;
+  std::size_t off = 0;
+  nghttp2_data_provider provider() {
+    nghttp2_data_provider p;
+    p.source.ptr = this;
+    p.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
+                         nghttp2_data_source* s, void*) -> ssize_t {
+      auto* x = static_cast<BodySource*>(s->ptr);
+      size_t n = std::min(len, x->body.size() - x->off);
+      memcpy(buf, x->body.data() + x->off, n);
+      x->off += n;
+      if (x->off == x->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return static_cast<ssize_t>(n);
+    };
+    return p;
+  }
+};
+
 // Moves bytes both ways until neither side has anything to say. False once the server ends
 // the connection.
 bool pump(Client& c, Connection& s) {
@@ -166,18 +187,8 @@ TEST_F(H2, ARequestArrivesWithItsHeadAndTheResponseGoesBack) {
 TEST_F(H2, ABodyIsHandedOnAndEnds) {
   start();
   std::string payload(100000, 'x');
-  struct Src { std::string* p; std::size_t off = 0; } src{&payload};
-  nghttp2_data_provider prd;
-  prd.source.ptr = &src;
-  prd.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
-                         nghttp2_data_source* s, void*) -> ssize_t {
-    auto* x = static_cast<Src*>(s->ptr);
-    size_t n = std::min(len, x->p->size() - x->off);
-    memcpy(buf, x->p->data() + x->off, n);
-    x->off += n;
-    if (x->off == x->p->size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return n;
-  };
+  BodySource src(payload);
+  nghttp2_data_provider prd = src.provider();
   auto id = client.get("/upload", {}, &prd, "POST");
   ASSERT_TRUE(pump(client, *server));
   EXPECT_EQ(events.requests[id].body.size(), payload.size());
@@ -190,18 +201,8 @@ TEST_F(H2, AStreamReceivesNoMoreThanItsWindowUntilTheBodyIsConsumed) {
   ASSERT_TRUE(pump(client, *server));  // the client knows the window before it sends
   events.consume_body = false;
   std::string payload(200000, 'y');
-  struct Src { std::string* p; std::size_t off = 0; } src{&payload};
-  nghttp2_data_provider prd;
-  prd.source.ptr = &src;
-  prd.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
-                         nghttp2_data_source* s, void*) -> ssize_t {
-    auto* x = static_cast<Src*>(s->ptr);
-    size_t n = std::min(len, x->p->size() - x->off);
-    memcpy(buf, x->p->data() + x->off, n);
-    x->off += n;
-    if (x->off == x->p->size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return n;
-  };
+  BodySource src(payload);
+  nghttp2_data_provider prd = src.provider();
   auto id = client.get("/upload", {}, &prd, "POST");
   ASSERT_TRUE(pump(client, *server));
   EXPECT_LE(events.requests[id].body.size(), 16384u);
