@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds corral and runs the whole test suite twice: under AddressSanitizer +
-# UndefinedBehaviorSanitizer (reported; SANITIZE=0 skips it, SANITIZE_STRICT=1 makes its failures
-# fatal), then in a release build, whose result is the suite's result.
+# Builds corral and runs the whole test suite: the unit and integration tests against a build
+# under AddressSanitizer + UndefinedBehaviorSanitizer (reported; SANITIZE=0 skips it,
+# SANITIZE_STRICT=1 makes its failures fatal), then every test in the release build, whose result
+# is the suite's result.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,21 +18,30 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 fi
 
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+ninja -C build -j"$jobs"
+
 if [ "${SANITIZE:-1}" = 1 ]; then
-  # -O1 keeps the sanitizer build quick; NDEBUG as in release (Beast 1.81 asserts on a valid
-  # split chunk terminator). The GiB streams shrink to 128 MiB: the memory bound is what counts.
+  # What runs under the sanitizers is corral's own code: the binary (every integration test starts
+  # it, so those tests run from the release build against the instrumented binary) and the unit
+  # tests, which link the library. -O1 keeps the build quick; NDEBUG as in release (Beast 1.81
+  # asserts on a valid split chunk terminator). The GiB streams shrink to 128 MiB: the memory
+  # bound is what counts. The load tests measure throughput, which a sanitizer build cannot show.
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_SANITIZE=ON "${launcher[@]}" \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
-  # The load tests measure throughput, which a sanitizer build cannot show: they run in release.
-  ninja -C build-asan -j"$jobs"
-  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      CORRAL_IT_BIG_BYTES=134217728 \
-      timeout 1500 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 300 -LE load; then
+  ninja -C build-asan -j"$jobs" corral corral_unit_tests
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+  sanitized=0
+  timeout 600 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 300 -L unit \
+    -E '^RequestAllocations' || sanitized=1
+  CORRAL_TEST_BINARY="$root/build-asan/corral" CORRAL_IT_BIG_BYTES=134217728 \
+    timeout 1200 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300 -L integration -LE load \
+    || sanitized=1
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+  if [ "$sanitized" = 1 ]; then
     echo "sanitizer pass: the failures above need a look"
     [ "${SANITIZE_STRICT:-0}" = 1 ] && exit 1
   fi
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-ninja -C build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300

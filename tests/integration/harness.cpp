@@ -885,6 +885,11 @@ bool ipv6_loopback_available() {
   return ok;
 }
 
+const char* corral_binary() {
+  const char* chosen = std::getenv("CORRAL_TEST_BINARY");
+  return chosen && *chosen ? chosen : CORRAL_BUILT_BINARY;
+}
+
 std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
   if (!v || !*v) return fallback;

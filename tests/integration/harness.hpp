@@ -37,6 +37,11 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Millis = std::chrono::milliseconds;
 
+// The corral binary the tests start: $CORRAL_TEST_BINARY when set (the sanitizer pass runs these
+// tests against its instrumented build), else the one built beside them.
+const char* corral_binary();
+#define CORRAL_BINARY (::corral::test::corral_binary())
+
 // A harness step that could not be done (timeout, early exit, I/O error).
 struct HarnessError : std::runtime_error {
   using std::runtime_error::runtime_error;
