@@ -19,15 +19,9 @@ namespace {
 std::uint64_t big_bytes() { return env_u64("CORRAL_IT_BIG_BYTES", 1ull << 30); }
 
 // The proxy's peak RSS bound while relaying a big body. Sanitizer builds keep freed memory in
-// quarantine, so they get a looser bound that still proves the body was not held in memory.
-std::uint64_t rss_limit_kib() {
-#if defined(__SANITIZE_ADDRESS__)
-  const std::uint64_t fallback = 512;
-#else
-  const std::uint64_t fallback = 64;
-#endif
-  return env_u64("CORRAL_IT_RSS_LIMIT_MIB", fallback) * 1024;
-}
+// quarantine, so the sanitizer pass sets a looser bound (CORRAL_IT_RSS_LIMIT_MIB) that still
+// proves the body was not held in memory.
+std::uint64_t rss_limit_kib() { return env_u64("CORRAL_IT_RSS_LIMIT_MIB", 64) * 1024; }
 
 // A buffer of the backend's pattern long enough that any slice of `piece` bytes starting at
 // offset % 251 continues the pattern.
