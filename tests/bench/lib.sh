@@ -32,6 +32,28 @@ bench_help() {
   fi
 }
 
+# bench_knobs QUICK_DURATION: the knobs every side-by-side script reads (see proxy_bench.sh's
+# header): ROUNDS, DURATION and WARMUP (QUICK=1 makes them 1, QUICK_DURATION and 1 unless set),
+# CORRAL, SERVER_CPU, CLIENT_CPU, SAVE and KEEP; dies on a malformed one.
+bench_knobs() {
+  if [[ ${QUICK:-0} == 1 ]]; then
+    : "${ROUNDS:=1}" "${DURATION:=$1}" "${WARMUP:=1}"
+  fi
+  ROUNDS=${ROUNDS:-3}
+  DURATION=${DURATION:-8}
+  DURATION=${DURATION%s}
+  WARMUP=${WARMUP:-2}
+  WARMUP=${WARMUP%s}
+  CORRAL=${CORRAL:-$ROOT/build/corral}
+  SERVER_CPU=${SERVER_CPU:-0}
+  CLIENT_CPU=${CLIENT_CPU:-1}
+  SAVE=${SAVE:-$ROOT/tests/bench/out}
+  KEEP=${KEEP:-0}
+  [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+  [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
+  [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number of seconds"
+}
+
 # need_tools HINT TOOL...: dies naming the first TOOL not on PATH, with HINT (how to install it).
 need_tools() {
   local hint=$1 tool

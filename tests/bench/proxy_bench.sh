@@ -29,30 +29,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 bench_help "$@"
 
-if [[ ${QUICK:-0} == 1 ]]; then
-  : "${ROUNDS:=1}" "${DURATION:=2}" "${WARMUP:=1}"
-fi
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-8}
-DURATION=${DURATION%s}
-WARMUP=${WARMUP:-2}
-WARMUP=${WARMUP%s}
+bench_knobs 2
 CONNS=${CONNS:-"64 256"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 PROXIES=${PROXIES:-"corral haproxy nginx"}
-CORRAL=${CORRAL:-$ROOT/build/corral}
 BUILD=${BUILD:-1}
-SERVER_CPU=${SERVER_CPU:-0}
-CLIENT_CPU=${CLIENT_CPU:-1}
-SAVE=${SAVE:-$ROOT/tests/bench/out}
-KEEP=${KEEP:-0}
 PERF=${PERF:-0}
 
 need_tools "apt-get install wrk util-linux curl iproute2 nodejs" wrk taskset curl ss node awk
 command -v nginx >/dev/null || die "nginx is required for the backends (apt-get install nginx-light)"
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
-[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
-[[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number of seconds"
 [[ $IDLE_CONNS =~ ^[0-9]+$ ]] || die "IDLE_CONNS must be a number"
 for c in $CONNS; do [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNS must be numbers: '$CONNS'"; done
 MAX_CONNS=$(printf '%s\n' $CONNS | sort -n | tail -1)

@@ -26,21 +26,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$HERE/lib.sh"
 bench_help "$@"
-if [[ ${QUICK:-0} == 1 ]]; then
-  : "${ROUNDS:=1}" "${DURATION:=3}" "${WARMUP:=1}"
-fi
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-8}
-DURATION=${DURATION%s}
-WARMUP=${WARMUP:-2}
-WARMUP=${WARMUP%s}
+bench_knobs 3
 CONNS=${CONNS:-64}
 SESSIONS=${SESSIONS:-1000}
-CORRAL=${CORRAL:-$ROOT/build/corral}
-SERVER_CPU=${SERVER_CPU:-0}
-CLIENT_CPU=${CLIENT_CPU:-1}
-SAVE=${SAVE:-$ROOT/tests/bench/out}
-KEEP=${KEEP:-0}
 
 need_tools "apt-get install wrk util-linux curl iproute2 nginx-light" wrk taskset curl ss awk nginx
 [[ -x $CORRAL ]] || die "no corral binary at $CORRAL (build it, or set CORRAL=path)"

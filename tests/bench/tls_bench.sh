@@ -33,30 +33,16 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 bench_help "$@"
 
-if [[ ${QUICK:-0} == 1 ]]; then
-  : "${ROUNDS:=1}" "${DURATION:=3}" "${WARMUP:=1}"
-fi
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-8}
-DURATION=${DURATION%s}
-WARMUP=${WARMUP:-2}
-WARMUP=${WARMUP%s}
+bench_knobs 3
 HANDSHAKE_CONNS=${HANDSHAKE_CONNS:-32}
 KEEPALIVE_CONNS=${KEEPALIVE_CONNS:-64}
 IDLE_CONNS=${IDLE_CONNS:-2000}
 H2_CONNS=${H2_CONNS:-8}
 H2_STREAMS=${H2_STREAMS:-16}
 PROXIES=${PROXIES:-"corral haproxy nginx"}
-CORRAL=${CORRAL:-$ROOT/build/corral}
-SERVER_CPU=${SERVER_CPU:-0}
-CLIENT_CPU=${CLIENT_CPU:-1}
-SAVE=${SAVE:-$ROOT/tests/bench/out}
-KEEP=${KEEP:-0}
 
 need_tools "apt-get install wrk apache2-utils util-linux curl iproute2 nodejs openssl nghttp2-client" wrk ab taskset curl ss node awk openssl h2load
 command -v nginx >/dev/null || die "nginx is required (apt-get install nginx-light)"
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
-[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
 [[ $IDLE_CONNS =~ ^[0-9]+$ ]] || die "IDLE_CONNS must be a number"
 
 bench_init
