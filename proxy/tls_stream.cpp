@@ -79,7 +79,8 @@ TlsStream::Next TlsStream::failed(int ret, error_code& ec) {
     }
     case SSL_ERROR_SSL: {
       const unsigned long queued = ERR_get_error();
-      if (ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+      if (ERR_GET_LIB(queued) == ERR_LIB_SSL &&
+          ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
         ec = ssl::error::stream_truncated;
       else if (queued != 0)
         ec = error_code(static_cast<int>(queued), asio::error::get_ssl_category());
@@ -127,6 +128,7 @@ awaitable<error_code> TlsStream::handshake(ssl::stream_base::handshake_type side
   if (side == ssl::stream_base::client) SSL_set_connect_state(ssl_);
   else SSL_set_accept_state(ssl_);
   for (;;) {
+    if (!socket_.is_open()) co_return asio::error::bad_descriptor;
     ERR_clear_error();
     errno = 0;
     const int ret = SSL_do_handshake(ssl_);
@@ -148,6 +150,7 @@ awaitable<error_code> TlsStream::send_close_notify() {
   // Marked as already received, SSL_shutdown only writes ours and completes.
   SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_RECEIVED_SHUTDOWN);
   for (;;) {
+    if (!socket_.is_open()) co_return asio::error::bad_descriptor;
     ERR_clear_error();
     errno = 0;
     const int ret = SSL_shutdown(ssl_);

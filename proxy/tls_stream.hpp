@@ -112,7 +112,11 @@ class TlsStream {
         return;
       }
       Next next;
-      if constexpr (std::is_same_v<Kind, Read>) {
+      if (!self->socket_.is_open()) {
+        // Closed: its descriptor's number may be another connection's by now.
+        ec = asio::error::bad_descriptor;
+        next = Next::done;
+      } else if constexpr (std::is_same_v<Kind, Read>) {
         if (buffers.size() == 0) next = Next::done;
         else next = self->read_once(buffers, ec, n);
       } else {

@@ -236,6 +236,21 @@ TEST_F(TlsPair, CancelEndsAWaitingReadAndWriteWithOperationAborted) {
   EXPECT_LT(written, big.size());
 }
 
+TEST_F(TlsPair, AClosedSocketIsNeitherReadNorWritten) {
+  handshake();
+  server_socket_.close();
+  error_code read_ec, write_ec;
+  char buf[64];
+  run({[&]() -> awaitable<void> {
+    auto [e, n] = co_await server_->async_read_some(asio::buffer(buf), nothrow);
+    read_ec = e;
+    auto [we, wn] = co_await server_->async_write_some(asio::buffer("x", 1), nothrow);
+    write_ec = we;
+  }});
+  EXPECT_EQ(read_ec, asio::error::bad_descriptor);
+  EXPECT_EQ(write_ec, asio::error::bad_descriptor);
+}
+
 TEST_F(TlsPair, TheClientChecksTheServersName) {
   client_->set_server_name("other.test");
   error_code server_ec, client_ec;
