@@ -353,6 +353,19 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
         co_return false;
       }
     }
+    if (idle_ && client_buf_.size() == 0 && own_ && own_->is_tls() &&
+        !SSL_has_pending(own_->tls().native_handle())) {
+      // An idle TLS connection waits for its next request without its read block, which goes
+      // back to the thread until the client's bytes are there. Bytes already in the socket
+      // (their readiness reported before this wait) are read at once.
+      client_buf_.shrink_to_fit();
+      char c;
+      if (::recv(own_->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+          (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        auto [wec] = co_await own_->async_wait(tcp::socket::wait_read, nothrow);
+        if (wec) co_return false;
+      }
+    }
     auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
     if (ec) {
       if (expired_ && !idle_)

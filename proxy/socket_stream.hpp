@@ -2,7 +2,8 @@
 // A connection's byte stream: a TCP socket, or TLS over it (the clients of a TLS listener, a TLS
 // upstream), or one HTTP/2 stream's pipe (h2/stream_pipe: the stream's request as HTTP/1.1).
 // Beast's readers and writers and the tunnel's relay use it the same way either way.
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "proxy/asio.hpp"
 #include "proxy/h2/stream_pipe.hpp"
+#include "proxy/tls_stream.hpp"
 
 namespace corral::proxy {
 
@@ -20,7 +22,6 @@ class SocketStream {
  public:
   using executor_type = tcp::socket::executor_type;
   using lowest_layer_type = tcp::socket;
-  using tls_type = ssl::stream<tcp::socket&>;
 
   explicit SocketStream(asio::io_context& ioc) : socket_(ioc) {}
   explicit SocketStream(tcp::socket socket) : socket_(std::move(socket)) {}
@@ -32,7 +33,7 @@ class SocketStream {
   SocketStream(tcp::socket socket, ssl::context* context) : socket_(std::move(socket)) {
     if (context) tls_.emplace(socket_, *context);
   }
-  // tls_ refers to socket_.
+  // tls_ works on socket_.
   SocketStream(const SocketStream&) = delete;
   SocketStream& operator=(const SocketStream&) = delete;
 
@@ -51,7 +52,8 @@ class SocketStream {
   bool is_pipe() const { return pipe_ != nullptr; }
   // Pipe only: the client finished or reset the stream (a socket answers with recv instead).
   bool pipe_closed() const { return pipe_ && pipe_->end.peer_closed() && !pipe_->end.available(); }
-  tls_type& tls() { return *tls_; }
+  // TLS only: the session (for what ALPN agreed).
+  TlsStream& tls() { return *tls_; }
   tcp::socket& socket() { return socket_; }
   tcp::socket& lowest_layer() { return socket_; }
   executor_type get_executor() { return socket_.get_executor(); }
@@ -134,7 +136,7 @@ class SocketStream {
 
  private:
   tcp::socket socket_;
-  std::optional<tls_type> tls_;
+  std::optional<TlsStream> tls_;
   // An HTTP/2 stream's pipe, the connection's peer and whether it is TLS; held apart so that
   // a socket's stream pays one pointer for it.
   struct Pipe {

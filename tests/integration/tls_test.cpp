@@ -210,14 +210,26 @@ bool has_secure(const http::response<http::string_body>& res, std::string_view c
   return false;
 }
 
-TEST(Tls, HttpsWithTls12AndTls13AndAlpn) {
+// What the listener tests share: a private CA and a certificate for "localhost" under it, and
+// a config whose TLS listener serves it in front of the tests' backends.
+class Tls : public ::testing::Test {
+ protected:
+  // One TLS listener on `site` (`more`: further keys of its tls: map) in front of `backends`.
+  CorralConfig site_config(std::initializer_list<const Backend*> backends,
+                           const std::string& more = "") {
+    CorralConfig cfg;
+    cfg.listen = {listener(site, more)};
+    for (const Backend* b : backends) cfg.add(*b);
+    return cfg;
+  }
+
   TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+  TestPki::Leaf site = pki.leaf("site", "site", {"localhost"});
+};
+
+TEST_F(Tls, HttpsWithTls12AndTls13AndAlpn) {
   Backend be("a");
-  CorralConfig cfg;
-  cfg.listen = {listener(site)};
-  cfg.add(be);
-  Corral corral(cfg);
+  Corral corral(site_config({&be}));
 
   TlsClient v13(corral.port(), {.sni = "localhost", .ca = pki.ca(), .alpn = {"http/1.1"}});
   ASSERT_FALSE(v13.handshake_error) << v13.handshake_error.message();
@@ -234,13 +246,10 @@ TEST(Tls, HttpsWithTls12AndTls13AndAlpn) {
   EXPECT_EQ(v12.request("/").result_int(), 200);
 }
 
-TEST(Tls, Http2ByAlpnThroughTheSameRequestPath) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, Http2ByAlpnThroughTheSameRequestPath) {
   Backend be("a");
-  CorralConfig cfg;
-  cfg.listen = {listener(site), listener(site, ", alpn: [http/1.1]")};
-  cfg.add(be);
+  CorralConfig cfg = site_config({&be});
+  cfg.listen.push_back(listener(site, ", alpn: [http/1.1]"));
   Corral corral(cfg);
   {
     TlsClient c(corral.port(), {.sni = "localhost", .ca = pki.ca(), .alpn = {"h2", "http/1.1"}});
@@ -263,22 +272,16 @@ TEST(Tls, Http2ByAlpnThroughTheSameRequestPath) {
   EXPECT_EQ(h1.request("/").result_int(), 200);
 }
 
-TEST(Tls, MinVersion13RefusesTls12) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, MinVersion13RefusesTls12) {
   Backend be("a");
-  CorralConfig cfg;
-  cfg.listen = {listener(site, ", min_version: \"1.3\"")};
-  cfg.add(be);
-  Corral corral(cfg);
+  Corral corral(site_config({&be}, ", min_version: \"1.3\""));
   TlsClient v12(corral.port(), {.ca = pki.ca(), .max_version = TLS1_2_VERSION});
   EXPECT_TRUE(v12.handshake_error);
   TlsClient v13(corral.port(), {.ca = pki.ca()});
   EXPECT_FALSE(v13.handshake_error) << v13.handshake_error.message();
 }
 
-TEST(Tls, SniSelectsTheCertificate) {
-  TestPki pki;
+TEST_F(Tls, SniSelectsTheCertificate) {
   auto a = pki.leaf("a", "a.test", {"a.test"});
   auto b = pki.leaf("b", "b.test", {"b.test", "*.b.test"});
   Backend be("x");
@@ -302,14 +305,10 @@ TEST(Tls, SniSelectsTheCertificate) {
   EXPECT_FALSE(verified.handshake_error) << verified.handshake_error.message();
 }
 
-TEST(Tls, TheAppIsToldHttpsAndCorralsCookieIsSecure) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, TheAppIsToldHttpsAndCorralsCookieIsSecure) {
   Backend a("a"), b("b");
-  CorralConfig cfg;
-  cfg.listen = {listener(site), "127.0.0.1:0"};
-  cfg.add(a);
-  cfg.add(b);
+  CorralConfig cfg = site_config({&a, &b});
+  cfg.listen.push_back("127.0.0.1:0");
   cfg.balance = "sticky";
   cfg.extra = "sticky: { mode: insert, key: \"0123456789abcdef0123456789abcdef\" }\n";
   Corral corral(cfg);
@@ -331,14 +330,9 @@ TEST(Tls, TheAppIsToldHttpsAndCorralsCookieIsSecure) {
   EXPECT_FALSE(has_secure(pres, "corral_affinity="));
 }
 
-TEST(Tls, PlainHttpOnTheTlsPortIsAnsweredAndClosed) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, PlainHttpOnTheTlsPortIsAnsweredAndClosed) {
   Backend be("a");
-  CorralConfig cfg;
-  cfg.listen = {listener(site)};
-  cfg.add(be);
-  Corral corral(cfg);
+  Corral corral(site_config({&be}));
   HttpClient client(corral.port());
   ASSERT_FALSE(client.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto all = client.read_until_close(5s);
@@ -355,14 +349,10 @@ TEST(Tls, PlainHttpOnTheTlsPortIsAnsweredAndClosed) {
   EXPECT_EQ(be.counts().seen, 0);
 }
 
-TEST(Tls, SilentClientIsClosedAfterTheHandshakeTimeout) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, SilentClientIsClosedAfterTheHandshakeTimeout) {
   Backend be("a");
-  CorralConfig cfg;
-  cfg.listen = {listener(site)};
+  CorralConfig cfg = site_config({&be});
   cfg.timeouts["handshake"] = "300ms";
-  cfg.add(be);
   Corral corral(cfg);
   HttpClient client(corral.port());
   client.connect();
@@ -371,14 +361,10 @@ TEST(Tls, SilentClientIsClosedAfterTheHandshakeTimeout) {
   EXPECT_TRUE(all.data.empty());
 }
 
-TEST(Tls, SessionsResumeByTicketOnEveryThread) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, SessionsResumeByTicketOnEveryThread) {
   Backend be("a");
-  CorralConfig cfg;
-  cfg.listen = {listener(site)};
+  CorralConfig cfg = site_config({&be});
   cfg.threads = "2";
-  cfg.add(be);
   Corral corral(cfg);
   for (int max : {TLS1_3_VERSION, TLS1_2_VERSION}) {
     SSL_SESSION* session = nullptr;
@@ -402,9 +388,7 @@ TEST(Tls, SessionsResumeByTicketOnEveryThread) {
   }
 }
 
-TEST(Tls, ACertificateProblemIsAConfigErrorNamingTheFile) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, ACertificateProblemIsAConfigErrorNamingTheFile) {
   auto other = pki.leaf("other", "other", {"localhost"});
   auto check = [&](const std::string& cert, const std::string& key) {
     auto file = pki.dir().write("c.yaml", "listen:\n  - address: 127.0.0.1:0\n    tls: { cert: \"" +
@@ -439,8 +423,7 @@ TEST(Tls, ACertificateProblemIsAConfigErrorNamingTheFile) {
   EXPECT_NE(run.err.find("is not the private key"), std::string::npos) << run.err;
 }
 
-TEST(Tls, ReloadServesTheNewCertificateWhileAnOldConnectionFinishes) {
-  TestPki pki;
+TEST_F(Tls, ReloadServesTheNewCertificateWhileAnOldConnectionFinishes) {
   auto v1 = pki.leaf("v1", "site v1", {"localhost"});
   auto v2 = pki.leaf("v2", "site v2", {"localhost"});
   // The files the config names are replaced under it, as a certificate renewal does.
@@ -477,8 +460,7 @@ TEST(Tls, ReloadServesTheNewCertificateWhileAnOldConnectionFinishes) {
   EXPECT_EQ(slow.body(), "a");
 }
 
-TEST(Tls, ReloadWithAMismatchedKeyKeepsTheRunningGeneration) {
-  TestPki pki;
+TEST_F(Tls, ReloadWithAMismatchedKeyKeepsTheRunningGeneration) {
   auto v1 = pki.leaf("v1", "site v1", {"localhost"});
   auto other = pki.leaf("other", "other", {"localhost"});
   const std::string cert = pki.path("live.crt"), key = pki.path("live.key");
@@ -500,14 +482,9 @@ TEST(Tls, ReloadWithAMismatchedKeyKeepsTheRunningGeneration) {
   EXPECT_EQ(c.peer_cn(), "site v1");
 }
 
-TEST(Tls, WebSocketTunnelOverTls) {
-  TestPki pki;
-  auto site = pki.leaf("site", "site", {"localhost"});
+TEST_F(Tls, WebSocketTunnelOverTls) {
   Backend be("ws");
-  CorralConfig cfg;
-  cfg.listen = {listener(site)};
-  cfg.add(be);
-  Corral corral(cfg);
+  Corral corral(site_config({&be}));
   TlsClient c(corral.port(), {.ca = pki.ca()});
   ASSERT_FALSE(c.handshake_error) << c.handshake_error.message();
   ASSERT_FALSE(c.write("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
