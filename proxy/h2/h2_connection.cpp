@@ -18,6 +18,10 @@ struct Connection::Stream {
   bool responding = false;
 };
 
+struct Connection::HeaderList {
+  std::vector<nghttp2_nv> items;
+};
+
 namespace {
 
 std::string_view view(const uint8_t* p, std::size_t n) {
@@ -147,7 +151,8 @@ struct Callbacks {
   }
 };
 
-Connection::Connection(Events& events, const Limits& limits) : events_(events), limits_(limits) {
+Connection::Connection(Events& events, const Limits& limits)
+    : events_(events), limits_(limits), nva_(std::make_unique<HeaderList>()) {
   nghttp2_session_callbacks* cb = nullptr;
   nghttp2_session_callbacks_new(&cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &Callbacks::begin_headers);
@@ -203,13 +208,21 @@ void Connection::sent(std::size_t n) { out_sent_ = std::min(out_.size(), out_sen
 
 void Connection::respond(std::int32_t id, unsigned status, const std::vector<Field>& fields,
                          bool end_stream) {
+  std::vector<FieldView> views;
+  views.reserve(fields.size());
+  for (const auto& f : fields) views.push_back({f.name, f.value});
+  respond_in_place(id, status, views, end_stream);
+}
+
+void Connection::respond_in_place(std::int32_t id, unsigned status,
+                                  std::span<const FieldView> fields, bool end_stream) {
   auto* s = Callbacks::stream(*this, id);
   if (!s || s->responding) return;
   s->responding = true;
   char status_text[4];
   std::snprintf(status_text, sizeof status_text, "%03u", status % 1000);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() + 1);
+  auto& nva = nva_->items;
+  nva.clear();
   nva.push_back(nv(":status", std::string_view(status_text, 3)));
   for (const auto& f : fields) nva.push_back(nv(f.name, f.value));
   if (end_stream) {
