@@ -156,18 +156,19 @@ TARGETS=()
 declare -A PORT_OF PID_OF
 for name in $PROXIES; do
   free_port
+  port=$PORT   # start_corral takes another port (the admin's)
   case $name in
     corral) [[ -x $CORRAL ]] || { log "$BENCH: no corral at $CORRAL, skipping it"; continue; }
-            start_corral "$PORT" "$CORRAL" ;;
+            start_corral "$port" "$CORRAL" ;;
     baseline) [[ -x $BASELINE ]] || die "no corral at BASELINE=$BASELINE"
-              start_corral "$PORT" "$BASELINE" ;;
+              start_corral "$port" "$BASELINE" ;;
     haproxy) command -v haproxy >/dev/null || { log "$BENCH: haproxy not installed, skipping it"; continue; }
-             start_haproxy "$PORT" ;;
+             start_haproxy "$port" ;;
     *) die "unknown proxy '$name'" ;;
   esac
-  PORT_OF[$name]=$PORT
+  PORT_OF[$name]=$port
   PID_OF[$name]=$LAST_PID
-  wait_h2c "$name" "$LAST_PID" "$PORT" "$PROXY_LOG"
+  wait_h2c "$name" "$LAST_PID" "$port" "$PROXY_LOG"
   TARGETS+=("$name")
 done
 ((${#TARGETS[@]})) || die "no proxy to benchmark"
