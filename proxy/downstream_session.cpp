@@ -108,12 +108,16 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ss
 }
 
 DownstreamSession::DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe,
-                                     const tcp::endpoint& peer, bool secure)
+                                     const tcp::endpoint& peer, bool secure,
+                                     std::string_view head)
     : t_(thread),
       own_(std::make_unique<SocketStream>(thread.ioc, std::move(pipe), peer, secure)),
       client_(thread.ioc.get_executor(), *own_),
       client_buf_(BlockAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
+  auto room = client_buf_.prepare(std::max(head.size(), read_chunk));
+  std::memcpy(room.data(), head.data(), head.size());
+  client_buf_.commit(head.size());
   set_peer(peer.address(), secure);
   t_.attach(*this);
 }
@@ -246,7 +250,7 @@ awaitable<void> DownstreamSession::run_stream() {
     }
     bool keep = co_await handle_request();
     give_back_relay();
-    if (!keep) break;
+    if (!keep || own_->is_pipe()) break;  // an HTTP/2 stream carries one request
   }
   if (own_->is_tls() && open) {
     arm(drain_grace());  // close_notify is one small write; a client that reads nothing gets cut
@@ -296,8 +300,10 @@ awaitable<void> DownstreamSession::serve_h2() {
   auto& thread = t_;
   auto front = std::make_shared<h2::Front<SocketStream&>>(
       *own_, limits,
-      [&thread, peer, secure](h2::PipeEnd end) {
-        auto stream = std::make_shared<DownstreamSession>(thread, std::move(end), peer, secure);
+      [&thread, peer, secure](h2::PipeEnd end, std::string_view head) {
+        auto stream = std::allocate_shared<DownstreamSession>(
+            FreeListAllocator<DownstreamSession>(thread.session_memory), thread, std::move(end),
+            peer, secure, head);
         asio::co_spawn(thread.ioc, stream->run_stream(), asio::detached);
       },
       cfg.timeouts.idle);

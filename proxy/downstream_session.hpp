@@ -117,8 +117,10 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
 
   DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection);
   DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
-  // One HTTP/2 stream of a client connection from `peer`, as an HTTP/1.1 request on `pipe`.
-  DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe, const tcp::endpoint& peer, bool secure);
+  // One HTTP/2 stream of a client connection from `peer`, as an HTTP/1.1 request on `pipe`
+  // whose head, `head`, is already there to read.
+  DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe, const tcp::endpoint& peer, bool secure,
+                    std::string_view head);
   ~DownstreamSession();
 
   // A connection the session owns (TLS, h2c, a stream's pipe); the others are drained through

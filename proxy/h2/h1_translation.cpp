@@ -35,7 +35,13 @@ bool names(std::string_view list, std::string_view token) {
 
 std::string to_http1_request(const RequestHead& head, bool body_follows, bool* chunked) {
   std::string out;
-  out.reserve(head.list_bytes + 64);
+  to_http1_request(head, body_follows, chunked, out);
+  return out;
+}
+
+void to_http1_request(const RequestHead& head, bool body_follows, bool* chunked,
+                      std::string& out) {
+  out.reserve(out.size() + head.list_bytes + 64);
   out.append(head.method).append(" ").append(head.path).append(" HTTP/1.1\r\n");
   std::string_view host = head.authority;
   for (const auto& f : head.fields)
@@ -63,7 +69,21 @@ std::string to_http1_request(const RequestHead& head, bool body_follows, bool* c
   *chunked = body_follows && !head.has_content_length;
   if (*chunked) out.append("transfer-encoding: chunked\r\n");
   out.append("\r\n");
-  return out;
+}
+
+bool connection_specific(boost::beast::http::field f, std::string_view name,
+                         std::string_view connection) {
+  namespace http = boost::beast::http;
+  switch (f) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+      return true;
+    default:
+      return !connection.empty() && names(connection, name);
+  }
 }
 
 std::vector<Field> to_h2_response(const boost::beast::http::fields& h) {
@@ -73,17 +93,7 @@ std::vector<Field> to_h2_response(const boost::beast::http::fields& h) {
   std::vector<Field> out;
   for (const auto& f : h) {
     std::string_view name = f.name_string();
-    switch (f.name()) {
-      case http::field::connection:
-      case http::field::keep_alive:
-      case http::field::proxy_connection:
-      case http::field::transfer_encoding:
-      case http::field::upgrade:
-        continue;
-      default:
-        break;
-    }
-    if (!connection.empty() && names(connection, name)) continue;
+    if (connection_specific(f.name(), name, connection)) continue;
     Field o;
     o.name.resize(name.size());
     std::transform(name.begin(), name.end(), o.name.begin(),

@@ -4,6 +4,7 @@
 // so every stage (guard, rewrite, sticky, sessions, queue, retries, access log) sees one shape.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/beast/http/fields.hpp>
@@ -13,6 +14,12 @@ namespace corral::proxy::h2 {
 struct Field {
   std::string name;  // lower case, as HTTP/2 requires
   std::string value;
+};
+
+// A field in place (e.g. in the buffer a head was parsed from).
+struct FieldView {
+  std::string_view name;
+  std::string_view value;
 };
 
 // A request as its HEADERS frame (and CONTINUATIONs) carried it. nghttp2 has already checked
@@ -30,11 +37,20 @@ struct RequestHead {
 // with a body of unknown length (`body_follows` and no content-length) is framed as chunked:
 // `*chunked` tells the caller to chunk-encode what follows.
 std::string to_http1_request(const RequestHead& head, bool body_follows, bool* chunked);
+// The same, appended to `out`.
+void to_http1_request(const RequestHead& head, bool body_follows, bool* chunked,
+                      std::string& out);
 
 // The HTTP/2 header list of a response head: names lower-cased, connection-specific fields
 // (Connection and what it names, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade)
 // dropped. `:status` is not included.
 std::vector<Field> to_h2_response(const boost::beast::http::fields& h);
+
+// Whether a response field is connection-specific, so stays out of an HTTP/2 response
+// (Connection and what `connection`, its value, names; Keep-Alive, Proxy-Connection,
+// Transfer-Encoding, Upgrade).
+bool connection_specific(boost::beast::http::field f, std::string_view name,
+                         std::string_view connection);
 
 // One chunk of a chunked HTTP/1.1 body: size line, data, CRLF (appended to `out`).
 void append_chunk(std::string& out, std::string_view data);

@@ -1,7 +1,6 @@
 #include "proxy/h2/h2_connection.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include <nghttp2/nghttp2.h>
@@ -16,6 +15,10 @@ struct Connection::Stream {
   std::size_t body_taken = 0;
   bool body_last = false;
   bool responding = false;
+};
+
+struct Connection::HeaderList {
+  std::vector<nghttp2_nv> items;
 };
 
 namespace {
@@ -147,7 +150,8 @@ struct Callbacks {
   }
 };
 
-Connection::Connection(Events& events, const Limits& limits) : events_(events), limits_(limits) {
+Connection::Connection(Events& events, const Limits& limits)
+    : events_(events), limits_(limits), nva_(std::make_unique<HeaderList>()) {
   nghttp2_session_callbacks* cb = nullptr;
   nghttp2_session_callbacks_new(&cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &Callbacks::begin_headers);
@@ -203,13 +207,23 @@ void Connection::sent(std::size_t n) { out_sent_ = std::min(out_.size(), out_sen
 
 void Connection::respond(std::int32_t id, unsigned status, const std::vector<Field>& fields,
                          bool end_stream) {
+  std::vector<FieldView> views;
+  views.reserve(fields.size());
+  for (const auto& f : fields) views.push_back({f.name, f.value});
+  respond_in_place(id, status, views, end_stream);
+}
+
+void Connection::respond_in_place(std::int32_t id, unsigned status,
+                                  std::span<const FieldView> fields, bool end_stream) {
   auto* s = Callbacks::stream(*this, id);
   if (!s || s->responding) return;
   s->responding = true;
-  char status_text[4];
-  std::snprintf(status_text, sizeof status_text, "%03u", status % 1000);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() + 1);
+  status %= 1000;  // three digits, without snprintf's cost on every response
+  const char status_text[3] = {static_cast<char>('0' + status / 100),
+                               static_cast<char>('0' + status / 10 % 10),
+                               static_cast<char>('0' + status % 10)};
+  auto& nva = nva_->items;
+  nva.clear();
   nva.push_back(nv(":status", std::string_view(status_text, 3)));
   for (const auto& f : fields) nva.push_back(nv(f.name, f.value));
   if (end_stream) {

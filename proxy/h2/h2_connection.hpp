@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,6 +67,9 @@ class Connection {
   // A response head; `end_stream` when it has no body. Later body pieces with `send_body`.
   void respond(std::int32_t stream, unsigned status, const std::vector<Field>& fields,
                bool end_stream);
+  // The same from fields in place (names in any case: nghttp2 lower-cases its copy).
+  void respond_in_place(std::int32_t stream, unsigned status,
+                        std::span<const FieldView> fields, bool end_stream);
   void send_body(std::int32_t stream, std::string_view data, bool last);
   // Response bytes of `stream` not yet framed (for the owner's backpressure).
   std::size_t queued(std::int32_t stream) const;
@@ -90,6 +94,8 @@ class Connection {
   std::string out_;
   std::size_t out_sent_ = 0;
   std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams_;
+  struct HeaderList;  // a response head's nghttp2 list, kept for the next one
+  std::unique_ptr<HeaderList> nva_;
 };
 
 }  // namespace corral::proxy::h2

@@ -24,20 +24,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include "proxy/drainable.hpp"
 #include "proxy/h2/h2_connection.hpp"
+#include "proxy/h2/response_reader.hpp"
 #include "proxy/h2/stream_pipe.hpp"
+#include "proxy/h2/wakeup.hpp"
 
 namespace corral::proxy::h2 {
 
-// Starts the HTTP/1.1 request path on `end` (the far end of a stream's pipe) for a stream of
-// the connection from `peer`.
-using StartStream = std::function<void(PipeEnd end)>;
+// Starts the HTTP/1.1 request path on `end` (the far end of a stream's pipe) for a stream whose
+// request head is `head` (HTTP/1.1 bytes, to be read before what the pipe brings: the body).
+using StartStream = std::function<void(PipeEnd end, std::string_view head)>;
 
 template <typename Stream>
 class Front : public std::enable_shared_from_this<Front<Stream>>,
@@ -90,8 +89,8 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     for (auto& [id, x] : left) {
       x->closed = true;
       x->pipe.reset();
-      x->wake_writer.cancel();
-      x->wake_reader.cancel();
+      x->wake_writer.notify();
+      x->wake_reader.notify();
     }
   }
 
@@ -114,6 +113,7 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
 
  private:
   static constexpr std::size_t response_queue = 64 * 1024;
+  static constexpr std::size_t response_head_limit = 32 * 1024;
   static auto nothrow() { return boost::asio::as_tuple(boost::asio::use_awaitable); }
 
   // One stream on its way through the request path.
@@ -127,8 +127,8 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     bool request_done = false;   // the whole request is in to_app
     bool head = false;           // HEAD: the response has no body
     bool closed = false;         // the codec closed the stream
-    boost::asio::steady_timer wake_writer;  // cancel() wakes the pipe writer
-    boost::asio::steady_timer wake_reader;  // cancel() wakes the pipe reader (room to frame)
+    Wakeup wake_writer;  // wakes the pipe writer (request bytes to pass on)
+    Wakeup wake_reader;  // wakes the pipe reader (room to frame)
   };
 
   // --- the codec's events ---------------------------------------------------------------
@@ -142,20 +142,19 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     auto x = std::make_shared<Exchange>(stream_.get_executor());
     x->id = id;
     x->head = head.method == "HEAD";
-    x->to_app = to_http1_request(head, !end_stream, &x->chunked);
+    // The head goes to the stream's session as bytes already read; only a body takes the pipe.
+    request_head_.clear();
+    to_http1_request(head, !end_stream, &x->chunked, request_head_);
     x->request_done = end_stream;
     auto [ours, theirs] = make_pipe(stream_.get_executor());
     x->pipe = std::move(ours);
-    for (auto* t : {&x->wake_writer, &x->wake_reader}) t->expires_at(clock::time_point::max());
     exchanges_.emplace(id, x);
     idle_timer_.cancel();
     auto self = this->shared_from_this();
-    // A request without a body fits the pipe at once: no writer needed.
-    if (x->request_done) x->to_app.erase(0, x->pipe.write_now(x->to_app));
-    if (!x->request_done || !x->to_app.empty())
+    if (!x->request_done)
       asio::co_spawn(stream_.get_executor(), pipe_writer(self, x), asio::detached);
     asio::co_spawn(stream_.get_executor(), pipe_reader(self, x), asio::detached);
-    start_(std::move(theirs));
+    start_(std::move(theirs), request_head_);
   }
 
   void on_body(std::int32_t id, std::string_view data, bool end_stream) override {
@@ -172,7 +171,7 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       if (x.chunked) x.to_app.append(last_chunk);
       x.request_done = true;
     }
-    x.wake_writer.cancel();
+    x.wake_writer.notify();
   }
 
   void on_closed(std::int32_t id, std::uint32_t error_code) override {
@@ -185,13 +184,13 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     // the request path sees its client go away.
     if (error_code != 0) x->pipe.reset();
     else x->pipe.shutdown_send();
-    x->wake_writer.cancel();
-    x->wake_reader.cancel();
+    x->wake_writer.notify();
+    x->wake_reader.notify();
     if (exchanges_.empty()) arm_idle();
   }
 
   void on_sent(std::int32_t id) override {
-    if (auto it = exchanges_.find(id); it != exchanges_.end()) it->second->wake_reader.cancel();
+    if (auto it = exchanges_.find(id); it != exchanges_.end()) it->second->wake_reader.notify();
   }
 
   // --- per stream -----------------------------------------------------------------------
@@ -206,7 +205,6 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       if (x->closed) co_return;
       if (x->to_app.empty()) {
         if (x->request_done) co_return;
-        x->wake_writer.expires_at(clock::time_point::max());
         co_await x->wake_writer.async_wait(nothrow());
         continue;
       }
@@ -224,57 +222,73 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     }
   }
 
-  // The HTTP/1.1 response from the pipe, framed as HEADERS and DATA.
+  // The HTTP/1.1 response from the pipe, parsed where it lies (no copy out of the pipe) and
+  // framed as HEADERS and DATA as it is parsed.
   static boost::asio::awaitable<void> pipe_reader(std::shared_ptr<Front> self,
                                                   std::shared_ptr<Exchange> x) {
-    namespace asio = boost::asio;
     namespace http = boost::beast::http;
-    boost::beast::flat_buffer buf;
-    std::array<char, 16 * 1024> body;
-    std::optional<http::response_parser<http::buffer_body>> p;
-    for (;;) {  // interim (1xx) answers are not relayed
-      p.emplace();
-      p->body_limit(boost::none);
-      p->header_limit(64 * 1024);
-      if (x->head) p->skip(true);
-      auto [ec, n] = co_await http::async_read_header(x->pipe, buf, *p, nothrow());
-      if (ec) {
-        if (!x->closed) self->codec_.reset(x->id, 2 /* INTERNAL_ERROR */);
-        self->kick_writer();
-        co_return;
-      }
-      if (p->get().result_int() >= 200) break;
-    }
-    auto& res = p->get();
-    const bool no_body = p->is_done();
-    if (x->closed) co_return;
-    self->codec_.respond(x->id, res.result_int(), to_h2_response(res.base()), no_body);
-    self->kick_writer();
-    while (!p->is_done()) {
+    auto fail = [&] {
+      if (!x->closed) self->codec_.reset(x->id, 2 /* INTERNAL_ERROR */);
+      self->kick_writer();
+    };
+    std::optional<ResponseReader> r;
+    auto fresh = [&] {  // interim (1xx) answers are not relayed: a reader per head
+      r.emplace(self->codec_, x->id, self->head_scratch_);
+      r->eager(true);
+      r->body_limit(boost::none);
+      r->header_limit(response_head_limit);
+      if (x->head) r->skip(true);
+    };
+    fresh();
+    std::size_t wanted = 0;  // unread bytes that are not enough to go on (a head's start)
+    for (;;) {
       while (!x->closed && self->codec_.queued(x->id) >= response_queue) {
-        x->wake_reader.expires_at(clock::time_point::max());
         co_await x->wake_reader.async_wait(nothrow());
       }
       if (x->closed) co_return;
-      res.body().data = body.data();
-      res.body().size = body.size();
-      auto [ec, n] = co_await http::async_read_some(x->pipe, buf, *p, nothrow());
-      if (ec == http::error::need_buffer) ec = {};
+      const std::string_view bytes = x->pipe.peek();
+      if (bytes.size() <= wanted) {
+        if (x->pipe.peer_closed()) {
+          boost::beast::error_code ec;
+          if (x->pipe.was_reset()) ec = boost::asio::error::connection_reset;
+          else r->put_eof(ec);
+          if (ec || !r->is_done() || !r->responded()) fail();
+          else self->kick_writer();
+          co_return;
+        }
+        auto [ec, n] = co_await x->pipe.async_wait_readable(wanted, nothrow());
+        if (ec) {
+          fail();
+          co_return;
+        }
+        continue;
+      }
+      boost::beast::error_code ec;
+      const std::size_t used = r->put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+      const std::size_t left = bytes.size() - used;
+      x->pipe.consume(used);
+      self->kick_writer();
+      if (ec == http::error::need_more) {
+        wanted = left;
+        if (wanted >= x->pipe.capacity()) {
+          fail();
+          co_return;
+        }
+        continue;
+      }
       if (ec) {
-        if (!x->closed) self->codec_.reset(x->id, 2 /* INTERNAL_ERROR */);
-        self->kick_writer();
+        fail();
         co_return;
       }
-      if (x->closed) co_return;
-      std::size_t got = body.size() - res.body().size;
-      self->codec_.send_body(x->id, std::string_view(body.data(), got), p->is_done());
-      self->kick_writer();
+      wanted = 0;
+      if (r->interim()) fresh();
+      else if (r->is_done()) co_return;
     }
   }
 
   // --- the connection's writes ----------------------------------------------------------
 
-  void kick_writer() { wake_writer_.cancel(); }
+  void kick_writer() { wake_writer_.notify(); }
 
   static boost::asio::awaitable<void> write_loop(std::shared_ptr<Front> self) {
     namespace asio = boost::asio;
@@ -282,12 +296,11 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       auto out = self->codec_.output();
       if (!out.empty()) {
         // A client that reads nothing for the idle timeout loses the connection.
-        self->write_timer_.expires_after(self->idle_timeout_);
-        self->write_timer_.async_wait([w = self->weak_from_this()](boost::system::error_code ec) {
-          if (auto s = w.lock(); s && !ec) s->close();
-        });
+        self->write_deadline_ = clock::now() + self->idle_timeout_;
+        self->writing_ = true;
+        self->arm_write_timer();
         auto [ec, n] = co_await asio::async_write(self->stream_, asio::buffer(out), nothrow());
-        self->write_timer_.cancel();
+        self->writing_ = false;
         if (ec) break;
         self->codec_.sent(n);
         continue;
@@ -295,12 +308,27 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       if (self->codec_.finished() || self->reading_done_ ||
           (self->draining_ && self->exchanges_.empty()))
         break;
-      self->wake_writer_.expires_at(clock::time_point::max());
       co_await self->wake_writer_.async_wait(nothrow());
     }
     self->close();
     self->writer_done_ = true;
     self->writer_done_wait_.cancel();
+  }
+
+  // The write's deadline is checked when the timer fires, and the timer moved on only then:
+  // a write costs no timer operation.
+  void arm_write_timer() {
+    if (write_timer_armed_ || closing_) return;
+    write_timer_armed_ = true;
+    write_timer_.expires_at(write_deadline_);
+    write_timer_.async_wait([w = this->weak_from_this()](boost::system::error_code ec) {
+      auto self = w.lock();
+      if (!self) return;
+      self->write_timer_armed_ = false;
+      if (ec || !self->writing_) return;
+      if (clock::now() >= self->write_deadline_) self->close();
+      else self->arm_write_timer();
+    });
   }
 
   void close() {
@@ -328,12 +356,17 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
   Connection codec_;
   StartStream start_;
   clock::duration idle_timeout_;
-  boost::asio::steady_timer wake_writer_;
+  Wakeup wake_writer_;
   boost::asio::steady_timer idle_timer_;
   boost::asio::steady_timer write_timer_;
+  clock::time_point write_deadline_{};
+  bool writing_ = false;
+  bool write_timer_armed_ = false;
   boost::asio::steady_timer writer_done_wait_;
   bool writer_done_ = false;
   std::unordered_map<std::int32_t, std::shared_ptr<Exchange>> exchanges_;
+  HeadScratch head_scratch_;
+  std::string request_head_;  // the head being handed to a stream's session
   bool draining_ = false;
   bool reading_done_ = false;
   bool closing_ = false;

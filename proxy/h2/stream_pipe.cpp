@@ -65,7 +65,8 @@ std::size_t take_in(Lane& lane, std::size_t capacity, const detail::ConstBuffers
 // Progress on `lane` after a change: a waiting reader gets bytes (or eof/reset), a waiting
 // writer gets room.
 void settle(PipeState& s, Lane& lane) {
-  if (lane.reader && (lane.unread() || lane.closed || lane.reset)) {
+  const std::size_t wanted = lane.reader_peeks ? lane.peek_beyond : 0;
+  if (lane.reader && (lane.unread() > wanted || lane.closed || lane.reset)) {
     error_code ec = lane.reset;
     std::size_t n = 0;
     if (!ec && !lane.reader_peeks) {
@@ -92,8 +93,9 @@ void PipeEnd::start_read(Handler h, detail::MutableBuffers to) {
   wait_for_bytes(std::move(h));
 }
 
-void PipeEnd::start_wait(Handler h) {
+void PipeEnd::start_wait(Handler h, std::size_t beyond) {
   in().reader_peeks = true;
+  in().peek_beyond = beyond;
   wait_for_bytes(std::move(h));
 }
 
@@ -138,6 +140,23 @@ std::size_t PipeEnd::write_now(std::string_view bytes) {
   const std::size_t n = take_in(lane, s_->capacity, from);
   if (n) settle(*s_, lane);
   return n;
+}
+
+std::string_view PipeEnd::peek() const {
+  if (!s_ || in().reset) return {};
+  const auto& lane = in();
+  return std::string_view(lane.bytes).substr(lane.taken);
+}
+
+void PipeEnd::consume(std::size_t n) {
+  if (!s_ || !n) return;
+  auto& lane = in();
+  lane.taken += std::min(n, lane.unread());
+  if (!lane.unread()) {
+    lane.bytes.clear();
+    lane.taken = 0;
+  }
+  settle(*s_, lane);  // a waiting writer gets the room
 }
 
 void PipeEnd::shutdown_send() {

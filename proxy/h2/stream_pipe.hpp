@@ -47,7 +47,8 @@ struct Lane {
   bool closed = false;  // the writer is done: reads end with eof once empty
   boost::system::error_code reset;  // set: both ends' operations fail with it
   Waiter reader;
-  bool reader_peeks = false;  // the reader waits for bytes without taking them
+  bool reader_peeks = false;  // the reader waits for bytes without taking them...
+  std::size_t peek_beyond = 0;  // ...until more than this many are unread
   detail::MutableBuffers read_to;
   Waiter writer;
   detail::ConstBuffers write_from;
@@ -90,13 +91,24 @@ class PipeEnd {
         token, first_buffers<boost::asio::const_buffer>(buffers));
   }
 
-  // Completes (with no error) once this end has bytes to read or the other end finished
-  // writing; with the reset's error after a reset. Reads nothing.
+  // Completes (with no error) once this end has more than `beyond` bytes to read or the other
+  // end finished writing; with the reset's error after a reset. Reads nothing.
   template <typename Token>
   auto async_wait_readable(Token&& token) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](detail::Handler h) { start_wait(std::move(h)); }, token);
+    return async_wait_readable(0, std::forward<Token>(token));
   }
+  template <typename Token>
+  auto async_wait_readable(std::size_t beyond, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this, beyond](detail::Handler h) { start_wait(std::move(h), beyond); }, token);
+  }
+
+  // The bytes the other end wrote that this end has not read, in place (valid until the next
+  // operation on the pipe); `consume` reads them without a copy.
+  std::string_view peek() const;
+  void consume(std::size_t n);
+  // The most a direction holds unread.
+  std::size_t capacity() const { return s_ ? s_->capacity : 0; }
 
   // Writes what fits now without waiting (none while a write waits); returns how much.
   std::size_t write_now(std::string_view bytes);
@@ -105,6 +117,8 @@ class PipeEnd {
   std::size_t available() const { return s_ ? in().unread() : 0; }
   // The other end finished writing (eof after what is left), or the pipe was reset.
   bool peer_closed() const { return !s_ || in().closed || bool(in().reset); }
+  // The pipe was reset (peer_closed() is true as well).
+  bool was_reset() const { return s_ && bool(in().reset); }
   // This end writes no more: the other end reads eof once it has read the rest.
   void shutdown_send();
   // Both directions fail now with `ec` (e.g. the client reset the stream).
@@ -126,7 +140,7 @@ class PipeEnd {
   detail::Lane& out() const { return s_->lanes[side_]; }
   void start_read(detail::Handler h, detail::MutableBuffers to);
   void start_write(detail::Handler h, detail::ConstBuffers from);
-  void start_wait(detail::Handler h);
+  void start_wait(detail::Handler h, std::size_t beyond);
   void wait_for_bytes(detail::Handler h);
 
   std::shared_ptr<detail::PipeState> s_;

@@ -9,8 +9,13 @@
 #include <gtest/gtest.h>
 #include <nghttp2/nghttp2.h>
 
+#include "tests/unit/h2/h2_test_client.hpp"
+
 namespace corral::proxy::h2 {
 namespace {
+
+using test::BodySource;
+using test::Client;
 
 struct Recorder : Connection::Events {
   struct Req {
@@ -34,104 +39,13 @@ struct Recorder : Connection::Events {
   void on_closed(std::int32_t s, std::uint32_t code) override { closed[s] = code; }
 };
 
-// A client: nghttp2's client session, with what it received per stream.
-struct Client {
-  nghttp2_session* session = nullptr;
-  struct Resp {
-    std::map<std::string, std::string> headers;
-    std::string body;
-    bool closed = false;
-    std::uint32_t error = 0;
-  };
-  std::map<std::int32_t, Resp> responses;
-  bool goaway = false;
-  std::uint32_t goaway_code = 0;
-  std::uint32_t peer_max_streams = 0;
-
-  Client() {
-    nghttp2_session_callbacks* cb;
-    nghttp2_session_callbacks_new(&cb);
-    nghttp2_session_callbacks_set_on_header_callback(
-        cb, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
-               const uint8_t* v, size_t vl, uint8_t, void* p) {
-          static_cast<Client*>(p)->responses[f->hd.stream_id].headers[std::string((const char*)n, nl)] =
-              std::string((const char*)v, vl);
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
-        cb, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* d, size_t l, void* p) {
-          static_cast<Client*>(p)->responses[id].body.append((const char*)d, l);
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_stream_close_callback(
-        cb, [](nghttp2_session*, int32_t id, uint32_t code, void* p) {
-          auto& r = static_cast<Client*>(p)->responses[id];
-          r.closed = true;
-          r.error = code;
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_frame_recv_callback(
-        cb, [](nghttp2_session* s, const nghttp2_frame* f, void* p) {
-          auto* c = static_cast<Client*>(p);
-          if (f->hd.type == NGHTTP2_GOAWAY) {
-            c->goaway = true;
-            c->goaway_code = f->goaway.error_code;
-          }
-          if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK))
-            c->peer_max_streams = nghttp2_session_get_remote_settings(
-                s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-          return 0;
-        });
-    nghttp2_session_client_new(&session, cb, this);
-    nghttp2_session_callbacks_del(cb);
-    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
-  }
-  ~Client() { nghttp2_session_del(session); }
-
-  std::int32_t get(std::string path, std::vector<std::pair<std::string, std::string>> extra = {},
-                   nghttp2_data_provider* body = nullptr, std::string method = "GET") {
-    std::vector<std::pair<std::string, std::string>> h = {
-        {":method", method}, {":scheme", "https"}, {":authority", "example.com"}, {":path", path}};
-    h.insert(h.end(), extra.begin(), extra.end());
-    std::vector<nghttp2_nv> nva;
-    for (auto& [n, v] : h)
-      nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(),
-                     NGHTTP2_NV_FLAG_NONE});
-    return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), body, nullptr);
-  }
-};
-
-// A request body for nghttp2's client, read from a string.
-struct BodySource {
-  explicit BodySource(const std::string& b) : body(b) {}
-  const std::string& body;
-  std::size_t off = 0;
-  nghttp2_data_provider provider() {
-    nghttp2_data_provider p;
-    p.source.ptr = this;
-    p.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
-                         nghttp2_data_source* s, void*) -> ssize_t {
-      auto* x = static_cast<BodySource*>(s->ptr);
-      size_t n = std::min(len, x->body.size() - x->off);
-      memcpy(buf, x->body.data() + x->off, n);
-      x->off += n;
-      if (x->off == x->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-      return static_cast<ssize_t>(n);
-    };
-    return p;
-  }
-};
-
 // Moves bytes both ways until neither side has anything to say. False once the server ends
 // the connection.
 bool pump(Client& c, Connection& s) {
   bool alive = true;
   for (int round = 0; round < 1000; ++round) {
     bool moved = false;
-    const uint8_t* data;
-    ssize_t n;
-    std::string to_server;
-    while ((n = nghttp2_session_mem_send(c.session, &data)) > 0) to_server.append((const char*)data, n);
+    std::string to_server = c.take_output();
     if (!to_server.empty() && alive) {
       moved = true;
       alive = s.receive(to_server);
@@ -189,7 +103,7 @@ TEST_F(H2, ABodyIsHandedOnAndEnds) {
   std::string payload(100000, 'x');
   BodySource src(payload);
   nghttp2_data_provider prd = src.provider();
-  auto id = client.get("/upload", {}, &prd, "POST");
+  auto id = client.request("POST", "/upload", {}, &prd);
   ASSERT_TRUE(pump(client, *server));
   EXPECT_EQ(events.requests[id].body.size(), payload.size());
   EXPECT_TRUE(events.requests[id].ended);
@@ -203,7 +117,7 @@ TEST_F(H2, AStreamReceivesNoMoreThanItsWindowUntilTheBodyIsConsumed) {
   std::string payload(200000, 'y');
   BodySource src(payload);
   nghttp2_data_provider prd = src.provider();
-  auto id = client.get("/upload", {}, &prd, "POST");
+  auto id = client.request("POST", "/upload", {}, &prd);
   ASSERT_TRUE(pump(client, *server));
   EXPECT_LE(events.requests[id].body.size(), 16384u);
   auto before = events.requests[id].body.size();

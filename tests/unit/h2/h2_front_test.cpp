@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <nghttp2/nghttp2.h>
 
+#include "tests/unit/h2/h2_test_client.hpp"
+
 namespace corral::proxy::h2 {
 namespace {
 
@@ -24,8 +26,14 @@ struct App {
   std::size_t big_size = 1 << 20;
   int served = 0;
   int saw_reset = 0;
-  asio::awaitable<void> serve(PipeEnd pipe) {
+  std::string raw_response =
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\nX-Keep: 2\r\n"
+      "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+  asio::awaitable<void> serve(PipeEnd pipe, std::string head) {
     boost::beast::flat_buffer buf;
+    buf.commit(asio::buffer_copy(buf.prepare(head.size()), asio::buffer(head)));
     for (;;) {
       http::request<http::string_body> req;
       auto [ec, n] = co_await http::async_read(pipe, buf, req, nothrow);
@@ -35,6 +43,12 @@ struct App {
         auto [rec, rn] = co_await pipe.async_read_some(asio::buffer(&c, 1), nothrow);
         if (rec == asio::error::connection_reset) ++saw_reset;
         co_return;
+      }
+      if (req.target() == "/raw") {  // an interim answer, then a chunked one
+        auto [wec, wn] = co_await asio::async_write(pipe, asio::buffer(raw_response), nothrow);
+        if (wec) co_return;
+        ++served;
+        continue;
       }
       http::response<http::string_body> res{http::status::ok, 11};
       res.set("X-Seen", std::string(req.method_string()) + " " + std::string(req.target()) + " " +
@@ -51,69 +65,9 @@ struct App {
   }
 };
 
-struct Client {
-  nghttp2_session* session = nullptr;
-  struct Resp {
-    std::map<std::string, std::string> headers;
-    std::string body;
-    bool closed = false;
-    std::uint32_t error = 0;
-  };
-  std::map<std::int32_t, Resp> responses;
-  Client() {
-    nghttp2_session_callbacks* cb;
-    nghttp2_session_callbacks_new(&cb);
-    nghttp2_session_callbacks_set_on_header_callback(
-        cb, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
-               const uint8_t* v, size_t vl, uint8_t, void* p) {
-          static_cast<Client*>(p)->responses[f->hd.stream_id].headers[std::string((const char*)n, nl)] =
-              std::string((const char*)v, vl);
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
-        cb, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* d, size_t l, void* p) {
-          static_cast<Client*>(p)->responses[id].body.append((const char*)d, l);
-          return 0;
-        });
-    nghttp2_session_callbacks_set_on_stream_close_callback(
-        cb, [](nghttp2_session*, int32_t id, uint32_t code, void* p) {
-          auto& r = static_cast<Client*>(p)->responses[id];
-          r.closed = true;
-          r.error = code;
-          return 0;
-        });
-    nghttp2_session_client_new(&session, cb, this);
-    nghttp2_session_callbacks_del(cb);
-    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
-  }
-  ~Client() { nghttp2_session_del(session); }
-  std::int32_t request(std::string method, std::string path,
-                       std::vector<std::pair<std::string, std::string>> extra = {},
-                       nghttp2_data_provider* body = nullptr) {
-    std::vector<std::pair<std::string, std::string>> h = {
-        {":method", method}, {":scheme", "http"}, {":authority", "app.test"}, {":path", path}};
-    h.insert(h.end(), extra.begin(), extra.end());
-    std::vector<nghttp2_nv> nva;
-    for (auto& [n, v] : h)
-      nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
-    return nghttp2_submit_request(session, nullptr, nva.data(), nva.size(), body, nullptr);
-  }
-  // Talks over `s` until `done()` or the connection ends.
-  template <typename Done>
-  asio::awaitable<void> talk(tcp::socket& s, Done done) {
-    std::array<char, 16384> buf;
-    for (;;) {
-      const uint8_t* data;
-      ssize_t n;
-      std::string out;
-      while ((n = nghttp2_session_mem_send(session, &data)) > 0) out.append((const char*)data, n);
-      if (!out.empty()) co_await asio::async_write(s, asio::buffer(out), nothrow);
-      if (done()) co_return;
-      auto [ec, got] = co_await s.async_read_some(asio::buffer(buf), nothrow);
-      if (ec) co_return;
-      nghttp2_session_mem_recv(session, (const uint8_t*)buf.data(), got);
-    }
-  }
+// Requests as a plain-text client sends them to the app's host.
+struct Client : test::Client {
+  Client() : test::Client("http", "app.test") {}
 };
 
 struct H2Front : ::testing::Test {
@@ -129,7 +83,9 @@ struct H2Front : ::testing::Test {
       if (ec) co_return;
       auto f = std::make_shared<Front<tcp::socket>>(
           std::move(s), limits,
-          [this](PipeEnd end) { asio::co_spawn(io, app.serve(std::move(end)), asio::detached); },
+          [this](PipeEnd end, std::string_view head) {
+            asio::co_spawn(io, app.serve(std::move(end), std::string(head)), asio::detached);
+          },
           std::chrono::seconds(5));
       front = f;
       co_await f->run();
@@ -173,22 +129,32 @@ TEST_F(H2Front, StreamsAreServedAsHttp11RequestsAndAnsweredOnTheirStreams) {
   EXPECT_EQ(app.served, 10);
 }
 
+TEST_F(H2Front, AnInterimAnswerIsSkippedAndAChunkedOneLosesItsConnectionFields) {
+  serve_one();
+  Client c;
+  std::int32_t id = 0;
+  client([&](tcp::socket& s) -> asio::awaitable<void> {
+    id = c.request("GET", "/raw");
+    co_await c.talk(s, [&] { return c.responses[id].closed; });
+  });
+  auto& r = c.responses[id];
+  EXPECT_EQ(r.headers[":status"], "200");
+  EXPECT_EQ(r.headers["x-keep"], "2");
+  EXPECT_EQ(r.headers.count("x-drop"), 0u);
+  EXPECT_EQ(r.headers.count("connection"), 0u);
+  EXPECT_EQ(r.headers.count("keep-alive"), 0u);
+  EXPECT_EQ(r.headers.count("transfer-encoding"), 0u);
+  EXPECT_EQ(r.headers.count("link"), 0u);
+  EXPECT_EQ(r.body, "abcde");
+  EXPECT_EQ(r.error, 0u);
+}
+
 TEST_F(H2Front, ARequestBodyAndALargeResponseGoThroughFlowControl) {
   serve_one();
   Client c;
   std::string payload(300000, 'p');
-  struct Src { std::string* p; std::size_t off = 0; } src{&payload};
-  nghttp2_data_provider prd;
-  prd.source.ptr = &src;
-  prd.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
-                         nghttp2_data_source* s, void*) -> ssize_t {
-    auto* x = static_cast<Src*>(s->ptr);
-    size_t n = std::min(len, x->p->size() - x->off);
-    memcpy(buf, x->p->data() + x->off, n);
-    x->off += n;
-    if (x->off == x->p->size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return n;
-  };
+  test::BodySource src(payload);
+  nghttp2_data_provider prd = src.provider();
   std::int32_t post = 0, big = 0;
   client([&](tcp::socket& s) -> asio::awaitable<void> {
     post = c.request("POST", "/upload", {}, &prd);

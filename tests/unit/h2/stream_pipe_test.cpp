@@ -122,5 +122,49 @@ TEST(StreamPipe, WaitingForBytesTakesNoneAndEndsOnEof) {
   });
 }
 
+TEST(StreamPipe, BytesAreReadInPlaceAndTheirRoomGoesBackToTheWriter) {
+  run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [a, b] = make_pipe(io.get_executor(), 4);
+    bool written = false;
+    auto writer = [&]() -> asio::awaitable<void> {
+      auto [ec, n] = co_await asio::async_write(a, asio::buffer(std::string_view("abcdef")), nothrow);
+      EXPECT_FALSE(ec);
+      written = true;
+      a.shutdown_send();
+    };
+    asio::co_spawn(io, writer(), asio::detached);
+    auto [ec1, n1] = co_await b.async_wait_readable(nothrow);
+    EXPECT_FALSE(ec1);
+    EXPECT_EQ(b.peek(), "abcd");  // the pipe is full: the writer waits
+    b.consume(1);
+    // More than 3 bytes: what the writer adds now that there is room.
+    auto [ec2, n2] = co_await b.async_wait_readable(3, nothrow);
+    EXPECT_FALSE(ec2);
+    EXPECT_EQ(b.peek(), "bcde");
+    b.consume(4);
+    auto [ec3, n3] = co_await b.async_wait_readable(nothrow);
+    EXPECT_EQ(b.peek(), "f");
+    b.consume(1);
+    auto [ec4, n4] = co_await b.async_wait_readable(nothrow);
+    EXPECT_FALSE(ec4);  // the end: nothing to read, and the writer is done
+    EXPECT_TRUE(b.peer_closed());
+    EXPECT_FALSE(b.was_reset());
+    EXPECT_TRUE(b.peek().empty());
+    EXPECT_TRUE(written);
+  });
+}
+
+TEST(StreamPipe, AResetIsSeenByAWaitingPeek) {
+  run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [a, b] = make_pipe(io.get_executor());
+    co_await asio::async_write(a, asio::buffer(std::string_view("ab")), nothrow);
+    asio::post(io, [&a = a] { a.reset(); });
+    auto [ec, n] = co_await b.async_wait_readable(2, nothrow);
+    EXPECT_EQ(ec, asio::error::connection_reset);
+    EXPECT_TRUE(b.was_reset());
+    EXPECT_TRUE(b.peek().empty());
+  });
+}
+
 }  // namespace
 }  // namespace corral::proxy::h2
