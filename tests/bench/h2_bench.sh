@@ -25,29 +25,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 bench_help "$@"
 
-if [[ ${QUICK:-0} == 1 ]]; then
-  : "${ROUNDS:=1}" "${DURATION:=3}" "${WARMUP:=1}"
-fi
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-8}
-DURATION=${DURATION%s}
-WARMUP=${WARMUP:-2}
-WARMUP=${WARMUP%s}
+bench_knobs 3
 H2_CONNS=${H2_CONNS:-8}
 H2_STREAMS=${H2_STREAMS:-16}
 PROXIES=${PROXIES:-"corral haproxy"}
 BASELINE=${BASELINE:-}
 PERF=${PERF:-0}
-CORRAL=${CORRAL:-$ROOT/build/corral}
-SERVER_CPU=${SERVER_CPU:-0}
-CLIENT_CPU=${CLIENT_CPU:-1}
-SAVE=${SAVE:-$ROOT/tests/bench/out}
-KEEP=${KEEP:-0}
 
 need_tools "apt-get install nghttp2-client util-linux curl iproute2 nginx-light haproxy" h2load taskset curl ss nginx
 [[ $PERF != 1 ]] || need_tools "apt-get install linux-perf" perf
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
-[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
 [[ -z $BASELINE ]] || PROXIES="$PROXIES baseline"
 
 bench_init
