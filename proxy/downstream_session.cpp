@@ -411,7 +411,17 @@ awaitable<bool> DownstreamSession::dispatch() {
     std::optional<balancer::SlotId> slot;
     auto pick_outcome = balancer::PickOutcome::miss;
     if (sticky) {
-      auto p = co_await sticky_pick(view);
+      // The common case (no Redis lookup due, the pin can serve or need not be waited for)
+      // is a plain call: no coroutine frame for it.
+      balancer::Pick p;
+      if (sticky->store_lookup_due(rq_.sticky, view)) {
+        p = co_await sticky_pick(view);
+      } else {
+        p = sticky->pick(rq_.sticky, view);
+        if (p.outcome == balancer::PickOutcome::unavailable &&
+            sticky->on_unavailable() == config::OnUnavailable::hold)
+          p = co_await hold_for_pin(view);
+      }
       if (p.outcome == balancer::PickOutcome::unavailable) {
         co_await send_error(http::status::service_unavailable,
                             "the worker this session is pinned to is unavailable", false);
@@ -584,6 +594,11 @@ awaitable<balancer::Pick> DownstreamSession::sticky_pick(balancer::RequestView& 
   if (p.outcome != balancer::PickOutcome::unavailable ||
       sticky.on_unavailable() != config::OnUnavailable::hold)
     co_return p;
+  co_return co_await hold_for_pin(view);
+}
+
+awaitable<balancer::Pick> DownstreamSession::hold_for_pin(balancer::RequestView& view) {
+  StickyRouter& sticky = *t_.sticky;
   // The pinned slot is down, draining or restarting: the supervisor is bringing it back, so
   // wait for it (bounded by hold_timeout, and by a per-thread queue), then fail over.
   if (!sticky.try_hold()) co_return sticky.pick_after_hold(rq_.sticky, view);
@@ -593,7 +608,7 @@ awaitable<balancer::Pick> DownstreamSession::sticky_pick(balancer::RequestView& 
     co_await t_.wait_for_change(until);
     ready = sticky.pin_can_serve(rq_.sticky, view);
   }
-  p = sticky.pick_after_hold(rq_.sticky, view);
+  auto p = sticky.pick_after_hold(rq_.sticky, view);
   sticky.end_hold(p.outcome == balancer::PickOutcome::hit);
   co_return p;
 }

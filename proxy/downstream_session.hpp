@@ -154,6 +154,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // balance: sticky: the pick for this try; under on_unavailable: hold, waits (bounded) for the
   // pinned slot before failing over.
   awaitable<balancer::Pick> sticky_pick(balancer::RequestView& view);
+  // on_unavailable: hold, after a pick found the pinned slot unavailable: waits (bounded) for
+  // it, then picks again, failing over.
+  awaitable<balancer::Pick> hold_for_pin(balancer::RequestView& view);
   // on_unavailable: hold, after the pinned slot failed a try (refused or reset: its worker may
   // just have died, before the proxy knows): true once the slot is back (a new worker, or
   // re-admitted); false at once when the slot is not taken down within a short grace (the
