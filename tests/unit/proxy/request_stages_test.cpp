@@ -9,10 +9,12 @@
 #include <gtest/gtest.h>
 
 #include "balancer/slot_table.hpp"
+#include "session/session_store.hpp"
 #include "proxy/guard_stage.hpp"
 #include "proxy/request_chain.hpp"
 #include "proxy/request_log_stage.hpp"
 #include "proxy/rewrite_stage.hpp"
+#include "proxy/shared_session_stage.hpp"
 #include "proxy/sticky_stage.hpp"
 
 namespace corral::proxy {
@@ -162,6 +164,39 @@ TEST(StickyStage, LearnsFromTheResponseAndReadsThePinOfTheNextRequest) {
   stage.on_request_header(b);
   ASSERT_TRUE(b.sticky.pin);
   EXPECT_EQ(*b.sticky.pin, 2u);
+}
+
+// Without Redis: which requests and responses cost a round trip (the stage suspends) and which
+// go on at once. The round trips themselves are the integration tests' (a real redis-server).
+TEST(SharedSessionStage, SuspendsOnlyForASessionIdOrTheAppsSessionAnswer) {
+  boost::asio::io_context ioc;
+  config::Sessions cfg;
+  session::SessionStore store(ioc, cfg, "127.0.0.1");
+  SharedSessionStage stage(store);
+
+  Request anonymous;
+  anonymous.header.set(http::field::cookie, "theme=dark");
+  anonymous.header.set(cfg.header, "{\"forged\":true}");
+  auto& a = anonymous.context();
+  EXPECT_EQ(stage.on_request_header(a), StageVerdict::proceed);
+  EXPECT_EQ(anonymous.header.find(cfg.header), anonymous.header.end())
+      << "a client's session header never reaches the app";
+
+  Request malformed;
+  malformed.header.set(http::field::cookie, cfg.cookie + "=not-an-id");
+  EXPECT_EQ(stage.on_request_header(malformed.context()), StageVerdict::proceed);
+
+  Request known;
+  known.header.set(http::field::cookie, cfg.cookie + "=AAAAAAAAAAAAAAAAAAAAAA");
+  auto& k = known.context();
+  EXPECT_EQ(stage.on_request_header(k), StageVerdict::suspend);
+  ASSERT_TRUE(k.session.id);
+
+  ResponseHeader plain;
+  EXPECT_EQ(stage.on_response_header(k, plain), StageVerdict::proceed);
+  ResponseHeader answer;
+  answer.set("X-Corral-Session-Set", "{\"user\":\"ann\"}");
+  EXPECT_EQ(stage.on_response_header(k, answer), StageVerdict::suspend);
 }
 
 TEST(RequestLogStage, CountsTheAnswerOnItsUpstreamsRowAndLogsIt) {
