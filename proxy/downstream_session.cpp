@@ -366,7 +366,154 @@ awaitable<bool> DownstreamSession::handle_request() {
       break;
     }
   }
-  if (!rq_.stopped()) keep = co_await dispatch();
+  if (!rq_.stopped()) {
+    // Dispatch: pick a slot (the queue, the sticky hold), exchange with it, retry per
+    // retry_policy, answer a failure per failure_answer. Written out here rather than as a
+    // coroutine of its own: a second frame per request would cost an allocation.
+    StickyRouter* sticky = t_.sticky.get();
+    const bool upgrade = rq_.upgrade;
+    const auto started = rq_.started;
+    std::array<balancer::SlotId, 8> tried{};
+    std::size_t ntried = 0;
+    bool body_started = false;
+    bool held_for_restart = false;
+    // Worker slots: a request waits in the proxy's queue for a slot with room, and one that lost
+    // its worker before any response byte goes back to the head of the queue, for another worker
+    // or the slot's replacement, until timeouts.queue is up.
+    DispatchQueue& queue = shared.queue;
+    const auto queue_deadline = started + shared.cfg.timeouts.queue;
+    rq_.queued_for = {};
+    std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed{};
+    std::size_t nfailed = 0;
+    for (unsigned attempt = 0;; ++attempt) {
+      if (queue.enabled()) {
+        // Exclude only the slots whose failing worker is still the one there.
+        ntried = 0;
+        for (std::size_t i = 0; i < nfailed; ++i)
+          if (shared.slots.downs(failed[i].first) == failed[i].second) tried[ntried++] = failed[i].first;
+      }
+      balancer::RequestView view{req.method_string(), req.target(), {},
+                                 std::span<const balancer::SlotId>(tried.data(), ntried), {}};
+      std::optional<balancer::SlotId> slot;
+      auto pick_outcome = balancer::PickOutcome::miss;
+      if (sticky) {
+        // The common case (no Redis lookup due, the pin can serve or need not be waited for)
+        // is a plain call: no coroutine frame for it.
+        balancer::Pick p;
+        if (sticky->store_lookup_due(rq_.sticky, view)) {
+          p = co_await sticky_pick(view);
+        } else {
+          p = sticky->pick(rq_.sticky, view);
+          if (p.outcome == balancer::PickOutcome::unavailable &&
+              sticky->on_unavailable() == config::OnUnavailable::hold)
+            p = co_await hold_for_pin(view);
+        }
+        if (p.outcome == balancer::PickOutcome::unavailable) {
+          co_await send_error(http::status::service_unavailable,
+                              "the worker this session is pinned to is unavailable", false);
+          keep = req_->is_done();
+          break;
+        }
+        slot = p.slot;
+        pick_outcome = p.outcome;
+      } else {
+        slot = t_.balancer->pick(view);
+      }
+      if (queue.enabled()) {
+        const bool pinned = sticky && pick_outcome == balancer::PickOutcome::hit && slot;
+        Waited w = Waited::granted;
+        if (!slot || !queue.try_start(*slot)) {
+          auto ticket = std::make_shared<QueueTicket>(t_.ioc);
+          if (pinned) {
+            ticket->only = slot;
+            ticket->only_while_usable = sticky->on_unavailable() != config::OnUnavailable::hold;
+          }
+          std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
+          ticket->nfailed = nfailed;
+          w = co_await wait_in_queue(ticket, /*front=*/nfailed > 0, queue_deadline);
+          slot = ticket->granted;  // read after the queue's lock (leave), which set it
+        }
+        if (w != Waited::granted) {
+          if (w == Waited::client_gone) {
+            keep = false;
+            break;
+          }
+          co_await send_error(http::status::service_unavailable,
+                              w == Waited::full ? "too many requests waiting for a worker"
+                                                : "no worker free within timeouts.queue",
+                              false, "Retry-After: 1\r\n");
+          keep = req_->is_done();
+          break;
+        }
+      } else {
+        if (!slot) {
+          if (attempt == 0)
+            co_await send_error(http::status::service_unavailable, "no upstream available", false);
+          else
+            co_await send_error(http::status::bad_gateway, "upstream failed", false);
+          keep = req_->is_done();
+          break;
+        }
+        queue.start(*slot);
+      }
+      rq_.upstream_name = shared.upstreams[*slot].name;
+      dispatched_slot_ = slot;
+      const auto dispatched = clock::now();
+      auto outcome = co_await exchange(*slot, body_started);
+      if (outcome == ExchangeOutcome::retry_same) {
+        // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
+        outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
+      }
+      if (outcome == ExchangeOutcome::ok) {
+        queue.on_response(*slot, dispatched, clock::now() - dispatched);
+        rq_.slot = slot;
+        rq_.pick_outcome = pick_outcome;
+        if (attempt > 0) t_.metrics.masked_failures.add();
+        keep = co_await relay_response(*upstream_, upgrade);
+        end_dispatch();
+        break;
+      }
+      end_dispatch();
+      upstream_.reset();
+      if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
+          pick_outcome == balancer::PickOutcome::hit &&
+          sticky->on_unavailable() == config::OnUnavailable::hold) {
+        // The pinned worker refused or reset the connection: it may have just died, with the
+        // supervisor restarting it and its word not here yet. Wait for the slot's next worker
+        // rather than re-home the session at once.
+        held_for_restart = true;
+        if (co_await wait_for_restart(*slot)) continue;
+      }
+      RetryFacts facts;
+      facts.outcome = outcome;
+      facts.body_started = body_started;
+      facts.queue_enabled = queue.enabled();
+      facts.before_queue_deadline = clock::now() < queue_deadline;
+      facts.failed_slots = nfailed;
+      facts.attempt = attempt;
+      facts.retries = shared.cfg.retries;
+      facts.tried = ntried;
+      facts.capacity = tried.size();
+      static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
+      switch (retry_step(facts)) {
+        case RetryStep::requeue:
+          failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
+          t_.metrics.retries.add();
+          continue;
+        case RetryStep::next_upstream:
+          tried[ntried++] = *slot;
+          t_.metrics.retries.add();
+          continue;
+        case RetryStep::give_up:
+          break;
+      }
+      rq_.slot = slot;
+      const FailureAnswer answer = failure_answer(outcome, req_->is_done());
+      if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
+      keep = answer.keep_alive;
+      break;
+    }
+  }
   upstream_.reset();
   for (RequestStage* stage : t_.chain->stages()) stage->on_end(rq_);
   // Not `&& !draining()`: a drain that began after the response promised keep-alive must still
@@ -378,156 +525,6 @@ awaitable<bool> DownstreamSession::send_stage_answer() {
   const StageAnswer answer = rq_.answer;
   co_await send_error(answer.status, answer.message, answer.close);
   co_return !answer.close && req_->is_done();
-}
-
-awaitable<bool> DownstreamSession::dispatch() {
-  auto& req = req_->get();
-  auto& shared = t_.shared;
-  StickyRouter* sticky = t_.sticky.get();
-  const bool upgrade = rq_.upgrade;
-  const auto started = rq_.started;
-  bool keep = true;
-  std::array<balancer::SlotId, 8> tried{};
-  std::size_t ntried = 0;
-  bool body_started = false;
-  bool held_for_restart = false;
-  // Worker slots: a request waits in the proxy's queue for a slot with room, and one that lost
-  // its worker before any response byte goes back to the head of the queue, for another worker
-  // or the slot's replacement, until timeouts.queue is up.
-  DispatchQueue& queue = shared.queue;
-  const auto queue_deadline = started + shared.cfg.timeouts.queue;
-  rq_.queued_for = {};
-  std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed{};
-  std::size_t nfailed = 0;
-  for (unsigned attempt = 0;; ++attempt) {
-    if (queue.enabled()) {
-      // Exclude only the slots whose failing worker is still the one there.
-      ntried = 0;
-      for (std::size_t i = 0; i < nfailed; ++i)
-        if (shared.slots.downs(failed[i].first) == failed[i].second) tried[ntried++] = failed[i].first;
-    }
-    balancer::RequestView view{req.method_string(), req.target(), {},
-                               std::span<const balancer::SlotId>(tried.data(), ntried), {}};
-    std::optional<balancer::SlotId> slot;
-    auto pick_outcome = balancer::PickOutcome::miss;
-    if (sticky) {
-      // The common case (no Redis lookup due, the pin can serve or need not be waited for)
-      // is a plain call: no coroutine frame for it.
-      balancer::Pick p;
-      if (sticky->store_lookup_due(rq_.sticky, view)) {
-        p = co_await sticky_pick(view);
-      } else {
-        p = sticky->pick(rq_.sticky, view);
-        if (p.outcome == balancer::PickOutcome::unavailable &&
-            sticky->on_unavailable() == config::OnUnavailable::hold)
-          p = co_await hold_for_pin(view);
-      }
-      if (p.outcome == balancer::PickOutcome::unavailable) {
-        co_await send_error(http::status::service_unavailable,
-                            "the worker this session is pinned to is unavailable", false);
-        keep = req_->is_done();
-        break;
-      }
-      slot = p.slot;
-      pick_outcome = p.outcome;
-    } else {
-      slot = t_.balancer->pick(view);
-    }
-    if (queue.enabled()) {
-      const bool pinned = sticky && pick_outcome == balancer::PickOutcome::hit && slot;
-      Waited w = Waited::granted;
-      if (!slot || !queue.try_start(*slot)) {
-        auto ticket = std::make_shared<QueueTicket>(t_.ioc);
-        if (pinned) {
-          ticket->only = slot;
-          ticket->only_while_usable = sticky->on_unavailable() != config::OnUnavailable::hold;
-        }
-        std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
-        ticket->nfailed = nfailed;
-        w = co_await wait_in_queue(ticket, /*front=*/nfailed > 0, queue_deadline);
-        slot = ticket->granted;  // read after the queue's lock (leave), which set it
-      }
-      if (w != Waited::granted) {
-        if (w == Waited::client_gone) {
-          keep = false;
-          break;
-        }
-        co_await send_error(http::status::service_unavailable,
-                            w == Waited::full ? "too many requests waiting for a worker"
-                                              : "no worker free within timeouts.queue",
-                            false, "Retry-After: 1\r\n");
-        keep = req_->is_done();
-        break;
-      }
-    } else {
-      if (!slot) {
-        if (attempt == 0)
-          co_await send_error(http::status::service_unavailable, "no upstream available", false);
-        else
-          co_await send_error(http::status::bad_gateway, "upstream failed", false);
-        keep = req_->is_done();
-        break;
-      }
-      queue.start(*slot);
-    }
-    rq_.upstream_name = shared.upstreams[*slot].name;
-    dispatched_slot_ = slot;
-    const auto dispatched = clock::now();
-    auto outcome = co_await exchange(*slot, body_started);
-    if (outcome == ExchangeOutcome::retry_same) {
-      // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
-      outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
-    }
-    if (outcome == ExchangeOutcome::ok) {
-      queue.on_response(*slot, dispatched, clock::now() - dispatched);
-      rq_.slot = slot;
-      rq_.pick_outcome = pick_outcome;
-      if (attempt > 0) t_.metrics.masked_failures.add();
-      keep = co_await relay_response(*upstream_, upgrade);
-      end_dispatch();
-      break;
-    }
-    end_dispatch();
-    upstream_.reset();
-    if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
-        pick_outcome == balancer::PickOutcome::hit &&
-        sticky->on_unavailable() == config::OnUnavailable::hold) {
-      // The pinned worker refused or reset the connection: it may have just died, with the
-      // supervisor restarting it and its word not here yet. Wait for the slot's next worker
-      // rather than re-home the session at once.
-      held_for_restart = true;
-      if (co_await wait_for_restart(*slot)) continue;
-    }
-    RetryFacts facts;
-    facts.outcome = outcome;
-    facts.body_started = body_started;
-    facts.queue_enabled = queue.enabled();
-    facts.before_queue_deadline = clock::now() < queue_deadline;
-    facts.failed_slots = nfailed;
-    facts.attempt = attempt;
-    facts.retries = shared.cfg.retries;
-    facts.tried = ntried;
-    facts.capacity = tried.size();
-    static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
-    switch (retry_step(facts)) {
-      case RetryStep::requeue:
-        failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
-        t_.metrics.retries.add();
-        continue;
-      case RetryStep::next_upstream:
-        tried[ntried++] = *slot;
-        t_.metrics.retries.add();
-        continue;
-      case RetryStep::give_up:
-        break;
-    }
-    rq_.slot = slot;
-    const FailureAnswer answer = failure_answer(outcome, req_->is_done());
-    if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
-    keep = answer.keep_alive;
-    break;
-  }
-  co_return keep;
 }
 
 awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(

@@ -138,14 +138,11 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   awaitable<bool> h2_preface_follows();
   // Serves the connection as HTTP/2 (h2/h2_front), each stream on a session of its own.
   awaitable<void> serve_h2();
-  // One request through the thread's stages (RequestChain) and dispatch; false when the
-  // connection cannot go on.
+  // One request through the thread's stages (RequestChain) and dispatch (the queue, the
+  // exchange, retries); false when the connection cannot go on.
   awaitable<bool> handle_request();
   // Sends the answer of the stage that stopped the request; whether the connection goes on.
   awaitable<bool> send_stage_answer();
-  // Picks a slot (the queue, the sticky hold), exchanges with it, retries per retry_policy and
-  // answers a failure per failure_answer; whether the connection can go on.
-  awaitable<bool> dispatch();
   enum class Waited { granted, timeout, full, client_gone };
   // Waits in the proxy's queue for `ticket` to be granted a slot, until `deadline`; the client
   // closing its connection takes it out.
