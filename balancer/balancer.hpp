@@ -10,12 +10,40 @@
 
 namespace corral::balancer {
 
+// How a pick went for a request that may be pinned to a slot (balance: sticky); the proxy
+// counts these and re-learns a pin on `rehomed`.
+enum class PickOutcome {
+  hit,          // the request's pin (or, in hash mode, its key) decided the slot
+  miss,         // nothing pinned the request: the algorithm placed it
+  rehomed,      // the pinned slot cannot serve: placed anew
+  unavailable,  // the pinned slot cannot serve and the policy is hold or strict: no slot
+};
+
+// A pick and how it went.
+struct Pick {
+  std::optional<SlotId> slot;  // nothing on `unavailable`, or when no usable slot remains
+  PickOutcome outcome = PickOutcome::miss;
+};
+
 class Balancer {
  public:
   virtual ~Balancer() = default;
 
   // The slot for this request, or nothing when no usable slot outside `exclude` remains.
   virtual std::optional<SlotId> pick(const RequestView& request) = 0;
+
+  // The same with the outcome for the request's pin (`request.affinity_slot`, or its key):
+  // `on_unavailable` says what to do when the pinned slot cannot serve. Algorithms without
+  // pins place every request as pick() does (a miss). Never allocates.
+  virtual Pick pick_pinned(const RequestView& request, config::OnUnavailable on_unavailable) {
+    (void)on_unavailable;
+    return {pick(request), PickOutcome::miss};
+  }
+
+  // True when `s` is in range, usable and not in `request.exclude`.
+  bool can_serve(const RequestView& request, SlotId s) const {
+    return s < table_.size() && table_.usable(s) && !is_excluded(request.exclude, s);
+  }
 
   // Events; the defaults keep the SlotTable right, algorithms may also react.
   virtual void on_up(SlotId s) { table_.set_usable(s, true); }

@@ -26,6 +26,10 @@ ConsistentHash::ConsistentHash(SlotTable& table, std::unique_ptr<Balancer> fallb
   assert(fallback_ && &fallback_->table() == &table);
 }
 
+Pick ConsistentHash::pick_pinned(const RequestView& request, config::OnUnavailable) {
+  return {pick(request), request.affinity_key.empty() ? PickOutcome::miss : PickOutcome::hit};
+}
+
 std::optional<SlotId> ConsistentHash::pick(const RequestView& request) {
   if (request.affinity_key.empty()) return fallback_->pick(request);
 

@@ -34,6 +34,9 @@ class ConsistentHash final : public Balancer {
                  unsigned balance_factor_percent = default_balance_factor_percent);
 
   std::optional<SlotId> pick(const RequestView& request) override;
+  // The key decides (a hit); a key-less request is placed by the fallback (a miss). There is no
+  // pinned slot to be unavailable, so `on_unavailable` does not apply.
+  Pick pick_pinned(const RequestView& request, config::OnUnavailable on_unavailable) override;
 
   void on_up(SlotId s) override { fallback_->on_up(s); }
   void on_down(SlotId s) override { fallback_->on_down(s); }

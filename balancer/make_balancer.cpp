@@ -28,10 +28,7 @@ std::unique_ptr<Balancer> make_balancer(const config::Config& config, SlotTable&
   auto fallback = make_balancer(s.fallback, table);
   if (s.mode == config::StickyMode::hash)
     return std::make_unique<ConsistentHash>(table, std::move(fallback), s.balance_factor);
-  OnUnavailable on_unavailable = OnUnavailable::failover;
-  if (s.on_unavailable == config::OnUnavailable::hold) on_unavailable = OnUnavailable::hold;
-  if (s.on_unavailable == config::OnUnavailable::strict) on_unavailable = OnUnavailable::strict;
-  return std::make_unique<Sticky>(table, std::move(fallback), on_unavailable);
+  return std::make_unique<Sticky>(table, std::move(fallback), s.on_unavailable);
 }
 
 }  // namespace corral::balancer

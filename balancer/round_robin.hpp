@@ -11,15 +11,6 @@
 
 namespace corral::balancer {
 
-// True when `s` was already tried for this request. The list is a handful of slots at most
-// (one per retry), so a linear scan beats any set.
-inline bool is_excluded(std::span<const SlotId> exclude, SlotId s) {
-  for (SlotId e : exclude) {
-    if (e == s) return true;
-  }
-  return false;
-}
-
 // One thread's current weights for nginx's smooth weighted round robin; shared by the
 // algorithms that need a weighted rotation (round robin itself, least-loaded's tie break).
 class SmoothWeights {

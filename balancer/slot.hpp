@@ -19,4 +19,13 @@ struct RequestView {
   std::optional<SlotId> affinity_slot;  // the slot the request's session is pinned to (sticky)
 };
 
+// True when `s` was already tried for this request. The list is a handful of slots at most
+// (one per retry), so a linear scan beats any set.
+inline bool is_excluded(std::span<const SlotId> exclude, SlotId s) {
+  for (SlotId e : exclude) {
+    if (e == s) return true;
+  }
+  return false;
+}
+
 }  // namespace corral::balancer

@@ -3,47 +3,29 @@
 #include <cassert>
 #include <utility>
 
-#include "balancer/round_robin.hpp"
-
 namespace corral::balancer {
 
-Sticky::Sticky(SlotTable& table, std::unique_ptr<Balancer> fallback, OnUnavailable on_unavailable)
+Sticky::Sticky(SlotTable& table, std::unique_ptr<Balancer> fallback,
+               config::OnUnavailable on_unavailable)
     : Balancer(table), fallback_(std::move(fallback)), on_unavailable_(on_unavailable) {
   assert(fallback_ && &fallback_->table() == &table);
 }
 
-bool Sticky::can_serve(const RequestView& request, SlotId s) const {
-  return s < table_.size() && table_.usable(s) && !is_excluded(request.exclude, s);
-}
-
-StickyPick Sticky::pick_with_hint(const RequestView& request, std::optional<SlotId> hint) {
-  return pick_with_hint(request, hint, on_unavailable_);
-}
-
-StickyPick Sticky::pick_with_hint(const RequestView& request, std::optional<SlotId> hint,
-                                  OnUnavailable on_unavailable) {
-  if (!hint) {
-    ++counters_.misses;
-    return {fallback_->pick(request), StickyOutcome::miss};
-  }
-  if (can_serve(request, *hint)) {
-    ++counters_.hits;
-    return {*hint, StickyOutcome::hit};
-  }
+Pick Sticky::pick_pinned(const RequestView& request, config::OnUnavailable on_unavailable) {
+  const std::optional<SlotId> pin = request.affinity_slot;
+  if (!pin) return {fallback_->pick(request), PickOutcome::miss};
+  if (can_serve(request, *pin)) return {*pin, PickOutcome::hit};
   // Holding only makes sense for a slot that may become ready again and that this request has
   // not just failed on.
-  const bool may_return = *hint < table_.size() && !is_excluded(request.exclude, *hint);
-  if (on_unavailable == OnUnavailable::strict ||
-      (on_unavailable == OnUnavailable::hold && may_return)) {
-    ++counters_.unavailable;
-    return {std::nullopt, StickyOutcome::unavailable};
-  }
-  ++counters_.rehomed;
-  return {fallback_->pick(request), StickyOutcome::rehomed};
+  const bool may_return = *pin < table_.size() && !is_excluded(request.exclude, *pin);
+  if (on_unavailable == config::OnUnavailable::strict ||
+      (on_unavailable == config::OnUnavailable::hold && may_return))
+    return {std::nullopt, PickOutcome::unavailable};
+  return {fallback_->pick(request), PickOutcome::rehomed};
 }
 
 std::optional<SlotId> Sticky::pick(const RequestView& request) {
-  return pick_with_hint(request, request.affinity_slot).slot;
+  return pick_pinned(request, on_unavailable_).slot;
 }
 
 }  // namespace corral::balancer

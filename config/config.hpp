@@ -84,8 +84,12 @@ enum class StickyMode {
   hash,    // consistent hashing of the key onto the slots, no state at all
 };
 
-// What a request whose pinned slot cannot serve gets.
-enum class OnUnavailable { failover, hold, strict };
+// What a request whose pinned slot cannot serve (down, draining, gone, or already tried) gets.
+enum class OnUnavailable {
+  failover,  // placed anew with the fallback (counted as re-homed)
+  hold,      // waits (bounded) for the slot, then fails over
+  strict,    // answered 503
+};
 
 // Where hash mode (and learn mode, always the cookie) takes a request's session key from.
 enum class StickyKeySource { cookie, header, query, client_ip };

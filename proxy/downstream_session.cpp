@@ -26,17 +26,6 @@ namespace {
 
 constexpr std::size_t read_chunk = BlockPool::block_size;
 
-// `v` in lowercase hex, at least `min_digits` digits (zero-padded); returns the end. At most 16
-// digits.
-char* put_hex(char* out, std::uint64_t v, int min_digits) {
-  static constexpr char digits[] = "0123456789abcdef";
-  int n = 1;
-  while (n < 16 && (v >> (4 * n)) != 0) ++n;
-  n = std::max(n, min_digits);
-  for (int i = n - 1; i >= 0; --i, v >>= 4) out[i] = digits[v & 15];
-  return out + n;
-}
-
 bool is_idempotent(http::verb v) {
   switch (v) {
     case http::verb::get:
@@ -49,14 +38,6 @@ bool is_idempotent(http::verb v) {
     default:
       return false;
   }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 std::string_view header_end(std::string_view raw) {
@@ -204,7 +185,7 @@ awaitable<void> DownstreamSession::run() {
     // No check of draining() here: the last response promised keep-alive, so the client may be
     // sending already; a pipelined request is served, an idle connection waits the drain grace.
     if (!co_await read_request_header(first)) {
-      if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
+      if (rq_.status != 0) t_.metrics.request_done(t_.shared.upstreams.size(), rq_.status, {});
       break;
     }
     conn_->served();
@@ -245,7 +226,7 @@ awaitable<void> DownstreamSession::run_stream() {
     // No check of draining_ here: the last response promised keep-alive, so the client may be
     // sending already; read_request_header waits only the drain grace for it.
     if (!co_await read_request_header(first)) {
-      if (status_ != 0) t_.metrics.request_done(t_.shared.upstreams.size(), status_, {});
+      if (rq_.status != 0) t_.metrics.request_done(t_.shared.upstreams.size(), rq_.status, {});
       break;
     }
     bool keep = co_await handle_request();
@@ -318,8 +299,8 @@ awaitable<void> DownstreamSession::serve_h2() {
 awaitable<bool> DownstreamSession::read_request_header(bool first) {
   const auto& cfg = t_.shared.cfg;
   req_.emplace();
-  status_ = 0;
-  request_id_view_ = {};
+  rq_.status = 0;
+  rq_.request_id = {};
   req_->header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
   req_->body_limit(cfg.limits.max_body_bytes);
   if (conn_) {
@@ -383,211 +364,186 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
 }
 
 awaitable<bool> DownstreamSession::handle_request() {
-  auto started = clock::now();
   auto& req = req_->get();
   auto& shared = t_.shared;
-  status_ = 0;
-  bytes_sent_ = 0;
-  upstream_name_ = {};
-
-  if (auto r = check_request_header(req)) {
-    co_await send_error(r->status, r->message, true);
-    co_return false;
-  }
-  client_keep_alive_ = req.keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed);
+  rq_.peer_ip = client_ip_view_;
+  rq_.forwarded = &forwarded_;
+  rq_.http2 = client_.is_pipe();
+  rq_.reset(req,
+            req.keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed),
+            req_->upgrade());
   head_ = req.method() == http::verb::head;
-  client_version_ = req.version();
-  // h2c is never tunnelled: the request is served as HTTP/1.1 (header_rewrite.hpp).
-  bool upgrade = remove_h2c_upgrade(req) && req_->upgrade();
-  expect_continue_ = false;
-  if (auto e = req.find(http::field::expect); e != req.end()) {
-    if (!iequals(e->value(), "100-continue")) {
-      co_await send_error(http::status::expectation_failed, "unsupported Expect", true);
-      co_return false;
-    }
-    // corral answers 100 Continue itself when it is ready for the body, as nginx does.
-    expect_continue_ = req.version() >= 11;
-    req.erase(e);
-  }
-  request_id_view_ = request_id_of(req);
-  if (request_id_view_.empty()) {
-    // <process prefix, 8 hex><thread, 2 hex><request number, at least 10 hex>
-    char* out = request_id_.data();
-    out = put_hex(out, shared.id_prefix, 8);
-    out = put_hex(out, t_.index & 0xff, 2);
-    out = put_hex(out, t_.next_request_number(), 10);
-    request_id_view_ = std::string_view(request_id_.data(), out - request_id_.data());
-  }
-  StickyRouter* sticky = t_.sticky.get();
-  // Before rewrite_request, which joins X-Forwarded-For and replaces X-Forwarded-Proto.
-  forwarded_.read(req, client_ip_view_);
-  rewrite_request(req, ForwardContext{client_ip_view_, forwarded_.https(), request_id_view_},
-                  upgrade);
-  // Upstreams are spoken to in HTTP/1.1, whatever the client speaks: an HTTP/1.0 request
-  // forwarded as such would cost a new upstream connection each time (1.0 closes by default).
-  // relay_response answers the client in its own version. Without Host (HTTP/1.0 allows it) the
-  // request stays 1.0, as 1.1 requires the header.
-  if (client_version_ < 11 && req.find(http::field::host) != req.end()) req.version(11);
-  if (sticky) sticky->begin(sticky_request_, req, forwarded_.client_ip());
 
+  // The stages' request side, in order, until one stops the request; the loops are written out
+  // here and in relay_response, not coroutines of their own, so that a stage costs a call.
   bool keep = true;
-  bool refused = false;
-  session_ = {};
-  // No co_await inside && or ?: here: GCC evaluates such operands out of turn.
-  if (t_.sessions) prepare_session(t_.sessions->config(), req, session_);
-  if (session_.id) {
-    auto step = co_await load_session(*t_.sessions, req, session_);
-    if (step == SessionStep::store_down &&
-        t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
-      co_await send_error(http::status::service_unavailable, "session store unavailable", false);
-      keep = req_->is_done();
-      refused = true;
-    }
-  }
-
-  std::array<balancer::SlotId, 8> tried{};
-  std::size_t ntried = 0;
-  bool body_started = false;
-  bool held_for_restart = false;
-  std::size_t metrics_row = shared.upstreams.size();
-  // Worker slots: a request waits in the proxy's queue for a slot with room, and one that lost
-  // its worker before any response byte goes back to the head of the queue, for another worker
-  // or the slot's replacement, until timeouts.queue is up.
-  DispatchQueue& queue = shared.queue;
-  const auto queue_deadline = started + shared.cfg.timeouts.queue;
-  queued_for_ = {};
-  std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed{};
-  std::size_t nfailed = 0;
-  for (unsigned attempt = 0; !refused; ++attempt) {
-    if (queue.enabled()) {
-      // Exclude only the slots whose failing worker is still the one there.
-      ntried = 0;
-      for (std::size_t i = 0; i < nfailed; ++i)
-        if (shared.slots.downs(failed[i].first) == failed[i].second) tried[ntried++] = failed[i].first;
-    }
-    balancer::RequestView view{req.method_string(), req.target(), {},
-                               std::span<const balancer::SlotId>(tried.data(), ntried), {}};
-    std::optional<balancer::SlotId> slot;
-    auto sticky_outcome = balancer::StickyOutcome::miss;
-    if (sticky) {
-      auto p = co_await sticky_pick(view);
-      if (p.outcome == balancer::StickyOutcome::unavailable) {
-        co_await send_error(http::status::service_unavailable,
-                            "the worker this session is pinned to is unavailable", false);
-        keep = req_->is_done();
-        break;
-      }
-      slot = p.slot;
-      sticky_outcome = p.outcome;
-    } else {
-      slot = t_.balancer->pick(view);
-    }
-    if (queue.enabled()) {
-      const bool pinned = sticky && sticky_outcome == balancer::StickyOutcome::hit && slot;
-      Waited w = Waited::granted;
-      if (!slot || !queue.try_start(*slot)) {
-        auto ticket = std::make_shared<QueueTicket>(t_.ioc);
-        if (pinned) {
-          ticket->only = slot;
-          ticket->only_while_usable = sticky->on_unavailable() != config::OnUnavailable::hold;
-        }
-        std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
-        ticket->nfailed = nfailed;
-        w = co_await wait_in_queue(ticket, /*front=*/nfailed > 0, queue_deadline);
-        slot = ticket->granted;  // read after the queue's lock (leave), which set it
-      }
-      if (w != Waited::granted) {
-        if (w == Waited::client_gone) {
-          keep = false;
-          break;
-        }
-        co_await send_error(http::status::service_unavailable,
-                            w == Waited::full ? "too many requests waiting for a worker"
-                                              : "no worker free within timeouts.queue",
-                            false, "Retry-After: 1\r\n");
-        keep = req_->is_done();
-        break;
-      }
-    } else {
-      if (!slot) {
-        if (attempt == 0)
-          co_await send_error(http::status::service_unavailable, "no upstream available", false);
-        else
-          co_await send_error(http::status::bad_gateway, "upstream failed", false);
-        keep = req_->is_done();
-        break;
-      }
-      queue.start(*slot);
-    }
-    upstream_name_ = shared.upstreams[*slot].name;
-    dispatched_slot_ = slot;
-    const auto dispatched = clock::now();
-    auto outcome = co_await exchange(*slot, body_started);
-    if (outcome == ExchangeOutcome::retry_same) {
-      // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
-      outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
-    }
-    if (outcome == ExchangeOutcome::ok) {
-      queue.on_response(*slot, dispatched, clock::now() - dispatched);
-      metrics_row = *slot;
-      if (sticky) sticky->on_response(sticky_request_, res_->get(), *slot, sticky_outcome, forwarded_.secure());
-      if (attempt > 0) t_.metrics.masked_failures.add();
-      keep = co_await relay_response(*upstream_, upgrade);
-      end_dispatch();
+  for (RequestStage* stage : t_.chain->stages()) {
+    auto verdict = stage->on_request_header(rq_);
+    if (verdict == StageVerdict::suspend) verdict = co_await stage->resume_request_header(rq_);
+    if (verdict == StageVerdict::answer) {
+      keep = co_await send_stage_answer();
       break;
     }
-    end_dispatch();
-    upstream_.reset();
-    if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
-        sticky_outcome == balancer::StickyOutcome::hit &&
-        sticky->on_unavailable() == config::OnUnavailable::hold) {
-      // The pinned worker refused or reset the connection: it may have just died, with the
-      // supervisor restarting it and its word not here yet. Wait for the slot's next worker
-      // rather than re-home the session at once.
-      held_for_restart = true;
-      if (co_await wait_for_restart(*slot)) continue;
-    }
-    RetryFacts facts;
-    facts.outcome = outcome;
-    facts.body_started = body_started;
-    facts.queue_enabled = queue.enabled();
-    facts.before_queue_deadline = clock::now() < queue_deadline;
-    facts.failed_slots = nfailed;
-    facts.attempt = attempt;
-    facts.retries = shared.cfg.retries;
-    facts.tried = ntried;
-    facts.capacity = tried.size();
-    static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
-    switch (retry_step(facts)) {
-      case RetryStep::requeue:
-        failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
-        t_.metrics.retries.add();
-        continue;
-      case RetryStep::next_upstream:
-        tried[ntried++] = *slot;
-        t_.metrics.retries.add();
-        continue;
-      case RetryStep::give_up:
+  }
+  if (!rq_.stopped()) {
+    // Dispatch: pick a slot (the queue, the sticky hold), exchange with it, retry per
+    // retry_policy, answer a failure per failure_answer. Written out here rather than as a
+    // coroutine of its own: a second frame per request would cost an allocation.
+    StickyRouter* sticky = t_.sticky.get();
+    const bool upgrade = rq_.upgrade;
+    const auto started = rq_.started;
+    std::array<balancer::SlotId, 8> tried{};
+    std::size_t ntried = 0;
+    bool body_started = false;
+    bool held_for_restart = false;
+    // Worker slots: a request waits in the proxy's queue for a slot with room, and one that lost
+    // its worker before any response byte goes back to the head of the queue, for another worker
+    // or the slot's replacement, until timeouts.queue is up.
+    DispatchQueue& queue = shared.queue;
+    const auto queue_deadline = started + shared.cfg.timeouts.queue;
+    rq_.queued_for = {};
+    std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed{};
+    std::size_t nfailed = 0;
+    for (unsigned attempt = 0;; ++attempt) {
+      if (queue.enabled()) {
+        // Exclude only the slots whose failing worker is still the one there.
+        ntried = 0;
+        for (std::size_t i = 0; i < nfailed; ++i)
+          if (shared.slots.downs(failed[i].first) == failed[i].second) tried[ntried++] = failed[i].first;
+      }
+      balancer::RequestView view{req.method_string(), req.target(), {},
+                                 std::span<const balancer::SlotId>(tried.data(), ntried), {}};
+      std::optional<balancer::SlotId> slot;
+      auto pick_outcome = balancer::PickOutcome::miss;
+      if (sticky) {
+        // The common case (no Redis lookup due, the pin can serve or need not be waited for)
+        // is a plain call: no coroutine frame for it.
+        balancer::Pick p;
+        if (sticky->store_lookup_due(rq_.sticky, view)) {
+          p = co_await sticky_pick(view);
+        } else {
+          p = sticky->pick(rq_.sticky, view);
+          if (p.outcome == balancer::PickOutcome::unavailable &&
+              sticky->on_unavailable() == config::OnUnavailable::hold)
+            p = co_await hold_for_pin(view);
+        }
+        if (p.outcome == balancer::PickOutcome::unavailable) {
+          co_await send_error(http::status::service_unavailable,
+                              "the worker this session is pinned to is unavailable", false);
+          keep = req_->is_done();
+          break;
+        }
+        slot = p.slot;
+        pick_outcome = p.outcome;
+      } else {
+        slot = t_.balancer->pick(view);
+      }
+      if (queue.enabled()) {
+        const bool pinned = sticky && pick_outcome == balancer::PickOutcome::hit && slot;
+        Waited w = Waited::granted;
+        if (!slot || !queue.try_start(*slot)) {
+          auto ticket = std::make_shared<QueueTicket>(t_.ioc);
+          if (pinned) {
+            ticket->only = slot;
+            ticket->only_while_usable = sticky->on_unavailable() != config::OnUnavailable::hold;
+          }
+          std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
+          ticket->nfailed = nfailed;
+          w = co_await wait_in_queue(ticket, /*front=*/nfailed > 0, queue_deadline);
+          slot = ticket->granted;  // read after the queue's lock (leave), which set it
+        }
+        if (w != Waited::granted) {
+          if (w == Waited::client_gone) {
+            keep = false;
+            break;
+          }
+          co_await send_error(http::status::service_unavailable,
+                              w == Waited::full ? "too many requests waiting for a worker"
+                                                : "no worker free within timeouts.queue",
+                              false, "Retry-After: 1\r\n");
+          keep = req_->is_done();
+          break;
+        }
+      } else {
+        if (!slot) {
+          if (attempt == 0)
+            co_await send_error(http::status::service_unavailable, "no upstream available", false);
+          else
+            co_await send_error(http::status::bad_gateway, "upstream failed", false);
+          keep = req_->is_done();
+          break;
+        }
+        queue.start(*slot);
+      }
+      rq_.upstream_name = shared.upstreams[*slot].name;
+      dispatched_slot_ = slot;
+      const auto dispatched = clock::now();
+      auto outcome = co_await exchange(*slot, body_started);
+      if (outcome == ExchangeOutcome::retry_same) {
+        // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
+        outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
+      }
+      if (outcome == ExchangeOutcome::ok) {
+        queue.on_response(*slot, dispatched, clock::now() - dispatched);
+        rq_.slot = slot;
+        rq_.pick_outcome = pick_outcome;
+        if (attempt > 0) t_.metrics.masked_failures.add();
+        keep = co_await relay_response(*upstream_, upgrade);
+        end_dispatch();
         break;
+      }
+      end_dispatch();
+      upstream_.reset();
+      if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
+          pick_outcome == balancer::PickOutcome::hit &&
+          sticky->on_unavailable() == config::OnUnavailable::hold) {
+        // The pinned worker refused or reset the connection: it may have just died, with the
+        // supervisor restarting it and its word not here yet. Wait for the slot's next worker
+        // rather than re-home the session at once.
+        held_for_restart = true;
+        if (co_await wait_for_restart(*slot)) continue;
+      }
+      RetryFacts facts;
+      facts.outcome = outcome;
+      facts.body_started = body_started;
+      facts.queue_enabled = queue.enabled();
+      facts.before_queue_deadline = clock::now() < queue_deadline;
+      facts.failed_slots = nfailed;
+      facts.attempt = attempt;
+      facts.retries = shared.cfg.retries;
+      facts.tried = ntried;
+      facts.capacity = tried.size();
+      static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
+      switch (retry_step(facts)) {
+        case RetryStep::requeue:
+          failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
+          t_.metrics.retries.add();
+          continue;
+        case RetryStep::next_upstream:
+          tried[ntried++] = *slot;
+          t_.metrics.retries.add();
+          continue;
+        case RetryStep::give_up:
+          break;
+      }
+      rq_.slot = slot;
+      const FailureAnswer answer = failure_answer(outcome, req_->is_done());
+      if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
+      keep = answer.keep_alive;
+      break;
     }
-    metrics_row = *slot;
-    const FailureAnswer answer = failure_answer(outcome, req_->is_done());
-    if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
-    keep = answer.keep_alive;
-    break;
   }
   upstream_.reset();
-  t_.metrics.request_done(metrics_row, status_, clock::now() - started);
-  if (t_.access_log.enabled() && status_ != 0) {
-    // An HTTP/2 stream is logged as the client spoke it.
-    const unsigned logged_version = client_.is_pipe() ? 20 : client_version_;
-    t_.access_log.write(AccessRecord{client_ip_view_, req.method_string(), req.target(),
-                                     logged_version, status_, bytes_sent_, clock::now() - started,
-                                     queued_for_, upstream_name_, request_id_view_});
-  }
+  for (RequestStage* stage : t_.chain->stages()) stage->on_end(rq_);
   // Not `&& !draining()`: a drain that began after the response promised keep-alive must still
   // read the request the client may be sending; the idle connection waits the drain grace for it.
-  co_return keep && client_keep_alive_;
+  co_return keep && rq_.keep_alive;
+}
+
+awaitable<bool> DownstreamSession::send_stage_answer() {
+  const StageAnswer answer = rq_.answer;
+  co_await send_error(answer.status, answer.message, answer.close);
+  co_return !answer.close && req_->is_done();
 }
 
 awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
@@ -635,7 +591,7 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
     client_.cancel(ec);
   }
   const auto waited = clock::now() - since;
-  queued_for_ += waited;
+  rq_.queued_for += waited;
   queue.count_wait(waited);
   leave_on_destroy.armed = false;
   if (!queue.leave(*ticket)) co_return Waited::granted;
@@ -647,24 +603,29 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
   co_return Waited::timeout;
 }
 
-awaitable<balancer::StickyPick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
+awaitable<balancer::Pick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
   StickyRouter& sticky = *t_.sticky;
-  if (sticky.store_lookup_due(sticky_request_, view)) co_await sticky.lookup_store(sticky_request_);
-  auto p = sticky.pick(sticky_request_, view);
-  if (p.outcome != balancer::StickyOutcome::unavailable ||
+  if (sticky.store_lookup_due(rq_.sticky, view)) co_await sticky.lookup_store(rq_.sticky);
+  auto p = sticky.pick(rq_.sticky, view);
+  if (p.outcome != balancer::PickOutcome::unavailable ||
       sticky.on_unavailable() != config::OnUnavailable::hold)
     co_return p;
+  co_return co_await hold_for_pin(view);
+}
+
+awaitable<balancer::Pick> DownstreamSession::hold_for_pin(balancer::RequestView& view) {
+  StickyRouter& sticky = *t_.sticky;
   // The pinned slot is down, draining or restarting: the supervisor is bringing it back, so
   // wait for it (bounded by hold_timeout, and by a per-thread queue), then fail over.
-  if (!sticky.try_hold()) co_return sticky.pick_after_hold(sticky_request_, view);
+  if (!sticky.try_hold()) co_return sticky.pick_after_hold(rq_.sticky, view);
   auto until = clock::now() + sticky.hold_timeout();
   bool ready = false;
   while (!ready && clock::now() < until && !draining()) {
     co_await t_.wait_for_change(until);
-    ready = sticky.pin_can_serve(sticky_request_, view);
+    ready = sticky.pin_can_serve(rq_.sticky, view);
   }
-  p = sticky.pick_after_hold(sticky_request_, view);
-  sticky.end_hold(p.outcome == balancer::StickyOutcome::hit);
+  auto p = sticky.pick_after_hold(rq_.sticky, view);
+  sticky.end_hold(p.outcome == balancer::PickOutcome::hit);
   co_return p;
 }
 
@@ -762,8 +723,8 @@ awaitable<ExchangeOutcome> DownstreamSession::send_request(UpstreamConnection& c
   bool sent_any = false;
   for (;;) {
     if (!req_->is_done()) {
-      if (expect_continue_) {
-        expect_continue_ = false;
+      if (rq_.expect_continue) {
+        rq_.expect_continue = false;
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [ec, n] = co_await asio::async_write(client_, asio::buffer(cont), nothrow);
         if (ec) co_return ExchangeOutcome::abort;
@@ -823,25 +784,24 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
     co_return false;
   }
   bool upstream_reusable = res.keep_alive() && !switching;
-  if (t_.sessions && has_session_answer(res)) {
-    auto step =
-        co_await apply_session_answer(*t_.sessions, res, session_, forwarded_.session_secure());
-    if (step == SessionStep::store_down &&
-        t_.sessions->config().on_store_down == config::StoreDown::fail_closed) {
-      // The app's answer depends on a session change that could not be stored: not sent.
-      co_await send_error(http::status::service_unavailable, "session store unavailable", true);
+  // The stages' response side (sticky, shared session), in order.
+  for (RequestStage* stage : t_.chain->stages()) {
+    auto verdict = stage->on_response_header(rq_, res);
+    if (verdict == StageVerdict::suspend) verdict = co_await stage->resume_response_header(rq_, res);
+    if (verdict == StageVerdict::answer) {
+      co_await send_stage_answer();
       co_return false;
     }
   }
   rewrite_response(res, switching);
-  status_ = res.result_int();
+  rq_.status = res.result_int();
   // A tunnel (WebSocket) is no request in flight: its worker's place goes to the next one
   // before the client can see the 101.
   if (switching) end_dispatch();
 
-  bool keep = client_keep_alive_ && !draining() && !switching && req_->is_done();
+  bool keep = rq_.keep_alive && !draining() && !switching && req_->is_done();
   if (!switching) {
-    const unsigned client_version = client_version_;
+    const unsigned client_version = rq_.client_version;
     bool framed = res_->content_length().has_value() || res.chunked() || res_->is_done();
     if (!framed) keep = false;  // body runs to the upstream's close: so must ours
     if (client_version < 11 && res.chunked()) {
@@ -890,7 +850,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
     }
     auto [ec, n] = co_await http::async_write(client_, sr, nothrow);
     if (ec == http::error::need_buffer) ec = {};
-    bytes_sent_ += n;
+    rq_.bytes_sent += n;
     if (ec) co_return false;
     if (sr.is_done()) break;
   }
@@ -972,24 +932,24 @@ awaitable<void> DownstreamSession::pump(From& from, To& to, char* buf) {
 
 awaitable<void> DownstreamSession::send_error(http::status status, std::string_view message,
                                               bool close, std::string_view extra_headers) {
-  status_ = static_cast<unsigned>(status);
-  if (close) client_keep_alive_ = false;
-  bool keep = client_keep_alive_ && !draining();
+  rq_.status = static_cast<unsigned>(status);
+  if (close) rq_.keep_alive = false;
+  bool keep = rq_.keep_alive && !draining();
   std::array<char, 512> buf;
   auto r = fmt::format_to_n(buf.data(), buf.size(),
                             "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n"
                             "Content-Length: {}\r\nX-Request-Id: {}\r\n{}{}\r\n{}\n",
-                            status_, http::obsolete_reason(status), message.size() + 1,
-                            request_id_view_, extra_headers, keep ? "" : "Connection: close\r\n",
+                            rq_.status, http::obsolete_reason(status), message.size() + 1,
+                            rq_.request_id, extra_headers, keep ? "" : "Connection: close\r\n",
                             message);
-  if (status_ >= 400 && status_ < 500) t_.metrics.bad_requests.add();
-  if (status_ >= 500) {
-    spdlog::warn("{} {} rid={}: {}", status_, upstream_name_.empty() ? "-" : upstream_name_,
-                 request_id_view_, message);
+  if (rq_.status >= 400 && rq_.status < 500) t_.metrics.bad_requests.add();
+  if (rq_.status >= 500) {
+    spdlog::warn("{} {} rid={}: {}", rq_.status, rq_.upstream_name.empty() ? "-" : rq_.upstream_name,
+                 rq_.request_id, message);
   }
   arm(std::chrono::seconds(5));
   auto [ec, n] = co_await asio::async_write(client_, asio::buffer(buf.data(), r.size), nothrow);
-  bytes_sent_ += n;
+  rq_.bytes_sent += n;
 }
 
 }  // namespace corral::proxy

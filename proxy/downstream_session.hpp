@@ -15,7 +15,6 @@
 #include <optional>
 
 #include "balancer/slot.hpp"
-#include "balancer/sticky.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/block_pool.hpp"
 #include "proxy/client_address.hpp"
@@ -23,6 +22,7 @@
 #include "proxy/dispatch_queue.hpp"
 #include "proxy/exchange_outcome.hpp"
 #include "proxy/header_rewrite.hpp"
+#include "proxy/request_context.hpp"
 #include "proxy/request_guard.hpp"
 #include "proxy/shared_session.hpp"
 #include "proxy/socket_stream.hpp"
@@ -140,7 +140,11 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   awaitable<bool> h2_preface_follows();
   // Serves the connection as HTTP/2 (h2/h2_front), each stream on a session of its own.
   awaitable<void> serve_h2();
+  // One request through the thread's stages (RequestChain) and dispatch (the queue, the
+  // exchange, retries); false when the connection cannot go on.
   awaitable<bool> handle_request();
+  // Sends the answer of the stage that stopped the request; whether the connection goes on.
+  awaitable<bool> send_stage_answer();
   enum class Waited { granted, timeout, full, client_gone };
   // Waits in the proxy's queue for `ticket` to be granted a slot, until `deadline`; the client
   // closing its connection takes it out.
@@ -148,7 +152,10 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
                                   clock::time_point deadline);
   // balance: sticky: the pick for this try; under on_unavailable: hold, waits (bounded) for the
   // pinned slot before failing over.
-  awaitable<balancer::StickyPick> sticky_pick(balancer::RequestView& view);
+  awaitable<balancer::Pick> sticky_pick(balancer::RequestView& view);
+  // on_unavailable: hold, after a pick found the pinned slot unavailable: waits (bounded) for
+  // it, then picks again, failing over.
+  awaitable<balancer::Pick> hold_for_pin(balancer::RequestView& view);
   // on_unavailable: hold, after the pinned slot failed a try (refused or reset: its worker may
   // just have died, before the proxy knows): true once the slot is back (a new worker, or
   // re-admitted); false at once when the slot is not taken down within a short grace (the
@@ -209,22 +216,12 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // Per-request facts, reset for each request.
   char* relay_buf_ = nullptr;
   std::size_t relay_size_ = 0;
-  bool client_keep_alive_ = true;
-  bool expect_continue_ = false;
   bool head_ = false;
-  unsigned client_version_ = 11;  // the request's HTTP version as the client sent it
-  unsigned status_ = 0;
-  clock::duration queued_for_{};  // this request's time in the proxy's queue
   std::optional<balancer::SlotId> dispatched_slot_;  // counted in flight there
-  std::uint64_t bytes_sent_ = 0;
-  std::string_view upstream_name_;
-  RequestSession session_;
-  std::array<char, 26> request_id_{};  // 8 + 2 + up to 16 hex digits
-  std::string_view request_id_view_;
+  RequestContext rq_;  // what the stages know of the request
   std::array<char, 46> client_ip_{};
   std::string_view client_ip_view_;
-  StickyRequest sticky_request_;  // balance: sticky: this request's session key and pin
-  ForwardedClient forwarded_;  // sticky: the client as a trusted proxy reports it
+  ForwardedClient forwarded_;  // the client as a trusted proxy reports it
 };
 
 }  // namespace corral::proxy

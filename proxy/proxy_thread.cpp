@@ -39,6 +39,9 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
     sessions = std::make_unique<session::SessionStore>(ioc, *s.cfg.sessions,
                                                        redis_connect_host(s.cfg.sessions->redis));
   }
+  chain = std::make_unique<RequestChain>(RewriteStage(s.id_prefix, index), sticky.get(),
+                                         sessions.get(),
+                                         RequestLogStage(metrics, access_log, s.upstreams.size()));
 }
 
 void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done) {
@@ -60,6 +63,7 @@ ProxyThread::~ProxyThread() {
   acceptors_.clear();
   pool.clear();
   upstream_tls.clear();
+  chain.reset();     // its stages refer to the store and the router
   sessions.reset();  // its sockets and timers belong to the io_context
   sticky.reset();
   affinity_store.reset();

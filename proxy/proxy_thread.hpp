@@ -19,6 +19,7 @@
 #include "proxy/idle_timeouts.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/shared_state.hpp"
+#include "proxy/request_chain.hpp"
 #include "proxy/sticky_router.hpp"
 #include "proxy/tls_server.hpp"
 #include "proxy/upstream_tls.hpp"
@@ -77,6 +78,7 @@ class ProxyThread {
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
   AccessLog access_log;
   std::unique_ptr<session::SessionStore> sessions;  // shared-state mode: this thread's store
+  std::unique_ptr<RequestChain> chain;  // the request path's stages, over the members above
   // By slot: TLS towards that upstream (static upstreams with tls:), else no context.
   std::vector<UpstreamTlsContext> upstream_tls;
 
@@ -86,7 +88,6 @@ class ProxyThread {
   const std::vector<std::unique_ptr<tcp::acceptor>>& acceptors() const { return acceptors_; }
   // The TLS contexts of acceptors()[i], or null for a plain listener.
   ServerTls* listener_tls(std::size_t i) const { return listener_tls_[i].get(); }
-  std::uint64_t next_request_number() { return ++request_number_; }
 
  private:
   awaitable<void> flush_loop();
@@ -101,7 +102,6 @@ class ProxyThread {
   std::optional<asio::steady_timer> bell_;
   boost::intrusive::list<Drainable, boost::intrusive::constant_time_size<false>> sessions_;
   std::atomic<std::size_t> open_sessions_{0};
-  std::uint64_t request_number_ = 0;
   std::thread thread_;
 };
 

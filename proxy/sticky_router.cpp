@@ -11,8 +11,8 @@ namespace corral::proxy {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using balancer::StickyOutcome;
-using balancer::StickyPick;
+using balancer::PickOutcome;
+using balancer::Pick;
 
 long long unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -53,8 +53,7 @@ StickyRouter::StickyRouter(const config::Sticky& config, session::AffinityTable*
     : config_(config),
       table_(table),
       store_(store),
-      balancer_(balancer),
-      sticky_(dynamic_cast<balancer::Sticky*>(&balancer)) {
+      balancer_(balancer) {
   if (config_.mode == config::StickyMode::insert) {
     auto key = config::insert_key(config_);
     if (!key) throw std::invalid_argument("sticky: insert mode has no key");
@@ -144,8 +143,8 @@ void StickyRouter::strip_affinity_cookie(RequestHeader& request) {
 
 bool StickyRouter::store_lookup_due(const StickyRequest& r,
                                     const balancer::RequestView& view) const {
-  return store_ && sticky_ && !r.store_asked && !r.key.empty() &&
-         (!r.pin || !sticky_->can_serve(view, *r.pin));
+  return store_ && !r.store_asked && !r.key.empty() &&
+         (!r.pin || !balancer_.can_serve(view, *r.pin));
 }
 
 awaitable<void> StickyRouter::lookup_store(StickyRequest& r) {
@@ -158,27 +157,21 @@ awaitable<void> StickyRouter::lookup_store(StickyRequest& r) {
   }
 }
 
-StickyPick StickyRouter::pick(const StickyRequest& r, balancer::RequestView& view) {
+Pick StickyRouter::pick(const StickyRequest& r, balancer::RequestView& view) {
   view.affinity_key = r.key;
   view.affinity_slot = r.pin;
-  StickyPick p;
-  if (sticky_) {
-    p = sticky_->pick_with_hint(view, r.pin);
-  } else {
-    // Hash mode: the key decides; a key-less request is placed by the fallback.
-    p = {balancer_.pick(view), r.key.empty() ? StickyOutcome::miss : StickyOutcome::hit};
-  }
+  const Pick p = balancer_.pick_pinned(view, config_.on_unavailable);
   switch (p.outcome) {
-    case StickyOutcome::hit:
+    case PickOutcome::hit:
       counters_.hits.add();
       break;
-    case StickyOutcome::miss:
+    case PickOutcome::miss:
       counters_.misses.add();
       break;
-    case StickyOutcome::rehomed:
+    case PickOutcome::rehomed:
       counters_.rehomed.add();
       break;
-    case StickyOutcome::unavailable:
+    case PickOutcome::unavailable:
       if (config_.on_unavailable == config::OnUnavailable::strict)
         counters_.strict_rejections.add();
       break;
@@ -186,17 +179,17 @@ StickyPick StickyRouter::pick(const StickyRequest& r, balancer::RequestView& vie
   return p;
 }
 
-StickyPick StickyRouter::pick_after_hold(const StickyRequest& r,
+Pick StickyRouter::pick_after_hold(const StickyRequest& r,
                                          balancer::RequestView& view) {
   view.affinity_slot = r.pin;
-  StickyPick p = sticky_->pick_with_hint(view, r.pin, balancer::OnUnavailable::failover);
-  if (p.outcome == StickyOutcome::hit) counters_.hits.add();
-  if (p.outcome == StickyOutcome::rehomed) counters_.rehomed.add();
+  const Pick p = balancer_.pick_pinned(view, config::OnUnavailable::failover);
+  if (p.outcome == PickOutcome::hit) counters_.hits.add();
+  if (p.outcome == PickOutcome::rehomed) counters_.rehomed.add();
   return p;
 }
 
 bool StickyRouter::pin_can_serve(const StickyRequest& r, const balancer::RequestView& view) const {
-  return sticky_ && r.pin && sticky_->can_serve(view, *r.pin);
+  return r.pin && balancer_.can_serve(view, *r.pin);
 }
 
 bool StickyRouter::try_hold() {
@@ -213,13 +206,13 @@ void StickyRouter::end_hold(bool served) {
 
 void StickyRouter::on_response(StickyRequest& r, ResponseHeader& response,
                                balancer::SlotId slot,
-                               StickyOutcome outcome, bool secure) {
+                               PickOutcome outcome, bool secure) {
   switch (config_.mode) {
     case config::StickyMode::learn:
       learn_from(r, response, slot, outcome);
       break;
     case config::StickyMode::insert: {
-      if (outcome == StickyOutcome::hit) {
+      if (outcome == PickOutcome::hit) {
         if (r.now_unix == 0) r.now_unix = unix_now();
         if (!session::AffinityCookie::needs_refresh(
                 r.cookie_expiry, r.now_unix,
@@ -243,7 +236,7 @@ void StickyRouter::on_response(StickyRequest& r, ResponseHeader& response,
 
 void StickyRouter::learn_from(const StickyRequest& r, const ResponseHeader& response,
                               balancer::SlotId slot,
-                              StickyOutcome outcome) {
+                              PickOutcome outcome) {
   if (!table_) return;
   bool named = false;
   long long now_unix = 0;
@@ -265,7 +258,7 @@ void StickyRouter::learn_from(const StickyRequest& r, const ResponseHeader& resp
   }
   // A session placed anew keeps its cookie: pin it where it landed. Only keys that were in the
   // table (or the store) are re-learned, so clients cannot grow it with invented values.
-  if (!named && outcome == StickyOutcome::rehomed && !r.key.empty()) {
+  if (!named && outcome == PickOutcome::rehomed && !r.key.empty()) {
     table_->learn(r.key, slot, Clock::now());
     if (store_) store_->save(r.fingerprint, slot);
   }

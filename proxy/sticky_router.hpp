@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "balancer/balancer.hpp"
-#include "balancer/sticky.hpp"
 #include "config/config.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/header_fields.hpp"
@@ -75,15 +74,15 @@ class StickyRouter {
 
   // The slot for one try: fills the view's key and pin and asks the balancer. Counts the
   // outcome; `unavailable` (hold or strict) leaves the choice to the caller.
-  balancer::StickyPick pick(const StickyRequest& r, balancer::RequestView& view);
+  balancer::Pick pick(const StickyRequest& r, balancer::RequestView& view);
   // After a hold: the pinned slot if it can serve now, else placed anew.
-  balancer::StickyPick pick_after_hold(const StickyRequest& r, balancer::RequestView& view);
+  balancer::Pick pick_after_hold(const StickyRequest& r, balancer::RequestView& view);
   // Whether the request's pinned slot could serve it now (for a hold's wait).
   bool pin_can_serve(const StickyRequest& r, const balancer::RequestView& view) const;
 
   // After the response header from `slot` arrived (before it is forwarded).
   void on_response(StickyRequest& r, ResponseHeader& response, balancer::SlotId slot,
-                   balancer::StickyOutcome outcome, bool secure);
+                   balancer::PickOutcome outcome, bool secure);
 
   // A hold takes a place in this thread's bounded queue; false when it is full.
   bool try_hold();
@@ -101,13 +100,12 @@ class StickyRouter {
                             std::string_view client_ip) const;
   void strip_affinity_cookie(RequestHeader& request);
   void learn_from(const StickyRequest& r, const ResponseHeader& response,
-                  balancer::SlotId slot, balancer::StickyOutcome outcome);
+                  balancer::SlotId slot, balancer::PickOutcome outcome);
 
   const config::Sticky& config_;
   session::AffinityTable* table_;
   session::AffinityStore* store_;
   balancer::Balancer& balancer_;
-  balancer::Sticky* sticky_;  // null in hash mode
   std::optional<session::AffinityCookie> cookie_;
   std::vector<char> strip_buffer_;
   StickyRouterCounters counters_;

@@ -55,6 +55,29 @@ TEST(ConsistentHash, SameKeyAlwaysSameSlot) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(pick_key(ch, "alice"), 3u);
 }
 
+TEST(ConsistentHash, PinnedPickIsAHitForAKeyAndAMissWithout) {
+  SlotTable table({1, 1, 1, 1});
+  auto ch = make(table);
+  RequestView keyed;
+  keyed.affinity_key = "alice";
+  const Pick hit = ch.pick_pinned(keyed, config::OnUnavailable::strict);
+  EXPECT_EQ(hit.slot, SlotId{3});
+  EXPECT_EQ(hit.outcome, PickOutcome::hit);
+  const Pick miss = ch.pick_pinned({}, config::OnUnavailable::strict);
+  EXPECT_TRUE(miss.slot);
+  EXPECT_EQ(miss.outcome, PickOutcome::miss);
+}
+
+TEST(Balancer, PlainAlgorithmsCountEveryPinnedPickAsAMiss) {
+  SlotTable table({1, 1});
+  RoundRobin rr(table);
+  RequestView pinned;
+  pinned.affinity_slot = 1;
+  const Pick p = rr.pick_pinned(pinned, config::OnUnavailable::hold);
+  EXPECT_EQ(p.slot, SlotId{0});
+  EXPECT_EQ(p.outcome, PickOutcome::miss);
+}
+
 TEST(ConsistentHash, EmptyKeyGoesToTheFallback) {
   SlotTable table({1, 1, 1});
   auto ch = make(table);
