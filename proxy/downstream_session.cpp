@@ -24,7 +24,7 @@ namespace corral::proxy {
 
 namespace {
 
-constexpr std::size_t read_chunk = BlockPool::block_size;
+constexpr std::size_t read_chunk = read_block_size;
 
 bool is_idempotent(http::verb v) {
   switch (v) {
@@ -68,7 +68,7 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<Client
     : t_(thread),
       conn_(std::move(connection)),
       client_(thread.ioc.get_executor(), conn_->socket()),
-      client_buf_(BlockAllocator<char>(thread.blocks)),
+      client_buf_(FreeListAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
   if (conn_->peer_known()) set_peer(conn_->peer(), false);
 }
@@ -78,7 +78,7 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ss
     : t_(thread),
       own_(std::make_unique<SocketStream>(std::move(socket), tls)),
       client_(thread.ioc.get_executor(), *own_),
-      client_buf_(BlockAllocator<char>(thread.blocks)),
+      client_buf_(FreeListAllocator<char>(thread.blocks)),
       timer_(thread.ioc),
       h2c_(h2c) {
   error_code ec;
@@ -94,7 +94,7 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe,
     : t_(thread),
       own_(std::make_unique<SocketStream>(thread.ioc, std::move(pipe), peer, secure)),
       client_(thread.ioc.get_executor(), *own_),
-      client_buf_(BlockAllocator<char>(thread.blocks)),
+      client_buf_(FreeListAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
   auto room = client_buf_.prepare(std::max(head.size(), read_chunk));
   std::memcpy(room.data(), head.data(), head.size());
@@ -731,10 +731,10 @@ awaitable<ExchangeOutcome> DownstreamSession::send_request(UpstreamConnection& c
       }
       // A large upload reads in large steps; small bodies keep the small pooled block.
       auto remaining = req_->content_length_remaining();
-      const bool small = remaining && *remaining <= BlockPool::block_size;
+      const bool small = remaining && *remaining <= read_block_size;
       char* relay = relay_buffer(small);
-      if (!small && client_buf_.capacity() < BufferPool::buffer_size)
-        client_buf_.reserve(BufferPool::buffer_size);
+      if (!small && client_buf_.capacity() < relay_buffer_size)
+        client_buf_.reserve(relay_buffer_size);
       req.body().data = relay;
       req.body().size = relay_size_;
       auto [ec, n] = co_await http::async_read_some(client_, client_buf_, *req_, nothrow);
@@ -821,14 +821,14 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   // A body known to fit a 4 KiB block is relayed through one, and the upstream connection's
   // buffer stays small: a 64 KiB buffer for each would stay with every pooled connection.
   const auto length = res_->content_length();
-  const bool small = length && *length <= BlockPool::block_size;
+  const bool small = length && *length <= read_block_size;
   http::serializer<false, http::buffer_body, Fields> sr{res};
   for (;;) {
     if (!res_->is_done()) {
       char* relay = relay_buffer(small);
       // Beast reads no more than the buffer's free capacity: give it room for big bodies.
-      if (!small && c.buffer.capacity() < BufferPool::buffer_size)
-        c.buffer.reserve(BufferPool::buffer_size);
+      if (!small && c.buffer.capacity() < relay_buffer_size)
+        c.buffer.reserve(relay_buffer_size);
       res.body().data = relay;
       res.body().size = relay_size_;
       // read_some: relay what has arrived at once (server-sent events, long polls).
@@ -864,21 +864,21 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
 }
 
 char* DownstreamSession::relay_buffer(bool small) {
-  if (relay_buf_ && (small || relay_size_ == BufferPool::buffer_size)) return relay_buf_;
+  if (relay_buf_ && (small || relay_size_ == relay_buffer_size)) return relay_buf_;
   give_back_relay();
   if (small) {
     relay_buf_ = static_cast<char*>(t_.blocks.take());
-    relay_size_ = BlockPool::block_size;
+    relay_size_ = read_block_size;
   } else {
-    relay_buf_ = t_.buffers.take();
-    relay_size_ = BufferPool::buffer_size;
+    relay_buf_ = static_cast<char*>(t_.buffers.take());
+    relay_size_ = relay_buffer_size;
   }
   return relay_buf_;
 }
 
 void DownstreamSession::give_back_relay() {
   if (!relay_buf_) return;
-  if (relay_size_ == BufferPool::buffer_size) t_.buffers.give_back(relay_buf_);
+  if (relay_size_ == relay_buffer_size) t_.buffers.give_back(relay_buf_);
   else t_.blocks.give_back(relay_buf_);
   relay_buf_ = nullptr;
   relay_size_ = 0;
@@ -906,7 +906,7 @@ awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
     c.buffer.consume(n);
   }
   char* down_buf = relay_buffer(false);
-  char* up_buf = t_.buffers.take();
+  char* up_buf = static_cast<char*>(t_.buffers.take());
   co_await (pump(client_, c.socket, down_buf) && pump(c.socket, client_, up_buf));
   t_.buffers.give_back(up_buf);
 }
@@ -914,7 +914,7 @@ awaitable<void> DownstreamSession::tunnel(UpstreamConnection& c) {
 template <typename From, typename To>
 awaitable<void> DownstreamSession::pump(From& from, To& to, char* buf) {
   for (;;) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf, BufferPool::buffer_size), nothrow);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf, relay_buffer_size), nothrow);
     if (ec) {
       error_code ignored;
       if (ec == asio::error::eof) to.shutdown(tcp::socket::shutdown_send, ignored);

@@ -16,11 +16,11 @@
 
 #include "balancer/slot.hpp"
 #include "proxy/asio.hpp"
-#include "proxy/block_pool.hpp"
 #include "proxy/client_address.hpp"
 #include "proxy/client_connection.hpp"
 #include "proxy/dispatch_queue.hpp"
 #include "proxy/exchange_outcome.hpp"
+#include "proxy/free_list.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_context.hpp"
 #include "proxy/request_guard.hpp"
@@ -194,7 +194,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::unique_ptr<ClientConnection> conn_;  // handed back when the connection is idle
   std::unique_ptr<SocketStream> own_;  // or the session's own stream (TLS, h2c, a pipe)
   ClientStream client_;
-  beast::basic_flat_buffer<BlockAllocator<char>> client_buf_;
+  beast::basic_flat_buffer<FreeListAllocator<char>> client_buf_;
   asio::steady_timer timer_;
   clock::time_point deadline_{};
   clock::time_point timer_at_{clock::time_point::max()};

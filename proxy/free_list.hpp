@@ -1,7 +1,8 @@
 #pragma once
 // Memory blocks of one size kept by one proxy thread for reuse, and an allocator over them, so
-// that an object made for every busy period of a connection (its DownstreamSession, with
-// std::allocate_shared) costs no malloc in the steady state.
+// that what a connection takes for a busy period (its DownstreamSession, with
+// std::allocate_shared; its read block; a body relay buffer) costs no malloc in the steady state
+// and is given back while the connection idles.
 #include <algorithm>
 #include <cstddef>
 #include <new>
@@ -11,14 +12,19 @@ namespace corral::proxy {
 
 class FreeList {
  public:
-  FreeList() = default;
+  // `size`: the blocks' size, or 0 for the first size asked for; at most `max_free` are kept.
+  explicit FreeList(std::size_t size = 0, std::size_t max_free = 1024)
+      : size_(size), max_free_(max_free) {}
   FreeList(const FreeList&) = delete;
   FreeList& operator=(const FreeList&) = delete;
   ~FreeList() {
     for (void* p : free_) ::operator delete(p);
   }
 
-  // The first size asked for is the list's; other sizes go to the heap.
+  // A block of the list's size (which must be known).
+  void* take() { return take(size_); }
+  void give_back(void* p) noexcept { give_back(p, size_); }
+  // The first size asked for is the list's, unless it was given; other sizes go to the heap.
   void* take(std::size_t size) {
     if (size_ == 0) size_ = size;
     if (size == size_ && !free_.empty()) {
@@ -50,8 +56,8 @@ class FreeList {
   }
 
  private:
-  static constexpr std::size_t max_free_ = 1024;
-  std::size_t size_ = 0;
+  std::size_t size_;
+  std::size_t max_free_;
   std::vector<void*> free_;
   std::size_t low_water_ = 0;  // the fewest blocks kept since the last trim
 };

@@ -145,9 +145,9 @@ awaitable<void> ProxyThread::trim_loop() {
     timer.expires_after(std::chrono::milliseconds(500));
     auto [ec] = co_await timer.async_wait(nothrow);
     if (ec) co_return;
-    std::size_t freed = blocks.trim() * BlockPool::block_size;
-    freed += buffers.trim() * BufferPool::buffer_size;
-    for (FreeList* list : {&session_memory, &idle_reads}) freed += list->trim() * list->block_size();
+    std::size_t freed = 0;
+    for (FreeList* list : {&blocks, &buffers, &session_memory, &idle_reads})
+      freed += list->trim() * list->block_size();
     // Freed blocks sit between live ones; only malloc_trim hands their pages back. Not for a
     // few blocks: it walks the whole heap.
     if (freed >= 256 * 1024) ::malloc_trim(0);

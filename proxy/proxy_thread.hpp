@@ -12,8 +12,6 @@
 #include "balancer/balancer.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/asio.hpp"
-#include "proxy/block_pool.hpp"
-#include "proxy/buffer_pool.hpp"
 #include "proxy/drainable.hpp"
 #include "proxy/free_list.hpp"
 #include "proxy/idle_timeouts.hpp"
@@ -27,6 +25,11 @@
 #include "session/session_store.hpp"
 
 namespace corral::proxy {
+
+// What a client connection reads into while a request's head arrives (and small bodies move
+// through), and the relay buffer of a larger body or a tunnel.
+inline constexpr std::size_t read_block_size = 4096;
+inline constexpr std::size_t relay_buffer_size = 64 * 1024;
 
 class ProxyThread {
   // Destroyed explicitly first in ~ProxyThread: the coroutine frames of open sessions it still
@@ -69,8 +72,10 @@ class ProxyThread {
   std::unique_ptr<session::AffinityStore> affinity_store;  // sticky.store: redis
   std::unique_ptr<StickyRouter> sticky;  // with balance: sticky
   UpstreamPool pool;
-  BlockPool blocks;  // before the sessions that borrow from it
-  BufferPool buffers;
+  // Before the sessions that borrow from them: client read blocks and small relay buffers, and the
+  // relay buffers of large bodies and tunnels.
+  FreeList blocks{read_block_size, 4096};
+  FreeList buffers{relay_buffer_size};
   FreeList session_memory;  // the DownstreamSessions of busy connections
   FreeList idle_reads;      // the pending reads of idle connections
   IdleTimeouts idle;        // the deadlines of idle client connections
