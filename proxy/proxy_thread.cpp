@@ -143,7 +143,7 @@ awaitable<void> ProxyThread::trim_loop() {
     if (ec) co_return;
     std::size_t freed = blocks.trim() * BlockPool::block_size;
     freed += buffers.trim() * BufferPool::buffer_size;
-    for (FreeList* list : {&session_memory, &idle_reads}) freed += list->trim() * list->block_size();
+    for (FreeList* list : {&session_memory, &idle_reads, &idle_waits}) freed += list->trim() * list->block_size();
     // Freed blocks sit between live ones; only malloc_trim hands their pages back. Not for a
     // few blocks: it walks the whole heap.
     if (freed >= 256 * 1024) ::malloc_trim(0);

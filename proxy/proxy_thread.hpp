@@ -72,6 +72,7 @@ class ProxyThread {
   BufferPool buffers;
   FreeList session_memory;  // the DownstreamSessions of busy connections
   FreeList idle_reads;      // the pending reads of idle connections
+  FreeList idle_waits;      // the pending readiness waits of idle TLS connections
   IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot
