@@ -21,8 +21,22 @@ ClientConnection::ClientConnection(ProxyThread& thread, ClientSocket socket)
   t_.attach(*this);
 }
 
+ClientConnection::ClientConnection(ProxyThread& thread, std::unique_ptr<SocketStream> tls,
+                                   bool draining)
+    : t_(thread), socket_(thread.ioc), draining_(draining), fresh_(false), tls_(std::move(tls)) {
+  t_.attach(*this);
+}
+
 ClientConnection::~ClientConnection() {
+  if (handed_over_) return;  // its session counts the connection now
   error_code ec;
+  if (tls_) {
+    // As a session closing an idle TLS connection does: close_notify, which an idle socket's
+    // empty send buffer takes at once (if not, the connection closes without it).
+    tls_->tls().try_close_notify();
+    tls_->shutdown(tcp::socket::shutdown_send, ec);
+    tls_->close(ec);
+  }
   socket_.shutdown(tcp::socket::shutdown_send, ec);
   socket_.close(ec);
   t_.detach(*this);
@@ -57,9 +71,39 @@ void ClientConnection::wait_for_request(std::unique_ptr<ClientConnection> c,
       }));
 }
 
+void ClientConnection::wait_for_tls_request(std::unique_ptr<ClientConnection> c,
+                                            clock::duration timeout) {
+  ClientConnection& conn = *c;
+  conn.busy_ = false;
+  conn.t_.idle.add(conn, timeout);
+  // A readiness wait, not a read: the bytes are TLS records, read by OpenSSL into the session's
+  // block once a session serves them. (The caller saw SSL_has_pending() false: OpenSSL holds no
+  // bytes that the socket's readiness would not announce.) Its memory, as an idle read's, comes
+  // from the thread's free list for exactly its size.
+  FreeListAllocator<void> memory(conn.t_.idle_waits);
+  conn.tls_->socket().async_wait(
+      tcp::socket::wait_read,
+      asio::bind_allocator(memory, [c = std::move(c)](error_code ec) mutable {
+        IdleTimeouts::remove(*c);
+        // Cancelled by the deadline, or the socket failed: c closes as it goes. A client that
+        // closed is seen by the session's read (its close_notify, or the end of the stream).
+        if (ec) return;
+        c->busy_ = true;
+        DownstreamSession::resume_tls(std::move(c));
+      }));
+}
+
+std::unique_ptr<SocketStream> ClientConnection::hand_over_tls() {
+  handed_over_ = true;
+  t_.detach(*this);
+  return std::move(tls_);
+}
+
 void ClientConnection::expire(IdleTimeouts::Entry& e) {
   error_code ec;
-  static_cast<ClientConnection&>(e).socket_.cancel(ec);
+  auto& c = static_cast<ClientConnection&>(e);
+  if (c.tls_) c.tls_->cancel(ec);
+  else c.socket_.cancel(ec);
 }
 
 void ClientConnection::drain() {

@@ -3,6 +3,10 @@
 // coroutine, parser or buffer waits with it: a read of the next request's first bytes into
 // first_bytes_ does, and when they arrive the connection is handed to a DownstreamSession taken
 // from the thread's free list, which hands it back once the connection is idle again.
+//
+// A TLS connection between requests (HTTP/1.1, after a response) waits the same way with its
+// stream instead (the socket and OpenSSL's SSL): no bytes are read while it waits, only the
+// socket's readiness, and the session taken when it is readable continues with the same TLS state.
 #include <array>
 #include <chrono>
 #include <memory>
@@ -12,6 +16,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/drainable.hpp"
 #include "proxy/idle_timeouts.hpp"
+#include "proxy/socket_stream.hpp"
 
 namespace corral::proxy {
 
@@ -29,11 +34,21 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   static constexpr std::size_t first_read = 128;
 
   ClientConnection(ProxyThread& thread, ClientSocket socket);
-  ~ClientConnection();  // closes the socket
+  // A TLS connection handed over by its session once idle; `draining`: told to drain already.
+  ClientConnection(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining);
+  ~ClientConnection();  // closes the socket (a TLS one after a close_notify), unless handed over
 
   // Waits, with nothing but a pending read, for the next request's first bytes, at most
   // `timeout`; then serves them, or closes the connection (closed by the client, timed out).
   static void wait_for_request(std::unique_ptr<ClientConnection> c, clock::duration timeout);
+
+  // Waits, with nothing but the socket's readiness, for the TLS connection's next request, at
+  // most `timeout`; then a session continues with its stream, or the connection closes.
+  static void wait_for_tls_request(std::unique_ptr<ClientConnection> c, clock::duration timeout);
+
+  // The TLS stream, for the session that serves the next request: from now on the session
+  // counts the connection, and this one closes nothing.
+  std::unique_ptr<SocketStream> hand_over_tls();
 
   // The deadline of the connection `e` passed: its read is cancelled, and it closes.
   static void expire(IdleTimeouts::Entry& e);
@@ -61,6 +76,8 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   bool draining_ = false;
   bool fresh_ = true;
   bool busy_ = false;  // a session serves it (and reads draining())
+  bool handed_over_ = false;  // its TLS stream went to a session
+  std::unique_ptr<SocketStream> tls_;  // a TLS connection's stream (socket_ is then unused)
   std::array<char, first_read> first_bytes_;
 };
 

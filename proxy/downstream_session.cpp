@@ -64,6 +64,30 @@ void DownstreamSession::start(ProxyThread& thread, tcp::socket socket, ssl::cont
   asio::co_spawn(thread.ioc, session->run_stream(), asio::detached);
 }
 
+void DownstreamSession::resume_tls(std::unique_ptr<ClientConnection> connection) {
+  ProxyThread& t = connection->thread();
+  auto session = std::allocate_shared<DownstreamSession>(
+      FreeListAllocator<DownstreamSession>(t.session_memory), t, connection->hand_over_tls(),
+      connection->draining());
+  connection.reset();
+  asio::co_spawn(t.ioc, session->run_stream(), asio::detached);
+}
+
+DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<SocketStream> tls,
+                                     bool draining)
+    : t_(thread),
+      own_(std::move(tls)),
+      client_(thread.ioc.get_executor(), *own_),
+      client_buf_(FreeListAllocator<char>(thread.blocks)),
+      timer_(thread.ioc),
+      draining_(draining),
+      resumed_(true) {
+  error_code ec;
+  auto ep = own_->remote_endpoint(ec);
+  if (!ec) set_peer(ep.address(), true);
+  t_.attach(*this);
+}
+
 DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection)
     : t_(thread),
       conn_(std::move(connection)),
@@ -211,7 +235,7 @@ awaitable<void> DownstreamSession::run() {
 awaitable<void> DownstreamSession::run_stream() {
   auto self = shared_from_this();
   bool open = true;
-  if (own_->is_tls()) {
+  if (own_->is_tls() && !resumed_) {
     arm(t_.shared.cfg.timeouts.handshake);
     open = co_await accept_tls(*own_);
     if (open && negotiated_alpn(own_->tls().native_handle()) == "h2") {
@@ -222,7 +246,7 @@ awaitable<void> DownstreamSession::run_stream() {
     co_await serve_h2();
     co_return;
   }
-  for (bool first = true; open; first = false) {
+  for (bool first = !resumed_; open; first = false) {
     // No check of draining_ here: the last response promised keep-alive, so the client may be
     // sending already; read_request_header waits only the drain grace for it.
     if (!co_await read_request_header(first)) {
@@ -232,6 +256,18 @@ awaitable<void> DownstreamSession::run_stream() {
     bool keep = co_await handle_request();
     give_back_relay();
     if (!keep || own_->is_pipe()) break;  // an HTTP/2 stream carries one request
+    if (own_->is_tls() && client_buf_.size() == 0 && !SSL_has_pending(own_->tls().native_handle())) {
+      // Nothing pipelined: the TLS connection waits for its next request without this session,
+      // as a plain one does; its stream (socket and SSL) goes to a ClientConnection.
+      disarm();
+      timer_.cancel();
+      t_.detach(*this);
+      clock::duration wait = t_.shared.cfg.timeouts.idle;
+      if (draining_) wait = std::min(wait, drain_grace());
+      ClientConnection::wait_for_tls_request(
+          std::make_unique<ClientConnection>(t_, std::move(own_), draining_), wait);
+      co_return;
+    }
   }
   if (own_->is_tls() && open) {
     arm(drain_grace());  // close_notify is one small write; a client that reads nothing gets cut

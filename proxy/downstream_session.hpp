@@ -8,7 +8,8 @@
 // That is a plain HTTP/1.1 listener's connection. A connection on a TLS listener or on a plain
 // one with h2c: true, and each HTTP/2 stream's pipe, is a SocketStream the session owns for the
 // connection's whole life instead: it makes the handshake, looks for the HTTP/2 preface, and
-// waits between requests itself.
+// waits between requests itself; except an HTTP/1.1 connection on a TLS listener, whose stream
+// waits between requests in a ClientConnection as a plain connection's socket does.
 #include <array>
 #include <chrono>
 #include <memory>
@@ -114,9 +115,12 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // Serves a connection of a TLS listener (`tls`: its context on this thread) or of a plain
   // listener that also takes HTTP/2 with prior knowledge (`h2c`), for its whole life.
   static void start(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
+  // Serves the next requests of an idle TLS connection `connection`, whose socket is readable.
+  static void resume_tls(std::unique_ptr<ClientConnection> connection);
 
   DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection);
   DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
+  DownstreamSession(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining);
   // One HTTP/2 stream of a client connection from `peer`, as an HTTP/1.1 request on `pipe`
   // whose head, `head`, is already there to read.
   DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe, const tcp::endpoint& peer, bool secure,
@@ -206,6 +210,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool idle_ = false;
   bool draining_ = false;
   bool h2c_ = false;
+  bool resumed_ = false;  // a TLS connection served before, its handshake made
   Drainable* h2_front_ = nullptr;
   Phase phase_ = Phase::idle;
 

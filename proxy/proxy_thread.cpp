@@ -146,7 +146,7 @@ awaitable<void> ProxyThread::trim_loop() {
     auto [ec] = co_await timer.async_wait(nothrow);
     if (ec) co_return;
     std::size_t freed = 0;
-    for (FreeList* list : {&blocks, &buffers, &session_memory, &idle_reads})
+    for (FreeList* list : {&blocks, &buffers, &session_memory, &idle_reads, &idle_waits})
       freed += list->trim() * list->block_size();
     // Freed blocks sit between live ones; only malloc_trim hands their pages back. Not for a
     // few blocks: it walks the whole heap.

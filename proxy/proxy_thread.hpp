@@ -78,6 +78,7 @@ class ProxyThread {
   FreeList buffers{relay_buffer_size};
   FreeList session_memory;  // the DownstreamSessions of busy connections
   FreeList idle_reads;      // the pending reads of idle connections
+  FreeList idle_waits;      // the pending readiness waits of idle TLS connections
   IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot

@@ -164,4 +164,12 @@ awaitable<error_code> TlsStream::send_close_notify() {
   }
 }
 
+void TlsStream::try_close_notify() {
+  if (!socket_.is_open()) return;
+  SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_RECEIVED_SHUTDOWN);
+  ERR_clear_error();
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
 }  // namespace corral::proxy

@@ -47,6 +47,9 @@ class TlsStream {
   awaitable<error_code> handshake(boost::asio::ssl::stream_base::handshake_type side);
   // Sends close_notify and returns once it is written, without waiting for the peer's.
   awaitable<error_code> send_close_notify();
+  // Sends close_notify if the socket takes it at once; never waits (for a connection closed
+  // while idle, whose send buffer is empty).
+  void try_close_notify();
 
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
