@@ -54,6 +54,17 @@ bench_knobs() {
   [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number of seconds"
 }
 
+# start_two_backends: the script's start_backend twice, on fresh ports, each waited for;
+# sets B1_PORT B1_PID B2_PORT B2_PID.
+start_two_backends() {
+  free_port; B1_PORT=$PORT
+  free_port; B2_PORT=$PORT
+  start_backend backend1 "$B1_PORT"; B1_PID=$LAST_PID
+  start_backend backend2 "$B2_PORT"; B2_PID=$LAST_PID
+  wait_http backend1 "$B1_PID" "$B1_PORT" "$TMP/backend1/stderr.log"
+  wait_http backend2 "$B2_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
+}
+
 # need_tools HINT TOOL...: dies naming the first TOOL not on PATH, with HINT (how to install it).
 need_tools() {
   local hint=$1 tool

@@ -141,12 +141,7 @@ sticky_wrk() {  # PORT CONNS SECONDS SESSIONS_FILE OUTFILE
 }
 
 LOAD_BEFORE=$(load_avg)
-free_port; B1_PORT=$PORT
-free_port; B2_PORT=$PORT
-start_backend backend1 "$B1_PORT"
-wait_http backend1 "$LAST_PID" "$B1_PORT" "$TMP/backend1/stderr.log"
-start_backend backend2 "$B2_PORT"
-wait_http backend2 "$LAST_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
+start_two_backends
 
 declare -A PORT_OF
 TARGETS=(rr learn insert)

@@ -212,12 +212,7 @@ log "tls_bench: rounds=$ROUNDS duration=${DURATION}s handshake c=$HANDSHAKE_CONN
 log "tls_bench: $PIN_NOTE; temporary files in $TMP"
 LOAD_BEFORE=$(load_avg)
 
-free_port; B1_PORT=$PORT
-free_port; B2_PORT=$PORT
-start_backend backend1 "$B1_PORT"; B1_PID=$LAST_PID
-start_backend backend2 "$B2_PORT"; B2_PID=$LAST_PID
-wait_http backend1 "$B1_PID" "$B1_PORT" "$TMP/backend1/stderr.log"
-wait_http backend2 "$B2_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
+start_two_backends
 
 TARGETS=()
 declare -A PORT_OF PID_OF
