@@ -3,6 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -172,14 +176,39 @@ std::optional<Rejection> check_target(const RequestHeader& h, std::optional<std:
 
 }  // namespace
 
+namespace {
+
+// The index of the first CR, LF or NUL at or after `i`, or raw.size(): sixteen bytes a step where
+// SSE2 is there (every x86-64), since all of a header passes here once.
+std::size_t next_control(std::string_view raw, std::size_t i) {
+  const std::size_t n = raw.size();
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + i));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+                                     _mm_cmpeq_epi8(v, nul));
+    if (const int mask = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; i < n; ++i) {
+    const char c = raw[i];
+    if (c == '\r' || c == '\n' || c == '\0') return i;
+  }
+  return n;
+}
+
+}  // namespace
+
 std::optional<Rejection> screen_raw_header(std::string_view raw) {
   const std::size_t n = raw.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = next_control(raw, 0); i < n; i = next_control(raw, i + 1)) {
     const char c = raw[i];
     if (c == '\0') return bad("NUL in header");
     if (c == '\n') return bad("bare LF in header");  // a LF after CR is skipped below
-    if (c != '\r') continue;
-    // Bytes not received yet decide the remaining cases: wait for them.
+    // A CR. Bytes not received yet decide the remaining cases: wait for them.
     if (i + 1 == n) return std::nullopt;
     if (raw[i + 1] != '\n') return bad("bare CR in header");
     if (i + 2 == n) return std::nullopt;

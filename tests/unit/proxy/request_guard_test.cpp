@@ -337,6 +337,22 @@ TEST(ScreenRawHeader, StopsAtTheBlankLine) {
   EXPECT_TRUE(screen_raw_header("POST / HTTP/1.1\r\nHost: a\r\n\rX"));
 }
 
+TEST(ScreenRawHeader, FindsAForbiddenByteAtEveryPosition) {
+  // Long lines are scanned many bytes a step: a bad byte is found wherever it falls in one.
+  const std::string line = "X-Long: " + std::string(70, 'v');
+  const std::string good = "GET / HTTP/1.1\r\n" + line + "\r\n" + line + "\r\n\r\n";
+  EXPECT_FALSE(screen_raw_header(good));
+  const std::size_t first = good.find("X-Long");
+  for (std::size_t at = first + 8; at < good.size() - 4; ++at) {
+    if (good[at] == '\r' || good[at] == '\n' || good[at] == 'X') continue;
+    for (char bad : {'\0', '\n', '\r'}) {
+      std::string raw = good;
+      raw[at] = bad;
+      EXPECT_TRUE(screen_raw_header(raw)) << "byte " << int(bad) << " at " << at;
+    }
+  }
+}
+
 TEST(RejectionForParseError, MapsLimitsAndTimeouts) {
   EXPECT_EQ(rejection_for_parse_error(http::error::header_limit).status,
             http::status::request_header_fields_too_large);
