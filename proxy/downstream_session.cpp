@@ -464,6 +464,7 @@ awaitable<bool> DownstreamSession::handle_request() {
       }
       std::optional<balancer::SlotId> slot = pick.slot;
       const auto pick_outcome = pick.outcome;
+      // Queue: a worker slot with room, or a wait for one; a static upstream starts at once.
       if (queue.enabled()) {
         const bool pinned = pick_outcome == balancer::PickOutcome::hit && slot;
         Waited w = Waited::granted;
@@ -501,6 +502,7 @@ awaitable<bool> DownstreamSession::handle_request() {
         }
         queue.start(*slot);
       }
+      // Exchange: the request upstream, the response header back, then the relay.
       rq_.upstream_name = shared.upstreams[*slot].name;
       dispatched_slot_ = slot;
       const auto dispatched = clock::now();
@@ -528,6 +530,7 @@ awaitable<bool> DownstreamSession::handle_request() {
         held_for_restart = true;
         if (co_await chooser->resume_failed_try(rq_, {slot, pick_outcome})) continue;
       }
+      // Retry per retry_policy, else answer per failure_answer.
       RetryFacts facts;
       facts.outcome = outcome;
       facts.body_started = body_started;
