@@ -447,6 +447,7 @@ awaitable<bool> DownstreamSession::handle_request() {
   rq_.peer_ip = client_ip_view_;
   rq_.forwarded = &forwarded_;
   rq_.http2 = client_.is_pipe();
+  rq_.wait = this;
   rq_.reset(req,
             req.keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed),
             req_->upgrade());
@@ -464,10 +465,10 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
   }
   if (!rq_.stopped()) {
-    // Dispatch: pick a slot (the queue, the sticky hold), exchange with it, retry per
+    // Dispatch: ask the chain for the upstream (a stage's choice, e.g. sticky's pin and hold,
+    // else the thread's balancer), wait in the queue for it, exchange with it, retry per
     // retry_policy, answer a failure per failure_answer. Written out here rather than as a
     // coroutine of its own: a second frame per request would cost an allocation.
-    StickyRouter* sticky = t_.sticky.get();
     const bool upgrade = rq_.upgrade;
     const auto started = rq_.started;
     std::array<balancer::SlotId, 8> tried{};
@@ -491,39 +492,29 @@ awaitable<bool> DownstreamSession::handle_request() {
       }
       balancer::RequestView view{req.method_string(), req.target(), {},
                                  std::span<const balancer::SlotId>(tried.data(), ntried), {}};
-      std::optional<balancer::SlotId> slot;
-      auto pick_outcome = balancer::PickOutcome::miss;
-      if (sticky) {
-        // The common case (no Redis lookup due, the pin can serve or need not be waited for)
-        // is a plain call: no coroutine frame for it.
-        balancer::Pick p;
-        if (sticky->store_lookup_due(rq_.sticky, view)) {
-          p = co_await sticky_pick(view);
-        } else {
-          p = sticky->pick(rq_.sticky, view);
-          if (p.outcome == balancer::PickOutcome::unavailable &&
-              sticky->on_unavailable() == config::OnUnavailable::hold)
-            p = co_await hold_for_pin(view);
-        }
-        if (p.outcome == balancer::PickOutcome::unavailable) {
-          co_await send_error(http::status::service_unavailable,
-                              "the worker this session is pinned to is unavailable", false);
-          keep = req_->is_done();
-          break;
-        }
-        slot = p.slot;
-        pick_outcome = p.outcome;
-      } else {
-        slot = t_.balancer->pick(view);
+      // Choose: the common case (no Redis lookup due, the pin can serve or need not be waited
+      // for, or no stage that chooses) is a plain call, no coroutine frame.
+      balancer::Pick pick;
+      RequestStage* chooser = nullptr;
+      if (t_.chain->choose_upstream(rq_, view, pick, chooser) == ChoiceVerdict::suspend)
+        pick = co_await chooser->resume_choose_upstream(rq_, view);
+      if (pick.outcome == balancer::PickOutcome::unavailable) {
+        co_await send_error(http::status::service_unavailable,
+                            "the worker this session is pinned to is unavailable", false);
+        keep = req_->is_done();
+        break;
       }
+      std::optional<balancer::SlotId> slot = pick.slot;
+      const auto pick_outcome = pick.outcome;
+      // Queue: a worker slot with room, or a wait for one; a static upstream starts at once.
       if (queue.enabled()) {
-        const bool pinned = sticky && pick_outcome == balancer::PickOutcome::hit && slot;
+        const bool pinned = pick_outcome == balancer::PickOutcome::hit && slot;
         Waited w = Waited::granted;
         if (!slot || !queue.try_start(*slot)) {
           auto ticket = std::make_shared<QueueTicket>(t_.ioc);
           if (pinned) {
             ticket->only = slot;
-            ticket->only_while_usable = sticky->on_unavailable() != config::OnUnavailable::hold;
+            ticket->only_while_usable = !rq_.wait_for_pin;
           }
           std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
           ticket->nfailed = nfailed;
@@ -553,6 +544,7 @@ awaitable<bool> DownstreamSession::handle_request() {
         }
         queue.start(*slot);
       }
+      // Exchange: the request upstream, the response header back, then the relay.
       rq_.upstream_name = shared.upstreams[*slot].name;
       dispatched_slot_ = slot;
       const auto dispatched = clock::now();
@@ -572,15 +564,15 @@ awaitable<bool> DownstreamSession::handle_request() {
       }
       end_dispatch();
       upstream_.reset();
-      if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && sticky &&
-          pick_outcome == balancer::PickOutcome::hit &&
-          sticky->on_unavailable() == config::OnUnavailable::hold) {
-        // The pinned worker refused or reset the connection: it may have just died, with the
-        // supervisor restarting it and its word not here yet. Wait for the slot's next worker
-        // rather than re-home the session at once.
+      if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && chooser &&
+          chooser->on_failed_try(rq_, {slot, pick_outcome}) == StageVerdict::suspend) {
+        // The chosen upstream refused or reset the connection, and the stage that chose it
+        // waits for it (sticky's hold: the pinned worker may have just died, with the
+        // supervisor restarting it and its word not here yet) rather than re-home at once.
         held_for_restart = true;
-        if (co_await wait_for_restart(*slot)) continue;
+        if (co_await chooser->resume_failed_try(rq_, {slot, pick_outcome})) continue;
       }
+      // Retry per retry_policy, else answer per failure_answer.
       RetryFacts facts;
       facts.outcome = outcome;
       facts.body_started = body_started;
@@ -681,56 +673,12 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
   co_return Waited::timeout;
 }
 
-awaitable<balancer::Pick> DownstreamSession::sticky_pick(balancer::RequestView& view) {
-  StickyRouter& sticky = *t_.sticky;
-  if (sticky.store_lookup_due(rq_.sticky, view)) co_await sticky.lookup_store(rq_.sticky);
-  auto p = sticky.pick(rq_.sticky, view);
-  if (p.outcome != balancer::PickOutcome::unavailable ||
-      sticky.on_unavailable() != config::OnUnavailable::hold)
-    co_return p;
-  co_return co_await hold_for_pin(view);
+awaitable<void> DownstreamSession::wait_for_change(clock::time_point deadline) {
+  return t_.wait_for_change(deadline);
 }
 
-awaitable<balancer::Pick> DownstreamSession::hold_for_pin(balancer::RequestView& view) {
-  StickyRouter& sticky = *t_.sticky;
-  // The pinned slot is down, draining or restarting: the supervisor is bringing it back, so
-  // wait for it (bounded by hold_timeout, and by a per-thread queue), then fail over.
-  if (!sticky.try_hold()) co_return sticky.pick_after_hold(rq_.sticky, view);
-  auto until = clock::now() + sticky.hold_timeout();
-  bool ready = false;
-  while (!ready && clock::now() < until && !draining()) {
-    co_await t_.wait_for_change(until);
-    ready = sticky.pin_can_serve(rq_.sticky, view);
-  }
-  auto p = sticky.pick_after_hold(rq_.sticky, view);
-  sticky.end_hold(p.outcome == balancer::PickOutcome::hit);
-  co_return p;
-}
-
-awaitable<bool> DownstreamSession::wait_for_restart(balancer::SlotId slot) {
-  StickyRouter& sticky = *t_.sticky;
-  if (!sticky.try_hold()) co_return false;
-  // Back means usable again after it was seen unusable (ejected, or the master's word), or
-  // usable at a new address (this thread already has the next worker's endpoint).
-  const tcp::endpoint refused = t_.endpoints[slot];
-  bool seen_down = false;
-  bool back = false;
-  const auto start = clock::now();
-  const auto until = start + sticky.hold_timeout();
-  // A worker that died is out of selection within milliseconds (the master's membership, or the
-  // ejection after a refused connect); one that is still up after this is alive.
-  const auto grace = start + std::min<clock::duration>(sticky.hold_timeout(),
-                                                       std::chrono::milliseconds(500));
-  while (!back && clock::now() < until && !draining()) {
-    co_await t_.wait_for_change(seen_down ? until : std::min(until, grace));
-    const bool usable = t_.shared.slots.usable(slot);
-    const bool moved = t_.endpoints[slot] != refused;
-    seen_down = seen_down || !usable;
-    back = usable && (seen_down || moved);
-    if (!seen_down && !moved && clock::now() >= grace) break;
-  }
-  sticky.end_hold(back);
-  co_return back;
+const tcp::endpoint& DownstreamSession::slot_endpoint(balancer::SlotId slot) const {
+  return t_.endpoints[slot];
 }
 
 awaitable<ExchangeOutcome> DownstreamSession::exchange(balancer::SlotId slot,

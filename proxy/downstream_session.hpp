@@ -27,7 +27,7 @@
 #include "proxy/request_guard.hpp"
 #include "proxy/shared_session.hpp"
 #include "proxy/socket_stream.hpp"
-#include "proxy/sticky_router.hpp"
+#include "proxy/upstream_wait.hpp"
 
 namespace corral::proxy {
 
@@ -108,7 +108,8 @@ class ClientStream {
 };
 
 class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>,
-                          public Drainable {
+                          public Drainable,
+                          private UpstreamWait {
  public:
   // Serves `connection` whose next request begins with `first_bytes`.
   static void start(std::unique_ptr<ClientConnection> connection, std::string_view first_bytes);
@@ -154,17 +155,6 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // closing its connection takes it out.
   awaitable<Waited> wait_in_queue(std::shared_ptr<QueueTicket> ticket, bool front,
                                   clock::time_point deadline);
-  // balance: sticky: the pick for this try; under on_unavailable: hold, waits (bounded) for the
-  // pinned slot before failing over.
-  awaitable<balancer::Pick> sticky_pick(balancer::RequestView& view);
-  // on_unavailable: hold, after a pick found the pinned slot unavailable: waits (bounded) for
-  // it, then picks again, failing over.
-  awaitable<balancer::Pick> hold_for_pin(balancer::RequestView& view);
-  // on_unavailable: hold, after the pinned slot failed a try (refused or reset: its worker may
-  // just have died, before the proxy knows): true once the slot is back (a new worker, or
-  // re-admitted); false at once when the slot is not taken down within a short grace (the
-  // worker is alive: the failure was the connection's, not the worker's).
-  awaitable<bool> wait_for_restart(balancer::SlotId slot);
   // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
   awaitable<ExchangeOutcome> exchange(balancer::SlotId slot, bool& body_started,
                                       bool fresh = false);
@@ -183,6 +173,12 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // `extra_headers`: whole header lines, each ending in CRLF (e.g. Retry-After).
   awaitable<void> send_error(http::status status, std::string_view message, bool close,
                              std::string_view extra_headers = {});
+
+  // UpstreamWait, for a stage that holds the request for its upstream: the thread's bell, the
+  // connection's drain, this thread's address of a slot.
+  awaitable<void> wait_for_change(clock::time_point deadline) override;
+  bool connection_draining() const override { return draining(); }
+  const tcp::endpoint& slot_endpoint(balancer::SlotId slot) const override;
 
   // Timeouts: one timer, re-armed only when a deadline moves earlier; expiry cancels the sockets.
   void arm(clock::duration d) { arm_at(clock::now() + d); }

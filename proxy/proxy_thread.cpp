@@ -32,16 +32,16 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
       affinity_store = std::make_unique<session::AffinityStore>(
           ioc, st, redis_connect_host(st.redis), s.upstreams.size());
     }
-    sticky = std::make_unique<StickyRouter>(st, s.affinity.get(), affinity_store.get(), *balancer,
-                                            s.cfg.limits.max_header_bytes);
+    sticky = std::make_unique<StickyRouter>(st, s.affinity.get(), affinity_store.get(), *balancer);
   }
   if (s.cfg.sessions) {
     sessions = std::make_unique<session::SessionStore>(ioc, *s.cfg.sessions,
                                                        redis_connect_host(s.cfg.sessions->redis));
   }
-  chain = std::make_unique<RequestChain>(RewriteStage(s.id_prefix, index), sticky.get(),
+  chain = std::make_unique<RequestChain>(*balancer, RewriteStage(s.id_prefix, index), sticky.get(),
                                          sessions.get(),
-                                         RequestLogStage(metrics, access_log, s.upstreams.size()));
+                                         RequestLogStage(metrics, access_log, s.upstreams.size()),
+                                         s.cfg.limits.max_header_bytes);
 }
 
 void ProxyThread::set_endpoint(balancer::SlotId slot, tcp::endpoint ep, std::function<void()> done) {

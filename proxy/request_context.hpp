@@ -15,6 +15,7 @@
 #include "proxy/header_fields.hpp"
 #include "proxy/shared_session.hpp"
 #include "proxy/sticky_router.hpp"
+#include "proxy/upstream_wait.hpp"
 
 namespace corral::proxy {
 
@@ -32,6 +33,7 @@ struct RequestContext {
   std::string_view peer_ip;              // the TCP peer, as text
   ForwardedClient* forwarded = nullptr;  // the client as a trusted proxy reports it
   bool http2 = false;                    // an HTTP/2 stream (logged as such)
+  UpstreamWait* wait = nullptr;          // for a stage that holds the request for its upstream
 
   // The request's, from reset() on.
   RequestHeader* header = nullptr;
@@ -48,6 +50,9 @@ struct RequestContext {
   // Dispatch: the slot of the try that answered (or failed for good) and its pick's outcome.
   std::optional<balancer::SlotId> slot;
   balancer::PickOutcome pick_outcome = balancer::PickOutcome::miss;
+  // Set by the stage that chose the upstream: a pinned slot that cannot serve is waited for
+  // (sticky's on_unavailable: hold), so a queued request keeps its place for it.
+  bool wait_for_pin = false;
   std::string_view upstream_name;
   clock::duration queued_for{};  // time in the proxy's queue
 
@@ -68,6 +73,7 @@ struct RequestContext {
     request_id = {};
     slot.reset();
     pick_outcome = balancer::PickOutcome::miss;
+    wait_for_pin = false;
     upstream_name = {};
     queued_for = {};
     status = 0;

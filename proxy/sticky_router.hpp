@@ -1,24 +1,25 @@
 #pragma once
-// The sticky-session decisions of one proxy thread, per request: which slot a request's session
-// is pinned to, and what a response teaches (learn mode) or must carry (insert mode).
+// What the sticky stages of one proxy thread share (balance: sticky), whatever the mode: the
+// config, the thread's balancer and its pick for a request's pin, the hold (on_unavailable:
+// hold) with its bounded queue, and the one set of counters /metrics reports. How a request's
+// key and pin are read, and what a response teaches or must carry, is each mode's stage
+// (sticky_learn_stage, sticky_insert_stage, sticky_hash_stage).
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 #include "balancer/balancer.hpp"
 #include "config/config.hpp"
 #include "proxy/asio.hpp"
-#include "proxy/header_fields.hpp"
 #include "proxy/counter.hpp"
-#include "session/affinity_cookie.hpp"
+#include "proxy/upstream_wait.hpp"
 #include "session/affinity_store.hpp"
 #include "session/affinity_table.hpp"
 
 namespace corral::proxy {
 
-// What the router counted on this thread; the admin listener sums the threads.
+// What the sticky stages counted on this thread; the admin listener sums the threads.
 struct StickyRouterCounters {
   Counter hits;         // the pin was honoured
   Counter misses;       // no pin (new session, unknown or invalid key): the fallback placed it
@@ -30,9 +31,9 @@ struct StickyRouterCounters {
   Counter cookies_rejected;   // insert mode: a corral_affinity that was forged or malformed
 };
 
-// What the router knows of one request: its session key and pin. Kept by the request (its
-// session), not the router: a thread carries many requests at once, each between begin() and
-// on_response() across awaits (the queue, the exchange).
+// What the sticky stage knows of one request: its session key and pin. Kept by the request (its
+// session), not the stage: a thread carries many requests at once, each between its request
+// header and its response header across awaits (the queue, the exchange).
 struct StickyRequest {
   std::string_view key;
   std::optional<balancer::SlotId> pin;
@@ -42,35 +43,15 @@ struct StickyRequest {
   long long now_unix = 0;
 };
 
-// Per request: begin() reads the session key and its pin, pick() asks the thread's balancer,
-// on_response() learns or forgets (learn mode) or issues corral's cookie (insert mode).
-// Stickiness is decided for every request, so one keep-alive connection can carry several
-// users. Nothing here allocates on the common path; the views it keeps point into the request
-// header, which outlives the request's exchange.
-//
-// Learn mode reads the AffinityTable that all threads share (and, with sticky.store: redis, the
-// thread's AffinityStore behind it); insert mode signs with a per-thread AffinityCookie; hash
-// mode only hands the key to the ConsistentHash balancer.
+// Per thread. Stickiness is decided for every request, so one keep-alive connection can carry
+// several users. Nothing here allocates on the common path.
 class StickyRouter {
  public:
   // `table` is the proxy's affinity table (learn mode), `store` this thread's Redis store of
   // pins (learn mode with store: redis, else null), `balancer` the thread's own (a Sticky in
-  // learn and insert modes, a ConsistentHash in hash mode). Throws std::invalid_argument when
-  // insert mode has no usable key (config::validate reports that first).
+  // learn and insert modes, a ConsistentHash in hash mode).
   StickyRouter(const config::Sticky& config, session::AffinityTable* table,
-               session::AffinityStore* store, balancer::Balancer& balancer,
-               std::size_t max_header_bytes);
-
-  // Reads the request's key and pin; in insert mode removes corral_affinity from the Cookie
-  // header(s), so the app never sees it. Once per request, after rewrite_request.
-  void begin(StickyRequest& r, RequestHeader& request, std::string_view client_ip);
-
-  // With a store: whether to ask it before pick(), because the table has no pin for the
-  // request's key or one that cannot serve. At most once per request.
-  bool store_lookup_due(const StickyRequest& r, const balancer::RequestView& view) const;
-  // Asks the store; a pin it has replaces the table's, and is cached in the table. A store that
-  // does not answer leaves the pin as it was.
-  awaitable<void> lookup_store(StickyRequest& r);
+               session::AffinityStore* store, balancer::Balancer& balancer);
 
   // The slot for one try: fills the view's key and pin and asks the balancer. Counts the
   // outcome; `unavailable` (hold or strict) leaves the choice to the caller.
@@ -80,37 +61,44 @@ class StickyRouter {
   // Whether the request's pinned slot could serve it now (for a hold's wait).
   bool pin_can_serve(const StickyRequest& r, const balancer::RequestView& view) const;
 
-  // After the response header from `slot` arrived (before it is forwarded).
-  void on_response(StickyRequest& r, ResponseHeader& response, balancer::SlotId slot,
-                   balancer::PickOutcome outcome, bool secure);
+  // on_unavailable: hold, after a pick found the pinned slot unavailable: waits (bounded by
+  // hold_timeout and the thread's hold queue) for it, then picks again, failing over.
+  awaitable<balancer::Pick> hold_for_pin(const StickyRequest& r, balancer::RequestView& view,
+                                         UpstreamWait& wait);
+  // Whether a try on a pinned slot that failed (refused or reset) waits for the slot's restart.
+  bool waits_for_restart(balancer::PickOutcome outcome) const {
+    return outcome == balancer::PickOutcome::hit && holds();
+  }
+  // on_unavailable: hold, after the pinned slot failed a try (refused or reset: its worker may
+  // just have died, before the proxy knows): true once the slot is back (a new worker, or
+  // re-admitted); false at once when the slot is not taken down within a short grace (the
+  // worker is alive: the failure was the connection's, not the worker's).
+  awaitable<bool> wait_for_restart(balancer::SlotId slot, UpstreamWait& wait);
 
   // A hold takes a place in this thread's bounded queue; false when it is full.
   bool try_hold();
   void end_hold(bool served);
 
+  const config::Sticky& config() const { return config_; }
+  session::AffinityTable* table() const { return table_; }
+  session::AffinityStore* store() const { return store_; }
+  balancer::Balancer& balancer() const { return balancer_; }
   config::OnUnavailable on_unavailable() const { return config_.on_unavailable; }
+  bool holds() const { return config_.on_unavailable == config::OnUnavailable::hold; }
   std::chrono::milliseconds hold_timeout() const { return config_.hold_timeout; }
   const StickyRouterCounters& counters() const { return counters_; }
+  StickyRouterCounters& counters() { return counters_; }
 
   // At most this many requests of one thread wait for their slot at once; later ones fail over.
   static constexpr std::size_t max_held = 1024;
 
  private:
-  std::string_view hash_key(const RequestHeader& request,
-                            std::string_view client_ip) const;
-  void strip_affinity_cookie(RequestHeader& request);
-  void learn_from(const StickyRequest& r, const ResponseHeader& response,
-                  balancer::SlotId slot, balancer::PickOutcome outcome);
-
   const config::Sticky& config_;
   session::AffinityTable* table_;
   session::AffinityStore* store_;
   balancer::Balancer& balancer_;
-  std::optional<session::AffinityCookie> cookie_;
-  std::vector<char> strip_buffer_;
   StickyRouterCounters counters_;
   std::size_t held_ = 0;
-
 };
 
 }  // namespace corral::proxy

@@ -1,8 +1,10 @@
 // The request path's stages, one by one, on a RequestContext without sockets: guard, rewrite,
-// sticky, metrics and access log, and the chain's order.
+// sticky, metrics and access log, and the chain's order and choice of upstream. Each sticky
+// mode's stage has its own tests (sticky_*_stage_test.cpp).
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -15,7 +17,9 @@
 #include "proxy/request_log_stage.hpp"
 #include "proxy/rewrite_stage.hpp"
 #include "proxy/shared_session_stage.hpp"
-#include "proxy/sticky_stage.hpp"
+#include "proxy/sticky_hash_stage.hpp"
+#include "proxy/sticky_insert_stage.hpp"
+#include "proxy/sticky_learn_stage.hpp"
 
 namespace corral::proxy {
 namespace {
@@ -138,15 +142,15 @@ config::Sticky learn_mode() {
   return s;
 }
 
-TEST(StickyStage, LearnsFromTheResponseAndReadsThePinOfTheNextRequest) {
+TEST(StickyLearnStage, LearnsFromTheResponseAndReadsThePinOfTheNextRequest) {
   config::Config cfg;
   cfg.balance = config::Balance::sticky;
   cfg.sticky = learn_mode();
   balancer::SlotTable slots({1, 1, 1});
   auto balancer = balancer::make_balancer(cfg, slots);
   session::AffinityTable affinity;
-  StickyRouter router(*cfg.sticky, &affinity, nullptr, *balancer, 16 * 1024);
-  StickyStage stage(router);
+  StickyRouter router(*cfg.sticky, &affinity, nullptr, *balancer);
+  StickyLearnStage stage(router);
 
   Request first;
   auto& a = first.context();
@@ -242,19 +246,106 @@ TEST(RequestChain, RunsGuardRewriteStickyThenTheLog) {
   balancer::SlotTable slots({1, 1});
   auto balancer = balancer::make_balancer(cfg, slots);
   session::AffinityTable affinity;
-  StickyRouter router(*cfg.sticky, &affinity, nullptr, *balancer, 16 * 1024);
+  StickyRouter router(*cfg.sticky, &affinity, nullptr, *balancer);
   ThreadMetrics metrics(2);
   AccessLog log(-1);
-  RequestChain chain(RewriteStage(1, 0), &router, nullptr, RequestLogStage(metrics, log, 2));
+  RequestChain chain(*balancer, RewriteStage(1, 0), &router, nullptr,
+                     RequestLogStage(metrics, log, 2), 16 * 1024);
   auto stages = chain.stages();
   ASSERT_EQ(stages.size(), 4u);
   EXPECT_NE(dynamic_cast<GuardStage*>(stages[0]), nullptr);
   EXPECT_NE(dynamic_cast<RewriteStage*>(stages[1]), nullptr);
-  EXPECT_NE(dynamic_cast<StickyStage*>(stages[2]), nullptr);
+  EXPECT_NE(dynamic_cast<StickyLearnStage*>(stages[2]), nullptr);
   EXPECT_NE(dynamic_cast<RequestLogStage*>(stages[3]), nullptr);
 
-  RequestChain plain(RewriteStage(1, 0), nullptr, nullptr, RequestLogStage(metrics, log, 2));
+  RequestChain plain(*balancer, RewriteStage(1, 0), nullptr, nullptr,
+                     RequestLogStage(metrics, log, 2), 16 * 1024);
   EXPECT_EQ(plain.stages().size(), 3u);
+}
+
+TEST(RequestChain, MakesTheStickyStageOfTheConfiguredMode) {
+  ThreadMetrics metrics(2);
+  AccessLog log(-1);
+  balancer::SlotTable slots({1, 1});
+  auto stage_for = [&](config::Sticky s, auto check) {
+    config::Config cfg;
+    cfg.balance = config::Balance::sticky;
+    cfg.sticky = s;
+    auto balancer = balancer::make_balancer(cfg, slots);
+    StickyRouter router(*cfg.sticky, nullptr, nullptr, *balancer);
+    RequestChain chain(*balancer, RewriteStage(1, 0), &router, nullptr,
+                       RequestLogStage(metrics, log, 2), 16 * 1024);
+    ASSERT_EQ(chain.stages().size(), 4u);
+    check(chain.stages()[2]);
+  };
+  stage_for(learn_mode(), [](RequestStage* s) {
+    EXPECT_NE(dynamic_cast<StickyLearnStage*>(s), nullptr);
+  });
+  config::Sticky insert;
+  insert.mode = config::StickyMode::insert;
+  insert.key = "0123456789abcdef0123456789abcdef";
+  stage_for(insert, [](RequestStage* s) {
+    EXPECT_NE(dynamic_cast<StickyInsertStage*>(s), nullptr);
+  });
+  config::Sticky hash;
+  hash.mode = config::StickyMode::hash;
+  hash.cookie = "sid";
+  stage_for(hash, [](RequestStage* s) {
+    EXPECT_NE(dynamic_cast<StickyHashStage*>(s), nullptr);
+  });
+}
+
+TEST(RequestChain, TheBalancerChoosesWhenNoStageDoes) {
+  config::Config cfg;
+  balancer::SlotTable slots({1, 1});
+  auto balancer = balancer::make_balancer(cfg, slots);
+  ThreadMetrics metrics(2);
+  AccessLog log(-1);
+  RequestChain chain(*balancer, RewriteStage(1, 0), nullptr, nullptr,
+                     RequestLogStage(metrics, log, 2), 16 * 1024);
+  Request q;
+  auto& r = q.context();
+  const std::array<balancer::SlotId, 1> tried{0};
+  balancer::RequestView view{"GET", "/", {}, tried, {}};
+  balancer::Pick pick;
+  RequestStage* chooser = chain.stages()[0];
+  EXPECT_EQ(chain.choose_upstream(r, view, pick, chooser), ChoiceVerdict::chosen);
+  EXPECT_EQ(chooser, nullptr);
+  EXPECT_EQ(pick.slot, 1u) << "slot 0 was tried";
+  EXPECT_EQ(pick.outcome, balancer::PickOutcome::miss);
+}
+
+TEST(RequestChain, TheStickyStageChoosesBeforeTheBalancer) {
+  config::Config cfg;
+  cfg.balance = config::Balance::sticky;
+  cfg.sticky = learn_mode();
+  cfg.sticky->on_unavailable = config::OnUnavailable::hold;
+  balancer::SlotTable slots({1, 1});
+  auto balancer = balancer::make_balancer(cfg, slots);
+  session::AffinityTable affinity;
+  affinity.learn("s1", 1, std::chrono::steady_clock::now());
+  StickyRouter router(*cfg.sticky, &affinity, nullptr, *balancer);
+  ThreadMetrics metrics(2);
+  AccessLog log(-1);
+  RequestChain chain(*balancer, RewriteStage(1, 0), &router, nullptr,
+                     RequestLogStage(metrics, log, 2), 16 * 1024);
+  Request q;
+  q.header.set(http::field::cookie, "connect.sid=s1");
+  auto& r = q.context();
+  for (RequestStage* stage : chain.stages()) ASSERT_EQ(stage->on_request_header(r), StageVerdict::proceed);
+  balancer::RequestView view{q.header.method_string(), q.header.target(), {}, {}, {}};
+  balancer::Pick pick;
+  RequestStage* chooser = nullptr;
+  EXPECT_EQ(chain.choose_upstream(r, view, pick, chooser), ChoiceVerdict::chosen);
+  EXPECT_EQ(chooser, chain.stages()[2]);
+  EXPECT_EQ(pick.slot, 1u);
+  EXPECT_EQ(pick.outcome, balancer::PickOutcome::hit);
+  EXPECT_TRUE(r.wait_for_pin);
+
+  slots.set_usable(1, false);
+  EXPECT_EQ(chain.choose_upstream(r, view, pick, chooser), ChoiceVerdict::suspend)
+      << "the hold is the stage's to wait for";
+  EXPECT_EQ(chooser, chain.stages()[2]);
 }
 
 }  // namespace
