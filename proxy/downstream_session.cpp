@@ -431,7 +431,11 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
         if (wec) co_return false;
       }
     }
-    auto [ec, n] = co_await client_.async_read_some(client_buf_.prepare(read_chunk), nothrow);
+    // The rest of the block already held, while a good part of it is free: a header that
+    // arrives in pieces (one longer than the idle connection's first read) grows no buffer.
+    const std::size_t room = client_buf_.capacity() - client_buf_.size();
+    auto [ec, n] = co_await client_.async_read_some(
+        client_buf_.prepare(room >= read_chunk / 4 ? room : read_chunk), nothrow);
     if (ec) {
       if (expired_ && !idle_)
         co_await send_error(http::status::request_timeout, "timed out reading the request header", true);
@@ -471,7 +475,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     // coroutine of its own: a second frame per request would cost an allocation.
     const bool upgrade = rq_.upgrade;
     const auto started = rq_.started;
-    std::array<balancer::SlotId, 8> tried{};
+    auto& tried = tried_;  // members, not locals: the frame stays small enough to be recycled
     std::size_t ntried = 0;
     bool body_started = false;
     bool held_for_restart = false;
@@ -481,7 +485,7 @@ awaitable<bool> DownstreamSession::handle_request() {
     DispatchQueue& queue = shared.queue;
     const auto queue_deadline = started + shared.cfg.timeouts.queue;
     rq_.queued_for = {};
-    std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed{};
+    auto& failed = failed_;
     std::size_t nfailed = 0;
     for (unsigned attempt = 0;; ++attempt) {
       if (queue.enabled()) {
@@ -583,7 +587,7 @@ awaitable<bool> DownstreamSession::handle_request() {
       facts.retries = shared.cfg.retries;
       facts.tried = ntried;
       facts.capacity = tried.size();
-      static_assert(std::tuple_size_v<decltype(tried)> == std::tuple_size_v<decltype(failed)>);
+      static_assert(std::tuple_size_v<decltype(tried_)> == std::tuple_size_v<decltype(failed_)>);
       switch (retry_step(facts)) {
         case RetryStep::requeue:
           failed[nfailed++] = {*slot, shared.slots.downs(*slot)};

@@ -219,6 +219,12 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::size_t relay_size_ = 0;
   bool head_ = false;
   std::optional<balancer::SlotId> dispatched_slot_;  // counted in flight there
+  // The request's tries so far, as handle_request counts them: the slots tried, and the slots
+  // whose worker failed it with that worker's generation. In the session rather than in
+  // handle_request's coroutine frame, which must stay within the 1,020 bytes that Asio's
+  // per-thread cache recycles.
+  std::array<balancer::SlotId, 8> tried_{};
+  std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed_{};
   RequestContext rq_;  // what the stages know of the request
   std::array<char, 46> client_ip_{};
   std::string_view client_ip_view_;
