@@ -74,7 +74,7 @@ class ProxyThread {
   UpstreamPool pool;
   // Before the sessions that borrow from them: client read blocks and small relay buffers, and the
   // relay buffers of large bodies and tunnels.
-  FreeList blocks{read_block_size, 4096};
+  FreeList blocks{read_block_size};
   FreeList buffers{relay_buffer_size};
   FreeList session_memory;  // the DownstreamSessions of busy connections
   FreeList idle_reads;      // the pending reads of idle connections
