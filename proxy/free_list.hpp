@@ -1,8 +1,8 @@
 #pragma once
 // Memory blocks of one size kept by one proxy thread for reuse, and an allocator over them, so
 // that what a connection takes for a busy period (its DownstreamSession, with
-// std::allocate_shared; its read block; a body relay buffer) or while it idles (its pending
-// read) costs no malloc in the steady state.
+// std::allocate_shared; its read block; a body relay buffer) or while it idles (the connection
+// itself, its pending read) costs no malloc in the steady state.
 //
 // The blocks are carved from chunks mapped for the list alone, never from the heap: the blocks
 // that a burst of busy connections took and gave back leave no holes between the heap's

@@ -147,7 +147,8 @@ awaitable<void> ProxyThread::trim_loop() {
     if (ec) co_return;
     // Unmapped whole: the system has these pages back at once.
     std::size_t freed = 0;
-    for (FreeList* list : {&blocks, &buffers, &session_memory, &idle_reads, &idle_waits})
+    for (FreeList* list :
+         {&blocks, &buffers, &session_memory, &connection_memory, &idle_reads, &idle_waits})
       freed += list->trim();
     // The coroutine frames and Asio operations of the same busy connections were in the heap,
     // between live blocks; only malloc_trim hands their pages back. Not for a few: it walks the
