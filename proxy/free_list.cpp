@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <new>
 
 namespace corral::proxy {
 
@@ -15,18 +16,44 @@ constexpr std::size_t alignment = alignof(std::max_align_t);
 
 std::size_t stride_of(std::size_t size) { return (size + alignment - 1) / alignment * alignment; }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CORRAL_CHUNKS_FROM_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORRAL_CHUNKS_FROM_HEAP 1
+#endif
+#endif
+
+// A sanitizer build takes its chunks from the heap: the leak checker looks for pointers in the
+// heap, not in private mappings, and would call what the blocks point to leaked.
+char* map_chunk(std::size_t bytes) {
+#ifdef CORRAL_CHUNKS_FROM_HEAP
+  return static_cast<char*>(::operator new(bytes));
+#else
+  void* m = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(m);
+#endif
+}
+
+void unmap_chunk(char* chunk, std::size_t bytes) {
+#ifdef CORRAL_CHUNKS_FROM_HEAP
+  ::operator delete(chunk, bytes);
+#else
+  ::munmap(chunk, bytes);
+#endif
+}
+
 }  // namespace
 
 FreeList::~FreeList() {
-  for (char* c : chunks_) ::munmap(c, chunk_bytes_);
+  for (char* c : chunks_) unmap_chunk(c, chunk_bytes_);
 }
 
 void FreeList::grow() {
   const std::size_t stride = stride_of(size_);
   if (chunk_bytes_ == 0) chunk_bytes_ = std::max(min_chunk, (stride + page - 1) / page * page);
-  void* m = ::mmap(nullptr, chunk_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) throw std::bad_alloc();
-  char* chunk = static_cast<char*>(m);
+  char* chunk = map_chunk(chunk_bytes_);
   chunks_.insert(std::upper_bound(chunks_.begin(), chunks_.end(), chunk), chunk);
   // Handed out from the chunk's start: its untouched pages cost nothing until used.
   const std::size_t n = chunk_bytes_ / stride;
@@ -66,7 +93,7 @@ std::size_t FreeList::trim() {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < chunks_.size(); ++i) {
     if (release[i]) {
-      ::munmap(chunks_[i], chunk_bytes_);
+      unmap_chunk(chunks_[i], chunk_bytes_);
       bytes += chunk_bytes_;
     } else {
       chunks_[kept++] = chunks_[i];
