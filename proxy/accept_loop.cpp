@@ -37,7 +37,7 @@ awaitable<void> accept_loop(ProxyThread& t, tcp::acceptor& acceptor, ServerTls* 
                                h2c);
       continue;
     }
-    auto connection = std::make_unique<ClientConnection>(t, std::move(socket));
+    std::unique_ptr<ClientConnection> connection(new (t) ClientConnection(t, std::move(socket)));
     ClientConnection::wait_for_request(std::move(connection), t.shared.cfg.timeouts.client_header);
   }
 }

@@ -27,6 +27,20 @@ ClientConnection::ClientConnection(ProxyThread& thread, std::unique_ptr<SocketSt
   t_.attach(*this);
 }
 
+void* ClientConnection::operator new(std::size_t size, ProxyThread& thread) {
+  return thread.connection_memory.take(size);
+}
+
+void ClientConnection::operator delete(void* p, ProxyThread& thread) noexcept {
+  thread.connection_memory.give_back(p, sizeof(ClientConnection));
+}
+
+void ClientConnection::operator delete(ClientConnection* c, std::destroying_delete_t) noexcept {
+  ProxyThread& thread = c->t_;
+  c->~ClientConnection();
+  thread.connection_memory.give_back(c, sizeof(ClientConnection));
+}
+
 ClientConnection::~ClientConnection() {
   if (handed_over_) return;  // its session counts the connection now
   error_code ec;

@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <new>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -37,6 +38,13 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   // A TLS connection handed over by its session once idle; `draining`: told to drain already.
   ClientConnection(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining);
   ~ClientConnection();  // closes the socket (a TLS one after a close_notify), unless handed over
+
+  // Made with `new (thread) ClientConnection(thread, ...)`: its memory comes from the thread's
+  // connection_memory, beside the other idle connections and not between a burst's transient
+  // blocks in the heap, and goes back there when it is deleted.
+  static void* operator new(std::size_t size, ProxyThread& thread);
+  static void operator delete(void* p, ProxyThread& thread) noexcept;  // the constructor threw
+  static void operator delete(ClientConnection* c, std::destroying_delete_t) noexcept;
 
   // Waits, with nothing but a pending read, for the next request's first bytes, at most
   // `timeout`; then serves them, or closes the connection (closed by the client, timed out).

@@ -307,7 +307,8 @@ awaitable<void> DownstreamSession::run_stream() {
       clock::duration wait = t_.shared.cfg.timeouts.idle;
       if (draining_) wait = std::min(wait, drain_grace());
       ClientConnection::wait_for_tls_request(
-          std::make_unique<ClientConnection>(t_, std::move(own_), draining_), wait);
+          std::unique_ptr<ClientConnection>(new (t_) ClientConnection(t_, std::move(own_), draining_)),
+          wait);
       co_return;
     }
   }

@@ -1,9 +1,13 @@
 #pragma once
 // Memory blocks of one size kept by one proxy thread for reuse, and an allocator over them, so
 // that what a connection takes for a busy period (its DownstreamSession, with
-// std::allocate_shared; its read block; a body relay buffer) costs no malloc in the steady state
-// and is given back while the connection idles.
-#include <algorithm>
+// std::allocate_shared; its read block; a body relay buffer) or while it idles (the connection
+// itself, its pending read) costs no malloc in the steady state.
+//
+// The blocks are carved from chunks mapped for the list alone, never from the heap: the blocks
+// that a burst of busy connections took and gave back leave no holes between the heap's
+// long-lived objects, and a trim unmaps the chunks whose blocks are all free, so the memory of
+// the burst goes back to the system whole.
 #include <cstddef>
 #include <new>
 #include <vector>
@@ -12,14 +16,11 @@ namespace corral::proxy {
 
 class FreeList {
  public:
-  // `size`: the blocks' size, or 0 for the first size asked for; at most `max_free` are kept.
-  explicit FreeList(std::size_t size = 0, std::size_t max_free = 1024)
-      : size_(size), max_free_(max_free) {}
+  // `size`: the blocks' size, or 0 for the first size asked for.
+  explicit FreeList(std::size_t size = 0) : size_(size) {}
   FreeList(const FreeList&) = delete;
   FreeList& operator=(const FreeList&) = delete;
-  ~FreeList() {
-    for (void* p : free_) ::operator delete(p);
-  }
+  ~FreeList();  // unmaps every chunk: no block may be in use any more
 
   // A block of the list's size (which must be known).
   void* take() { return take(size_); }
@@ -27,39 +28,37 @@ class FreeList {
   // The first size asked for is the list's, unless it was given; other sizes go to the heap.
   void* take(std::size_t size) {
     if (size_ == 0) size_ = size;
-    if (size == size_ && !free_.empty()) {
-      void* p = free_.back();
-      free_.pop_back();
-      low_water_ = std::min(low_water_, free_.size());
-      return p;
-    }
-    return ::operator new(size);
+    if (size != size_) return ::operator new(size);
+    if (free_.empty()) grow();
+    void* p = free_.back();
+    free_.pop_back();
+    if (free_.size() < low_water_) low_water_ = free_.size();
+    return p;
   }
   void give_back(void* p, std::size_t size) noexcept {
-    if (size == size_ && free_.size() < max_free_) {
-      free_.push_back(p);  // grows with the busiest moment, then never again
+    if (size != size_) {
+      ::operator delete(p);
       return;
     }
-    ::operator delete(p);
+    free_.push_back(p);  // grows with the busiest moment: trim() shrinks it
   }
   std::size_t kept() const { return free_.size(); }
   std::size_t block_size() const { return size_; }
-  // Gives the blocks that none took since the last trim back to the heap; returns how many.
-  std::size_t trim() {
-    const std::size_t n = std::min(low_water_, free_.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      ::operator delete(free_.back());
-      free_.pop_back();
-    }
-    low_water_ = free_.size();
-    return n;
-  }
+  // Mapped bytes, in use or free.
+  std::size_t mapped() const { return chunks_.size() * chunk_bytes_; }
+  // When some blocks were free the whole time since the last trim (none took them all: the
+  // busiest moment is past), unmaps the chunks whose blocks are all free; returns the bytes.
+  std::size_t trim();
 
  private:
+  // Maps a chunk and puts its blocks in free_.
+  void grow();
+
   std::size_t size_;
-  std::size_t max_free_;
+  std::size_t chunk_bytes_ = 0;  // set by the first grow()
   std::vector<void*> free_;
-  std::size_t low_water_ = 0;  // the fewest blocks kept since the last trim
+  std::vector<char*> chunks_;  // in address order
+  std::size_t low_water_ = 0;  // the fewest blocks free since the last trim
 };
 
 template <typename T>

@@ -145,12 +145,15 @@ awaitable<void> ProxyThread::trim_loop() {
     timer.expires_after(std::chrono::milliseconds(500));
     auto [ec] = co_await timer.async_wait(nothrow);
     if (ec) co_return;
+    // Unmapped whole: the system has these pages back at once.
     std::size_t freed = 0;
-    for (FreeList* list : {&blocks, &buffers, &session_memory, &idle_reads, &idle_waits})
-      freed += list->trim() * list->block_size();
-    // Freed blocks sit between live ones; only malloc_trim hands their pages back. Not for a
-    // few blocks: it walks the whole heap.
-    if (freed >= 256 * 1024) ::malloc_trim(0);
+    for (FreeList* list :
+         {&blocks, &buffers, &session_memory, &connection_memory, &idle_reads, &idle_waits})
+      freed += list->trim();
+    // The coroutine frames and Asio operations of the same busy connections were in the heap,
+    // between live blocks; only malloc_trim hands their pages back. Not for a few: it walks the
+    // whole heap.
+    if (freed >= 64 * 1024) ::malloc_trim(0);
   }
 }
 

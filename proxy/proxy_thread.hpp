@@ -74,11 +74,12 @@ class ProxyThread {
   UpstreamPool pool;
   // Before the sessions that borrow from them: client read blocks and small relay buffers, and the
   // relay buffers of large bodies and tunnels.
-  FreeList blocks{read_block_size, 4096};
+  FreeList blocks{read_block_size};
   FreeList buffers{relay_buffer_size};
-  FreeList session_memory;  // the DownstreamSessions of busy connections
-  FreeList idle_reads;      // the pending reads of idle connections
-  FreeList idle_waits;      // the pending readiness waits of idle TLS connections
+  FreeList session_memory;     // the DownstreamSessions of busy connections
+  FreeList connection_memory;  // the ClientConnections, idle or busy
+  FreeList idle_reads;         // the pending reads of idle connections
+  FreeList idle_waits;         // the pending readiness waits of idle TLS connections
   IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot

@@ -37,7 +37,7 @@ if [ "${SANITIZE:-1}" = 1 ]; then
   timeout 600 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 300 -L unit \
     -E '^RequestAllocations' || sanitized=1
   CORRAL_TEST_BINARY="$root/build-asan/corral" CORRAL_IT_BIG_BYTES=134217728 CORRAL_IT_RSS_LIMIT_MIB=512 \
-    CORRAL_IT_IDLE_TLS_BYTES=262144 \
+    CORRAL_IT_IDLE_TLS_BYTES=262144 CORRAL_IT_IDLE_BYTES=262144 \
     timeout 1200 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300 -L integration \
     || sanitized=1
   unset ASAN_OPTIONS UBSAN_OPTIONS
