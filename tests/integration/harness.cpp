@@ -313,6 +313,17 @@ std::string read_proc_file(const std::string& path) {
   return text;
 }
 
+std::uint64_t group_rss_bytes(const Process& p) {
+  std::uint64_t total = 0;
+  for (pid_t pid : p.group_pids()) {
+    std::istringstream status(read_proc_file("/proc/" + std::to_string(pid) + "/status"));
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("VmRSS:", 0) == 0) total += std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return total;
+}
+
 std::vector<pid_t> Process::group_pids() const {
   std::vector<pid_t> pids;
   if (pid_ <= 0) return pids;

@@ -253,6 +253,9 @@ class Corral {
 // was read: std::ifstream would throw from inside an istreambuf_iterator then).
 std::string read_proc_file(const std::string& path);
 
+// The resident memory of a process's group (corral: the master and the proxy), in bytes.
+std::uint64_t group_rss_bytes(const Process& p);
+
 // Parses Prometheus text: sum of samples of `name` whose labels include `labels`.
 std::optional<double> prometheus_value(std::string_view text, const std::string& name,
                                        const std::map<std::string, std::string>& labels);

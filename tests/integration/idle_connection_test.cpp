@@ -20,18 +20,6 @@
 namespace corral::test {
 namespace {
 
-// The resident memory of corral's processes (the master and the proxy), in bytes.
-std::uint64_t rss_bytes(const Process& corral) {
-  std::uint64_t total = 0;
-  for (pid_t p : corral.group_pids()) {
-    std::istringstream status(read_proc_file("/proc/" + std::to_string(p) + "/status"));
-    std::string line;
-    while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0) total += std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return total;
-}
-
 // Plain keep-alive connections, each with one request answered, then held open and idle.
 class IdleClients {
  public:
@@ -206,11 +194,11 @@ TEST(IdleConnection, AnIdleKeepAliveConnectionCostsLittleMemory) {
     ASSERT_NO_FATAL_FAILURE(warm.open(200, 200));
   }
   std::this_thread::sleep_for(1500ms);
-  const std::uint64_t before = rss_bytes(corral.process());
+  const std::uint64_t before = group_rss_bytes(corral.process());
   IdleClients held(corral.port());
   ASSERT_NO_FATAL_FAILURE(held.open(n, 200));
   std::this_thread::sleep_for(1500ms);
-  const std::uint64_t after = rss_bytes(corral.process());
+  const std::uint64_t after = group_rss_bytes(corral.process());
   const std::uint64_t per_connection = after > before ? (after - before) / n : 0;
   RecordProperty("idle_bytes_per_connection", std::to_string(per_connection));
   std::cout << "RSS per idle keep-alive connection: " << per_connection << " B\n";

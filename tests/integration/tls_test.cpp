@@ -510,18 +510,6 @@ TEST_F(Tls, WebSocketTunnelOverTls) {
   EXPECT_TRUE(back == big);
 }
 
-// The resident memory of corral's processes (the master and the proxy), in bytes.
-std::uint64_t rss_bytes(const Process& corral) {
-  std::uint64_t total = 0;
-  for (pid_t p : corral.group_pids()) {
-    std::istringstream status(read_proc_file("/proc/" + std::to_string(p) + "/status"));
-    std::string line;
-    while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0) total += std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return total;
-}
-
 // An idle TLS keep-alive connection waits without its session: what it costs is OpenSSL's SSL
 // and a few hundred bytes. Measured over a second batch of connections, so that what the first
 // ones set up once (OpenSSL's tables, the thread's pools) is not counted.
@@ -542,9 +530,9 @@ TEST_F(Tls, AnIdleKeepAliveConnectionCostsLittleMemory) {
     }
   };
   open_batch();
-  const std::uint64_t before = rss_bytes(corral.process());
+  const std::uint64_t before = group_rss_bytes(corral.process());
   open_batch();
-  const std::uint64_t after = rss_bytes(corral.process());
+  const std::uint64_t after = group_rss_bytes(corral.process());
   const std::uint64_t per_connection = after > before ? (after - before) / batch : 0;
   RecordProperty("idle_tls_bytes_per_connection", std::to_string(per_connection));
   // Before idle TLS connections gave back their session: about 20 KB (HAProxy: 17.7 KB).
