@@ -193,7 +193,7 @@ struct CorralConfig {
   std::string access_log = "stdout";
   std::string extra;  // appended verbatim (e.g. a health: block)
 
-  void add(const Backend& b, unsigned weight = 1) { upstreams.push_back({b.address(), weight}); }
+  void add(const Backend& b, unsigned weight = 1) { upstreams.push_back({b.address(), weight, {}}); }
   void add(const std::string& address, unsigned weight = 1) {
     upstreams.push_back({address, weight});
   }
