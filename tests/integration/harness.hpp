@@ -195,7 +195,7 @@ struct CorralConfig {
 
   void add(const Backend& b, unsigned weight = 1) { upstreams.push_back({b.address(), weight, {}}); }
   void add(const std::string& address, unsigned weight = 1) {
-    upstreams.push_back({address, weight});
+    upstreams.push_back({address, weight, {}});
   }
   std::string render() const;
 };
