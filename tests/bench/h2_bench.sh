@@ -86,18 +86,9 @@ EOF
 start_haproxy() {  # PORT
   local dir=$TMP/haproxy-$1
   mkdir -p "$dir"
-  cat >"$dir/haproxy.cfg" <<EOF
-global
-    nbthread 1
-    maxconn 4096
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 300s
-    timeout server 60s
-    timeout http-keep-alive 300s
-    option http-keep-alive
-    http-reuse always
+  {
+    haproxy_head 4096
+    cat <<EOF
 frontend fe
     bind 127.0.0.1:$1 proto h2
     default_backend be
@@ -106,6 +97,7 @@ backend be
     server b1 127.0.0.1:$B1_PORT
     server b2 127.0.0.1:$B2_PORT
 EOF
+  } >"$dir/haproxy.cfg"
   start_bg "$dir/stderr.log" "${SRV[@]}" haproxy -db -f "$dir/haproxy.cfg"
   PROXY_LOG=$dir/stderr.log
 }

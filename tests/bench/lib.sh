@@ -65,6 +65,27 @@ start_two_backends() {
   wait_http backend2 "$B2_PID" "$B2_PORT" "$TMP/backend2/stderr.log"
 }
 
+# haproxy_head MAXCONN [GLOBAL_LINE]: the global and defaults sections every side-by-side script
+# gives HAProxy (one thread, no access log, keep-alive both ways, server connections reused);
+# the script appends its own frontend and backend.
+haproxy_head() {
+  cat <<EOF
+global
+    nbthread 1
+    maxconn $1
+${2:-}
+    # no 'log' line: no access log
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 300s
+    timeout server 60s
+    timeout http-keep-alive 300s
+    option http-keep-alive
+    http-reuse always
+EOF
+}
+
 # need_tools HINT TOOL...: dies naming the first TOOL not on PATH, with HINT (how to install it).
 need_tools() {
   local hint=$1 tool

@@ -197,22 +197,9 @@ start_haproxy() {  # PORT BACKEND1 BACKEND2
   if ((2 * PROXY_MAXCONN + 100 > HARD_NOFILE)); then
     strict="    no strict-limits   # 2 x maxconn > fd limit $HARD_NOFILE; idle clients need ~1 fd each"
   fi
-  cat >"$dir/haproxy.cfg" <<EOF
-global
-    nbthread 1
-    maxconn $PROXY_MAXCONN
-$strict
-    # no 'log' line: no access log
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 300s
-    timeout server 60s
-    timeout http-keep-alive 300s
-    option http-keep-alive
-    http-reuse always
-
+  {
+    haproxy_head "$PROXY_MAXCONN" "$strict"
+    cat <<EOF
 frontend fe
     bind 127.0.0.1:$1
     default_backend be
@@ -222,6 +209,7 @@ backend be
     server b1 127.0.0.1:$2
     server b2 127.0.0.1:$3
 EOF
+  } >"$dir/haproxy.cfg"
   start_bg "$dir/stderr.log" "${SRV[@]}" haproxy -db -f "$dir/haproxy.cfg"
   PROXY_LOG=$dir/stderr.log
 }

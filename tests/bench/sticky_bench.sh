@@ -87,18 +87,9 @@ start_haproxy() {  # NAME PORT [plain]: plain = round robin without the cookie (
   local dir=$TMP/$1 cookie="    cookie SRV insert indirect nocache"
   [[ ${3:-} == plain ]] && cookie="    # no cookie: plain round robin"
   mkdir -p "$dir"
-  cat >"$dir/haproxy.cfg" <<EOF
-global
-    nbthread 1
-    maxconn 4096
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 300s
-    timeout server 60s
-    timeout http-keep-alive 300s
-    option http-keep-alive
-    http-reuse always
+  {
+    haproxy_head 4096
+    cat <<EOF
 frontend fe
     bind 127.0.0.1:$2
     default_backend be
@@ -108,6 +99,7 @@ $cookie
     server b1 127.0.0.1:$B1_PORT cookie b1
     server b2 127.0.0.1:$B2_PORT cookie b2
 EOF
+  } >"$dir/haproxy.cfg"
   start_bg "$dir/stderr.log" "${SRV[@]}" haproxy -db -f "$dir/haproxy.cfg"
   wait_http "$1" "$LAST_PID" "$2" "$dir/stderr.log"
 }
