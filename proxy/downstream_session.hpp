@@ -22,6 +22,7 @@
 #include "proxy/dispatch_queue.hpp"
 #include "proxy/exchange_outcome.hpp"
 #include "proxy/free_list.hpp"
+#include "proxy/gathered_buffers.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_context.hpp"
 #include "proxy/request_guard.hpp"
@@ -63,7 +64,7 @@ class ClientStream {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
         [this](auto handler, const ConstBuffers& b) {
           if (socket_)
-            socket_->async_write_some(b, std::move(handler));
+            socket_->async_write_some(GatheredBuffers(b), std::move(handler));
           else
             stream_->async_write_some(b, std::move(handler));
         },

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "proxy/asio.hpp"
+#include "proxy/gathered_buffers.hpp"
 #include "proxy/h2/stream_pipe.hpp"
 #include "proxy/tls_stream.hpp"
 
@@ -81,7 +82,7 @@ class SocketStream {
           else if (tls_)
             tls_->async_write_some(b, std::move(handler));
           else
-            socket_.async_write_some(b, std::move(handler));
+            socket_.async_write_some(GatheredBuffers(b), std::move(handler));
         },
         token, buffers);
   }

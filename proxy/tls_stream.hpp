@@ -16,6 +16,7 @@
 #include <string>
 
 #include "proxy/asio.hpp"
+#include "proxy/gathered_buffers.hpp"
 
 namespace corral::proxy {
 
@@ -64,7 +65,7 @@ class TlsStream {
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return asio::async_compose<Token, void(error_code, std::size_t)>(
-        Op<Write, ConstBuffers>{this, buffers}, token, socket_);
+        Op<Write, GatheredBuffers>{this, GatheredBuffers(buffers)}, token, socket_);
   }
 
  private:
