@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing. Run as root (or with sudo available).
 set -euo pipefail
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-       libssl-dev libyaml-cpp-dev libhiredis-dev libnghttp2-dev libspdlog-dev libfmt-dev libcli11-dev)
+       libssl-dev libyaml-cpp-dev libhiredis-dev libnghttp2-dev libspdlog-dev libfmt-dev libcli11-dev libmimalloc-dev)
 # kubernetes-client: kubectl, whose `kubectl kustomize` renders deploy/kubernetes/ in the tests.
 test=(libgtest-dev libgmock-dev nodejs redis-server curl openssl chromium kubernetes-client
       nghttp2-client)

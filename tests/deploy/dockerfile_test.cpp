@@ -33,6 +33,7 @@ const std::map<std::string, std::string> debian_package_of = {
     {"PkgConfig", "pkg-config"},
     {"pkg-config:hiredis", "libhiredis-dev"},
     {"pkg-config:libnghttp2", "libnghttp2-dev"},
+    {"mimalloc", "libmimalloc-dev"},
     {"include:CLI/CLI.hpp", "libcli11-dev"},  // header-only, found by #include alone
     {"GTest", "libgtest-dev"},                // tests only
 };
