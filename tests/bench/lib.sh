@@ -133,6 +133,23 @@ descendants() {  # pid -> every descendant pid, depth first
   done
 }
 
+# perf_attach PID SECONDS OUTFILE: perf stat -e task-clock on PID and its descendants for
+# SECONDS, in the background (PERF_PID); read it with perf_us_per after `wait "$PERF_PID"`.
+perf_attach() {
+  local pids
+  # shellcheck disable=SC2046
+  pids=$(echo "$1" $(descendants "$1") | tr ' ' ,)
+  perf stat -e task-clock -x, -p "$pids" -o "$3" -- sleep "$2" &
+  PERF_PID=$!
+}
+
+# perf_us_per OUTFILE COUNT -> CPU microseconds per unit of work (NA without a count).
+perf_us_per() {
+  local v
+  v=$(awk -F, -v n="${2:-0}" '$3 == "task-clock" && n > 0 { printf "%.1f", $1 * 1000 / n }' "$1" 2>/dev/null)
+  echo "${v:-NA}"
+}
+
 # proc_start PID: its start time (clock ticks after boot), empty when there is no such process
 proc_start() {
   { sed 's/.*) //' "/proc/$1/stat" | awk '{print $20}'; } 2>/dev/null || true

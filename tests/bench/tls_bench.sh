@@ -25,6 +25,8 @@
 #                                    server's signing, so on two cores the load generator, not the
 #                                    proxy, limits the full-handshake rate
 #   PROXIES="corral haproxy nginx"   which proxies to run
+#   PERF=1                           also CPU per connection or request: perf stat -e task-clock
+#                                    on each proxy's process tree during every recorded run
 #   CORRAL=path  SERVER_CPU=0 CLIENT_CPU=1  SAVE=dir  KEEP=1   as in proxy_bench.sh
 set -euo pipefail
 
@@ -40,10 +42,12 @@ IDLE_CONNS=${IDLE_CONNS:-2000}
 H2_CONNS=${H2_CONNS:-8}
 H2_STREAMS=${H2_STREAMS:-16}
 PROXIES=${PROXIES:-"corral haproxy nginx"}
+PERF=${PERF:-0}
 
 need_tools "apt-get install wrk apache2-utils util-linux curl iproute2 nodejs openssl nghttp2-client" wrk ab taskset curl ss node awk openssl h2load
 command -v nginx >/dev/null || die "nginx is required (apt-get install nginx-light)"
 [[ $IDLE_CONNS =~ ^[0-9]+$ ]] || die "IDLE_CONNS must be a number"
+[[ $PERF != 1 ]] || need_tools "apt-get install linux-perf" perf
 
 bench_init
 raise_nofile
@@ -197,7 +201,7 @@ NGINX_VERSION=$(nginx -v 2>&1 | sed -n 's/.*nginx\/\([^ ]*\).*/\1/p')
 OPENSSL_VERSION=$(openssl version | awk '{print $2}')
 CORRAL_VERSION=$("$CORRAL" version 2>&1 | head -n 1 || echo unknown)
 
-RESULTS=$TMP/results.tsv   # test target round value
+RESULTS=$TMP/results.tsv   # test target round value cpu_us_per_connection_or_request
 : >"$RESULTS"
 log "tls_bench: rounds=$ROUNDS duration=${DURATION}s handshake c=$HANDSHAKE_CONNS keep-alive c=$KEEPALIVE_CONNS idle=$IDLE_CONNS"
 log "tls_bench: $PIN_NOTE; temporary files in $TMP"
@@ -235,33 +239,44 @@ run_h2load() {
 }
 
 bench_run() {  # ROUND TARGET, for $test with $c connections and $opts
-  local r=$1 t=$2 out rps
+  local r=$1 t=$2 out rps done_n cpu=NA perf_out=
   out=$TMP/$test-$t-r$r.txt
+  if [[ $PERF == 1 ]]; then
+    perf_out=$TMP/perf-$test-$t-r$r.txt
+    perf_attach "${PID_OF[$t]}" "$DURATION" "$perf_out"
+  fi
   if [[ $test == h2 ]]; then
     run_h2load "${PORT_OF[$t]}" "$DURATION" "$out"
     rps=$(awk '/^finished in/ {print $4}' "$out")
+    done_n=$(awk '/^requests:/ {print $8}' "$out")
     grep -q ' 0 errored' "$out" || rps=NA
     [[ -n $rps ]] || rps=NA
   elif [[ $test == full ]]; then
     run_ab "${PORT_OF[$t]}" "$c" "$DURATION" "$out"
     rps=$(awk '/^Requests per second:/ {print $4}' "$out")
+    done_n=$(awk '/^Complete requests:/ {print $3}' "$out")
     [[ -n $rps ]] || rps=NA
   else
-    run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$out" $opts
+    run_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$out" ${opts[@]+"${opts[@]}"}
     read -r rps _ < <(parse_wrk "$out")
+    done_n=$(awk '/ requests in / {print $1}' "$out")
   fi
-  printf '%s\t%s\t%s\t%s\n' "$test" "$t" "$r" "$rps" >>"$RESULTS"
-  log "$(printf '%-10s round %d/%d  %-8s %10s req/s' "$test" "$r" "$ROUNDS" "$t" "$rps")"
+  if [[ -n $perf_out ]]; then
+    wait "$PERF_PID" || true
+    [[ $rps == NA ]] || cpu=$(perf_us_per "$perf_out" "$done_n")
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\n' "$test" "$t" "$r" "$rps" "$cpu" >>"$RESULTS"
+  log "$(printf '%-10s round %d/%d  %-8s %10s req/s  CPU %s us each' "$test" "$r" "$ROUNDS" "$t" "$rps" "$cpu")"
   [[ $rps != NA ]] || tail -n 5 "$out" >&2 || true
 }
 
 for test in full handshake keepalive h2; do
-  if [[ $test == keepalive ]]; then c=$KEEPALIVE_CONNS; opts=; else c=$HANDSHAKE_CONNS; opts="-H Connection:close"; fi
+  if [[ $test == keepalive ]]; then c=$KEEPALIVE_CONNS; opts=(); else c=$HANDSHAKE_CONNS; opts=(-H "Connection: close"); fi
   if ((WARMUP > 0)); then
     for t in "${TARGETS[@]}"; do
       if [[ $test == h2 ]]; then run_h2load "${PORT_OF[$t]}" "$WARMUP" "$TMP/warmup-$test-$t.txt"
       elif [[ $test == full ]]; then run_ab "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$test-$t.txt"
-      else run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$test-$t.txt" $opts; fi
+      else run_wrk "${PORT_OF[$t]}" "$c" "$WARMUP" "$TMP/warmup-$test-$t.txt" ${opts[@]+"${opts[@]}"}; fi
     done
   fi
   interleave bench_run "${TARGETS[@]}"
@@ -324,6 +339,24 @@ report() {
           cell(t, "corral"), cell(t, "haproxy"), cell(t, "nginx"), times(med(t, "corral"), med(t, "haproxy")), times(med(t, "corral"), med(t, "nginx"))
       }
     }' "$RESULTS"
+  if [[ $PERF == 1 ]]; then
+    echo
+    echo "CPU per connection (handshake rows) or request (perf stat task-clock of the proxy's process tree over a recorded run / what the client counted; median of the rounds):"
+    echo
+    echo "| test | corral µs | HAProxy µs | nginx µs | corral / HAProxy |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' "$AWK_STATS"'
+      $5 != "NA" && $5 != "" { k = ++cnt[$1, $2]; val[$1, $2, k] = $5 }
+      function med(t, p,   a, i, n) { n = cnt[t, p]; if (!n) return 0; for (i = 1; i <= n; i++) a[i] = val[t, p, i]; return median(a, n) }
+      function cell(t, p,   m) { m = med(t, p); return m ? sprintf("%.1f", m) : "n/a" }
+      END {
+        split("full handshake keepalive h2", T, " ")
+        for (i = 1; i <= 4; i++) {
+          t = T[i]
+          printf "| %s | %s | %s | %s | %s |\n", t, cell(t, "corral"), cell(t, "haproxy"), cell(t, "nginx"), times(med(t, "corral"), med(t, "haproxy"))
+        }
+      }' "$RESULTS"
+  fi
   if [[ -s $IDLE ]]; then
     echo
     echo "Idle TLS connections ($IDLE_CONNS asked, one request each, then idle); RSS of the proxy's process tree:"
