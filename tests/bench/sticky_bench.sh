@@ -19,6 +19,8 @@
 #   SERVER_CPU=0 CLIENT_CPU=1   backends and proxy on SERVER_CPU, wrk on CLIENT_CPU
 #   SAVE=dir          where the table and raw figures are written (default tests/bench/out)
 #   KEEP=1            keep the temporary directory
+#   PERF=1            also CPU per request: perf stat -e task-clock on each proxy's process tree
+#                     during every recorded run
 # The process, port and wrk helpers are tests/bench/lib.sh's, shared with proxy_bench.sh.
 set -euo pipefail
 
@@ -29,12 +31,14 @@ bench_help "$@"
 bench_knobs 3
 CONNS=${CONNS:-64}
 SESSIONS=${SESSIONS:-1000}
+PERF=${PERF:-0}
 
 need_tools "apt-get install wrk util-linux curl iproute2 nginx-light" wrk taskset curl ss awk nginx
 [[ -x $CORRAL ]] || die "no corral binary at $CORRAL (build it, or set CORRAL=path)"
 HAVE_HAPROXY=1
 command -v haproxy >/dev/null || { log "sticky_bench: haproxy not installed, skipping it"; HAVE_HAPROXY=0; }
 ((SESSIONS >= 1)) || die "SESSIONS must be at least 1"
+[[ $PERF != 1 ]] || need_tools "apt-get install linux-perf" perf
 
 bench_init
 pin_cpus || true
@@ -80,6 +84,7 @@ timeouts: { idle: 300s, drain: 5s }
 $3
 EOF
   start_bg "$dir/stderr.log" "${SRV[@]}" "$CORRAL" run -c "$dir/corral.yaml"
+  PID_OF[$1]=$LAST_PID
   wait_http "$1" "$LAST_PID" "$2" "$dir/stderr.log"
 }
 
@@ -101,6 +106,7 @@ $cookie
 EOF
   } >"$dir/haproxy.cfg"
   start_bg "$dir/stderr.log" "${SRV[@]}" haproxy -db -f "$dir/haproxy.cfg"
+  PID_OF[$1]=$LAST_PID
   wait_http "$1" "$LAST_PID" "$2" "$dir/stderr.log"
 }
 
@@ -135,7 +141,7 @@ sticky_wrk() {  # PORT CONNS SECONDS SESSIONS_FILE OUTFILE
 LOAD_BEFORE=$(load_avg)
 start_two_backends
 
-declare -A PORT_OF
+declare -A PORT_OF PID_OF
 TARGETS=(rr learn insert)
 free_port; PORT_OF[rr]=$PORT
 start_corral rr "${PORT_OF[rr]}" "balance: round_robin"
@@ -160,13 +166,21 @@ RESULTS=$TMP/results.tsv
 : >"$RESULTS"
 # bench_run ROUND TARGET: one recorded wrk run at concurrency $c
 bench_run() {
-  local r=$1 t=$2 out rps p99 non sock errors=NA
+  local r=$1 t=$2 out rps p99 non sock errors=NA cpu=NA perf_out=
   out=$TMP/wrk-$t-c$c-r$r.txt
+  if [[ $PERF == 1 && -n ${PID_OF[$t]:-} ]]; then
+    perf_out=$TMP/perf-$t-c$c-r$r.txt
+    perf_attach "${PID_OF[$t]}" "$DURATION" "$perf_out"
+  fi
   sticky_wrk "${PORT_OF[$t]}" "$c" "$DURATION" "$TMP/sessions-$t.txt" "$out"
   read -r rps _ p99 non sock < <(parse_wrk "$out")
   [[ $rps == NA ]] || errors=$((non + sock))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p99" "$errors" >>"$RESULTS"
-  log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p99 %7s ms  errors %s' "$c" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$errors")"
+  if [[ -n $perf_out ]]; then
+    wait "$PERF_PID" || true
+    [[ $rps == NA ]] || cpu=$(perf_us_per "$perf_out" "$(awk '/ requests in / {print $1}' "$out")")
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p99" "$errors" "$cpu" >>"$RESULTS"
+  log "$(printf 'c=%-4s round %d/%d  %-8s %10s req/s  p99 %7s ms  errors %s  CPU %s us/request' "$c" "$r" "$ROUNDS" "$t" "$rps" "$p99" "$errors" "$cpu")"
 }
 
 for c in $CONNS; do
@@ -201,14 +215,16 @@ report() {
       if (t == "haproxy_rr") return "HAProxy roundrobin (its reference)"; return t
     }
     function ratio(c, a, b) { return cnt[c, a] && cnt[c, b] ? times(med(c, a, 4), med(c, b, 4)) : "n/a" }
+    function cpu(c, t,   n, a, i) { n = ncpu[c, t]; if (!n) return "n/a"; for (i = 1; i <= n; i++) a[i] = u[c, t, i]; return sprintf("%.1f", median(a, n)) }
     $4 != "NA" { k = ++cnt[$1, $2]; v[$1, $2, k, 4] = $4; v[$1, $2, k, 5] = $5; err[$1, $2] += $6 }
+    $4 != "NA" && $7 != "NA" && $7 != "" { u[$1, $2, ++ncpu[$1, $2]] = $7 }
     END {
       nt = split(targets, T, " ")
-      print "| c | target | req/s (median) | p99 ms (median) | errors |"
-      print "|---|---|---|---|---|"
+      print "| c | target | req/s (median) | p99 ms (median) | errors | CPU µs/request (PERF=1) |"
+      print "|---|---|---|---|---|---|"
       for (key in cnt) { split(key, kk, SUBSEP); cs[kk[1]] = 1 }
       for (c in cs) {
-        for (ti = 1; ti <= nt; ti++) printf "| %s | %s | %.0f | %.2f | %d |\n", c, name(T[ti]), med(c, T[ti], 4), med(c, T[ti], 5), err[c, T[ti]]
+        for (ti = 1; ti <= nt; ti++) printf "| %s | %s | %.0f | %.2f | %d | %s |\n", c, name(T[ti]), med(c, T[ti], 4), med(c, T[ti], 5), err[c, T[ti]], cpu(c, T[ti])
         printf "\nc=%s ratios: learn / round_robin %s, insert / round_robin %s, learn / HAProxy sticky %s, insert / HAProxy sticky %s", c,
           ratio(c, "learn", "rr"), ratio(c, "insert", "rr"), ratio(c, "learn", "haproxy"), ratio(c, "insert", "haproxy")
         printf " (HAProxy sticky / HAProxy roundrobin %s, corral round_robin / HAProxy roundrobin %s)\n\n",
