@@ -94,8 +94,18 @@ TlsStream::Next TlsStream::failed(int ret, error_code& ec) {
   }
 }
 
+namespace {
+
+// SSL_get_error reads the thread's error queue, which must be empty before the call it explains.
+// It nearly always is: looking costs a fraction of clearing its sixteen entries every time.
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+}  // namespace
+
 TlsStream::Next TlsStream::read_once(asio::mutable_buffer b, error_code& ec, std::size_t& n) {
-  ERR_clear_error();
+  clear_errors();
   errno = 0;
   const int ret = SSL_read_ex(ssl_, b.data(), b.size(), &n);
   if (ret == 1) {
@@ -108,7 +118,7 @@ TlsStream::Next TlsStream::read_once(asio::mutable_buffer b, error_code& ec, std
 
 TlsStream::Next TlsStream::write_once(const void* data, std::size_t size, error_code& ec,
                                       std::size_t& n) {
-  ERR_clear_error();
+  clear_errors();
   errno = 0;
   const int ret = SSL_write_ex(ssl_, data, size, &n);
   if (ret == 1) {
