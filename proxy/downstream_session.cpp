@@ -453,8 +453,10 @@ awaitable<bool> DownstreamSession::handle_request() {
   rq_.forwarded = &forwarded_;
   rq_.http2 = client_.is_pipe();
   rq_.wait = this;
+  // The parser's keep_alive: from the flags it set while reading Connection, not a second
+  // look-up and token scan of the stored field.
   rq_.reset(req,
-            req.keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed),
+            req_->keep_alive() && !draining() && !shared.draining.load(std::memory_order_relaxed),
             req_->upgrade());
   head_ = req.method() == http::verb::head;
 
@@ -813,7 +815,8 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
     co_await send_error(http::status::bad_gateway, "upstream switched protocols unasked", true);
     co_return false;
   }
-  bool upstream_reusable = res.keep_alive() && !switching;
+  // The parser's keep_alive also says no to a body that ends at the connection's end.
+  bool upstream_reusable = res_->keep_alive() && !switching;
   // The stages' response side (sticky, shared session), in order.
   for (RequestStage* stage : t_.chain->stages()) {
     auto verdict = stage->on_response_header(rq_, res);
