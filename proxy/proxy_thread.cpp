@@ -9,8 +9,11 @@
 
 namespace corral::proxy {
 
+// One thread runs the io_context, and only it touches the sockets and timers made on it (other
+// threads post to it): Asio may leave out the lock around each socket's queue of operations.
+// Posting and registering sockets stay locked.
 ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
-    : ioc_holder_(std::make_unique<asio::io_context>(1)),
+    : ioc_holder_(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO)),
       ioc(*ioc_holder_),
       shared(s),
       index(i),
