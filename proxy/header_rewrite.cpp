@@ -120,15 +120,52 @@ void remove_hop_by_hop(Fields& h, bool upgrade) {
   if (upgrade) h.set(http::field::connection, "upgrade");
 }
 
+// What a request carries of the fields rewrite_request sets, found in one pass. Beast's table
+// knows none of these names, so only fields it stores as `unknown` are compared.
+struct ForwardingFields {
+  std::size_t forwarded_for_bytes = 0;  // the non-empty X-Forwarded-For values, joined
+  bool forwarded_for = false;
+  bool forwarded_proto = false;
+  bool forwarded_host = false;
+  bool request_id = false;
+  bool request_id_empty = true;  // the first X-Request-Id's value
+
+  explicit ForwardingFields(const Fields& h) {
+    for (const auto& f : h) {
+      if (f.name() != http::field::unknown) continue;
+      const std::string_view name = f.name_string();
+      if (name.size() < x_request_id.size() || lower(name[0]) != 'x') continue;
+      if (ascii_iequals(name, x_forwarded_for)) {
+        forwarded_for = true;
+        if (!f.value().empty()) forwarded_for_bytes += f.value().size() + 2;
+      } else if (ascii_iequals(name, x_forwarded_proto)) {
+        forwarded_proto = true;
+      } else if (ascii_iequals(name, x_forwarded_host)) {
+        forwarded_host = true;
+      } else if (ascii_iequals(name, x_request_id)) {
+        if (!request_id) request_id_empty = f.value().empty();
+        request_id = true;
+      }
+    }
+  }
+};
+
+// Sets a field Beast's table does not know, replacing any the request had (`had`): a plain
+// append when it had none.
+void put_unknown(Fields& h, std::string_view name, bool had, std::string_view value) {
+  if (had) h.erase(name);
+  h.insert(http::field::unknown, name, value);
+}
+
 // Appends the client address to X-Forwarded-For, joining earlier field lines into one (RFC
 // 9110 §5.3 makes them equivalent). The joined value is built on the stack when it fits, so
 // the common case allocates only the field Beast stores.
-void append_forwarded_for(Fields& h, std::string_view client_ip) {
-  std::size_t size = client_ip.size();
-  for (const auto& f : h)
-    if (ascii_iequals(f.name_string(), x_forwarded_for) && !f.value().empty())
-      size += f.value().size() + 2;
-
+void append_forwarded_for(Fields& h, const ForwardingFields& seen, std::string_view client_ip) {
+  if (!seen.forwarded_for) {
+    if (!client_ip.empty()) h.insert(http::field::unknown, x_forwarded_for, client_ip);
+    return;
+  }
+  const std::size_t size = client_ip.size() + seen.forwarded_for_bytes;
   std::array<char, 512> stack;
   std::string heap;
   char* out = stack.data();
@@ -146,14 +183,12 @@ void append_forwarded_for(Fields& h, std::string_view client_ip) {
     n += s.size();
   };
   for (const auto& f : h)
-    if (ascii_iequals(f.name_string(), x_forwarded_for) && !f.value().empty())
+    if (f.name() == http::field::unknown && ascii_iequals(f.name_string(), x_forwarded_for) &&
+        !f.value().empty())
       put({f.value().data(), f.value().size()});
   if (!client_ip.empty()) put(client_ip);
-  if (n == 0) {
-    h.erase(x_forwarded_for);
-    return;
-  }
-  h.set(x_forwarded_for, std::string_view{out, n});
+  h.erase(x_forwarded_for);
+  if (n != 0) h.insert(http::field::unknown, x_forwarded_for, std::string_view{out, n});
 }
 
 std::string_view trim_ows(std::string_view s) {
@@ -212,19 +247,21 @@ bool remove_h2c_upgrade(Fields& h) {
 
 void rewrite_request(Fields& h, const ForwardContext& ctx, bool upgrade) {
   remove_hop_by_hop(h, upgrade);
+  const ForwardingFields seen(h);
 
-  append_forwarded_for(h, ctx.client_ip);
-  h.set(x_forwarded_proto, ctx.tls ? "https" : "http");
+  append_forwarded_for(h, seen, ctx.client_ip);
+  put_unknown(h, x_forwarded_proto, seen.forwarded_proto, ctx.tls ? "https" : "http");
 
   // A request without Host (HTTP/1.0) must not forward a client-chosen X-Forwarded-Host.
   const auto host = h.find(http::field::host);
   if (host != h.end() && !host->value().empty())
-    h.set(x_forwarded_host, host->value());
-  else
+    put_unknown(h, x_forwarded_host, seen.forwarded_host, host->value());
+  else if (seen.forwarded_host)
     h.erase(x_forwarded_host);
 
   // An empty X-Request-Id identifies nothing in the logs: replace it like a missing one.
-  if (request_id_of(h).empty() && !ctx.request_id.empty()) h.set(x_request_id, ctx.request_id);
+  if (seen.request_id_empty && !ctx.request_id.empty())
+    put_unknown(h, x_request_id, seen.request_id, ctx.request_id);
 }
 
 void rewrite_response(Fields& h, bool upgrade) { remove_hop_by_hop(h, upgrade); }
