@@ -1042,6 +1042,7 @@ awaitable<void> DownstreamSession::send_error(http::status status, std::string_v
       while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
       fields[nfields++] = {name, value};
     }
+    if (head_) body = {};  // an answer to HEAD has no DATA, only its Content-Length
     stream_->respond(rq_.status, std::span<const h2::FieldView>(fields.data(), nfields), body.empty());
     if (!body.empty()) stream_->send_body(body, true);
     rq_.bytes_sent += body.size();
