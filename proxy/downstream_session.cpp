@@ -909,6 +909,7 @@ awaitable<void> DownstreamSession::relay_to_stream(UpstreamConnection& c) {
   // Its head straight to the codec: the fields as the upstream's parser holds them.
   const bool ends = res_->is_done();  // HEAD, 204, 304, an empty body: no DATA
   stream_->respond(res.result_int(), res.base(), ends);
+  rq_.bytes_sent += head_size(res);  // the access log's header and body, as for HTTP/1.1
   phase_ = Phase::relay;
   arm(cfg.timeouts.idle);
   const auto length = res_->content_length();
@@ -1045,7 +1046,7 @@ awaitable<void> DownstreamSession::send_error(http::status status, std::string_v
     if (head_) body = {};  // an answer to HEAD has no DATA, only its Content-Length
     stream_->respond(rq_.status, std::span<const h2::FieldView>(fields.data(), nfields), body.empty());
     if (!body.empty()) stream_->send_body(body, true);
-    rq_.bytes_sent += body.size();
+    rq_.bytes_sent += r.size;
     co_return;
   }
   auto [ec, n] = co_await asio::async_write(client_, asio::buffer(buf.data(), r.size), nothrow);
