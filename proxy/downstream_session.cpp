@@ -834,7 +834,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   // before the client can see the 101.
   if (switching) end_dispatch();
   if (stream_) {
-    co_await relay_to_stream(c);
+    co_await relay_to_stream(c, upstream_reusable);
     co_return false;  // a stream carries one request
   }
 
@@ -903,7 +903,7 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   co_return keep;
 }
 
-awaitable<void> DownstreamSession::relay_to_stream(UpstreamConnection& c) {
+awaitable<void> DownstreamSession::relay_to_stream(UpstreamConnection& c, bool reusable) {
   const auto& cfg = t_.shared.cfg;
   auto& res = res_->get();
   // Its head straight to the codec: the fields as the upstream's parser holds them.
@@ -932,7 +932,7 @@ awaitable<void> DownstreamSession::relay_to_stream(UpstreamConnection& c) {
     rq_.bytes_sent += size;
     arm(cfg.timeouts.idle);
   }
-  if (res.keep_alive() && req_->is_done()) t_.pool.give_back(std::move(upstream_));
+  if (reusable && req_->is_done()) t_.pool.give_back(std::move(upstream_));
 }
 
 char* DownstreamSession::relay_buffer(bool small) {

@@ -161,8 +161,10 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
                                       bool fresh = false);
   awaitable<ExchangeOutcome> send_request(UpstreamConnection& c, bool& body_started);
   awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
-  // The response's head and body to an HTTP/2 stream's responder, under its flow control.
-  awaitable<void> relay_to_stream(UpstreamConnection& c);
+  // The response's head and body to an HTTP/2 stream's responder, under its flow control;
+  // the upstream connection back to the pool after a complete exchange when `reusable` (the
+  // upstream's keep-alive, read before the hop-by-hop fields were removed).
+  awaitable<void> relay_to_stream(UpstreamConnection& c, bool reusable);
   awaitable<void> tunnel(UpstreamConnection& c);
   // The request on dispatched_slot_ is over for the slot's in-flight count (answered, failed,
   // or turned into a tunnel).
