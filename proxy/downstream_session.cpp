@@ -148,9 +148,11 @@ DownstreamSession::DownstreamSession(ProxyThread& thread, tcp::socket socket, ss
 
 DownstreamSession::DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe,
                                      const tcp::endpoint& peer, bool secure,
-                                     std::string_view head)
+                                     std::string_view head,
+                                     std::shared_ptr<h2::StreamResponder> responder)
     : t_(thread),
       own_(std::make_unique<SocketStream>(thread.ioc, std::move(pipe), peer, secure)),
+      stream_(std::move(responder)),
       client_(thread.ioc.get_executor(), *own_),
       client_buf_(FreeListAllocator<char>(thread.blocks)),
       timer_(thread.ioc) {
@@ -185,6 +187,7 @@ void DownstreamSession::set_peer(const boost::asio::ip::address& peer, bool secu
 
 DownstreamSession::~DownstreamSession() {
   give_back_relay();
+  if (stream_) stream_->finish();  // an answer cut short resets its stream
   if (!own_) return;  // the ClientConnection counts the connection
   t_.detach(*this);
   if (own_->is_pipe()) return;  // a stream: its connection is counted once, by its session
@@ -240,6 +243,7 @@ void DownstreamSession::on_timer(error_code ec) {
 void DownstreamSession::cancel_io() {
   error_code ec;
   client_.cancel(ec);
+  if (stream_) stream_->cancel();
   if (upstream_) upstream_->socket.cancel(ec);
 }
 
@@ -360,10 +364,11 @@ awaitable<void> DownstreamSession::serve_h2() {
   auto& thread = t_;
   auto front = std::make_shared<h2::Front<SocketStream&>>(
       *own_, limits,
-      [&thread, peer, secure](h2::PipeEnd end, std::string_view head) {
+      [&thread, peer, secure](h2::PipeEnd end, std::string_view head,
+                              std::shared_ptr<h2::StreamResponder> responder) {
         auto stream = std::allocate_shared<DownstreamSession>(
             FreeListAllocator<DownstreamSession>(thread.session_memory), thread, std::move(end),
-            peer, secure, head);
+            peer, secure, head, std::move(responder));
         asio::co_spawn(thread.ioc, stream->run_stream(), asio::detached);
       },
       cfg.timeouts.idle);
@@ -759,7 +764,7 @@ awaitable<ExchangeOutcome> DownstreamSession::send_request(UpstreamConnection& c
     const char* data = nullptr;
     std::size_t size = 0;
     if (!req_->is_done()) {
-      if (rq_.expect_continue) {
+      if (rq_.expect_continue && !stream_) {  // a stream's Expect is not passed on
         rq_.expect_continue = false;
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [ec, n] = co_await asio::async_write(client_, asio::buffer(cont), nothrow);
@@ -831,6 +836,10 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   // A tunnel (WebSocket) is no request in flight: its worker's place goes to the next one
   // before the client can see the 101.
   if (switching) end_dispatch();
+  if (stream_) {
+    co_await relay_to_stream(c, upstream_reusable);
+    co_return false;  // a stream carries one request
+  }
 
   bool keep = rq_.keep_alive && !draining() && !switching && req_->is_done();
   if (!switching) {
@@ -895,6 +904,38 @@ awaitable<bool> DownstreamSession::relay_response(UpstreamConnection& c, bool up
   if (upstream_reusable && res_->is_done() && req_->is_done())
     t_.pool.give_back(std::move(upstream_));
   co_return keep;
+}
+
+awaitable<void> DownstreamSession::relay_to_stream(UpstreamConnection& c, bool reusable) {
+  const auto& cfg = t_.shared.cfg;
+  auto& res = res_->get();
+  // Its head straight to the codec: the fields as the upstream's parser holds them.
+  const bool ends = res_->is_done();  // HEAD, 204, 304, an empty body: no DATA
+  stream_->respond(res.result_int(), res.base(), ends);
+  rq_.bytes_sent += head_size(res);  // the access log's header and body, as for HTTP/1.1
+  phase_ = Phase::relay;
+  arm(cfg.timeouts.idle);
+  const auto length = res_->content_length();
+  const bool small = length && *length <= read_block_size;
+  while (!res_->is_done()) {
+    // At most response_queue bytes wait to be framed before more are read from the upstream.
+    while (!stream_->has_room())
+      if (!co_await stream_->wait_room() || expired_) co_return;
+    char* relay = relay_buffer(small);
+    if (!small && c.buffer.capacity() < relay_buffer_size) c.buffer.reserve(relay_buffer_size);
+    res.body().data = relay;
+    res.body().size = relay_size_;
+    auto [ec, n] = co_await http::async_read_some(c.socket, c.buffer, *res_, nothrow);
+    if (ec == http::error::need_buffer) ec = {};
+    // The upstream closed mid-body or failed: the stream is reset (finish) rather than ended.
+    if (ec) co_return;
+    const std::size_t size = relay_size_ - res.body().size;
+    const bool last = res_->is_done();
+    if (size || last) stream_->send_body(std::string_view(relay_buf_, size), last);
+    rq_.bytes_sent += size;
+    arm(cfg.timeouts.idle);
+  }
+  if (reusable && req_->is_done()) t_.pool.give_back(std::move(upstream_));
 }
 
 char* DownstreamSession::relay_buffer(bool small) {
@@ -982,6 +1023,35 @@ awaitable<void> DownstreamSession::send_error(http::status status, std::string_v
                  rq_.request_id, message);
   }
   arm(std::chrono::seconds(5));
+  if (stream_) {
+    // The same answer as HEADERS and DATA: its fields in place in the text just written.
+    std::array<h2::FieldView, 8> fields;
+    std::size_t nfields = 0;
+    std::string_view text(buf.data(), r.size);
+    std::string_view body;
+    text.remove_prefix(text.find("\r\n") + 2);  // the status line
+    for (;;) {
+      const auto eol = text.find("\r\n");
+      if (eol == 0 || eol == std::string_view::npos) {
+        body = eol == 0 ? text.substr(2) : std::string_view{};
+        break;
+      }
+      const std::string_view line = text.substr(0, eol);
+      text.remove_prefix(eol + 2);
+      const auto colon = line.find(':');
+      if (colon == std::string_view::npos || nfields == fields.size()) continue;
+      std::string_view name = line.substr(0, colon);
+      if (beast::iequals(name, "connection")) continue;
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      fields[nfields++] = {name, value};
+    }
+    if (head_) body = {};  // an answer to HEAD has no DATA, only its Content-Length
+    stream_->respond(rq_.status, std::span<const h2::FieldView>(fields.data(), nfields), body.empty());
+    if (!body.empty()) stream_->send_body(body, true);
+    rq_.bytes_sent += r.size;
+    co_return;
+  }
   auto [ec, n] = co_await asio::async_write(client_, asio::buffer(buf.data(), r.size), nothrow);
   rq_.bytes_sent += n;
 }

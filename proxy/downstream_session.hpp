@@ -23,6 +23,7 @@
 #include "proxy/exchange_outcome.hpp"
 #include "proxy/free_list.hpp"
 #include "proxy/gathered_buffers.hpp"
+#include "proxy/h2/stream_responder.hpp"
 #include "proxy/header_rewrite.hpp"
 #include "proxy/request_context.hpp"
 #include "proxy/request_guard.hpp"
@@ -124,9 +125,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
   DownstreamSession(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining);
   // One HTTP/2 stream of a client connection from `peer`, as an HTTP/1.1 request on `pipe`
-  // whose head, `head`, is already there to read.
+  // whose head, `head`, is already there to read; answered through `responder`.
   DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe, const tcp::endpoint& peer, bool secure,
-                    std::string_view head);
+                    std::string_view head, std::shared_ptr<h2::StreamResponder> responder);
   ~DownstreamSession();
 
   // A connection the session owns (TLS, h2c, a stream's pipe); the others are drained through
@@ -161,6 +162,10 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
                                       bool fresh = false);
   awaitable<ExchangeOutcome> send_request(UpstreamConnection& c, bool& body_started);
   awaitable<bool> relay_response(UpstreamConnection& c, bool upgrade);
+  // The response's head and body to an HTTP/2 stream's responder, under its flow control;
+  // the upstream connection back to the pool after a complete exchange when `reusable` (the
+  // upstream's keep-alive, read before the hop-by-hop fields were removed).
+  awaitable<void> relay_to_stream(UpstreamConnection& c, bool reusable);
   awaitable<void> tunnel(UpstreamConnection& c);
   // The request on dispatched_slot_ is over for the slot's in-flight count (answered, failed,
   // or turned into a tunnel).
@@ -194,6 +199,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   ProxyThread& t_;
   std::unique_ptr<ClientConnection> conn_;  // handed back when the connection is idle
   std::unique_ptr<SocketStream> own_;  // or the session's own stream (TLS, h2c, a pipe)
+  std::shared_ptr<h2::StreamResponder> stream_;  // an HTTP/2 stream's: where its answer goes
   ClientStream client_;
   beast::basic_flat_buffer<FreeListAllocator<char>> client_buf_;
   asio::steady_timer timer_;

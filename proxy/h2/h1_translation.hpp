@@ -46,6 +46,12 @@ void to_http1_request(const RequestHead& head, bool body_follows, bool* chunked,
 // dropped. `:status` is not included.
 std::vector<Field> to_h2_response(const boost::beast::http::fields& h);
 
+// The HTTP/2 header list of a response head as views of its fields in place (names as they
+// are: nghttp2 lower-cases its copy), connection-specific fields left out; into `out`
+// (cleared first). `Fields`: Beast's basic_fields with any allocator.
+template <class Fields>
+void response_field_views(const Fields& h, std::vector<FieldView>& out);
+
 // Whether a response field is connection-specific, so stays out of an HTTP/2 response
 // (Connection and what `connection`, its value, names; Keep-Alive, Proxy-Connection,
 // Transfer-Encoding, Upgrade).
@@ -55,5 +61,18 @@ bool connection_specific(boost::beast::http::field f, std::string_view name,
 // One chunk of a chunked HTTP/1.1 body: size line, data, CRLF (appended to `out`).
 void append_chunk(std::string& out, std::string_view data);
 inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+template <class Fields>
+void response_field_views(const Fields& h, std::vector<FieldView>& out) {
+  out.clear();
+  std::string_view connection;
+  if (auto it = h.find(boost::beast::http::field::connection); it != h.end())
+    connection = it->value();
+  for (const auto& f : h) {
+    const std::string_view name = f.name_string();
+    if (!connection_specific(f.name(), name, connection))
+      out.push_back({name, std::string_view(f.value())});
+  }
+}
 
 }  // namespace corral::proxy::h2

@@ -1,13 +1,13 @@
 #pragma once
 // One HTTP/2 client connection: frames in and out through the codec (h2_connection), each
 // stream handed to the HTTP/1.1 request path as a request on its own in-memory pipe
-// (stream_pipe), its HTTP/1.1 response read back from the pipe and sent as HEADERS and DATA.
+// (stream_pipe); the response comes back straight as HEADERS and DATA (stream_responder).
 // The request path (guard, rewrite, sticky, sessions, queue, retries, metrics, access log) is
 // the same code for both protocols; upstreams are spoken to in pooled HTTP/1.1.
 //
 // Memory per stream is bounded: the receive window (Limits::stream_window) bounds the request
 // body the codec takes before the pipe accepts it, the pipe holds at most its capacity each
-// way, and response bytes are read from the pipe only while fewer than `response_queue` wait
+// way, and the session relays more response bytes only while fewer than `response_queue` wait
 // to be framed.
 #include <chrono>
 #include <cstdint>
@@ -28,15 +28,17 @@
 
 #include "proxy/drainable.hpp"
 #include "proxy/h2/h2_connection.hpp"
-#include "proxy/h2/response_reader.hpp"
 #include "proxy/h2/stream_pipe.hpp"
+#include "proxy/h2/stream_responder.hpp"
 #include "proxy/h2/wakeup.hpp"
 
 namespace corral::proxy::h2 {
 
-// Starts the HTTP/1.1 request path on `end` (the far end of a stream's pipe) for a stream whose
-// request head is `head` (HTTP/1.1 bytes, to be read before what the pipe brings: the body).
-using StartStream = std::function<void(PipeEnd end, std::string_view head)>;
+// Starts the request path on `end` (the far end of a stream's pipe) for a stream whose request
+// head is `head` (HTTP/1.1 bytes, to be read before what the pipe brings: the body); the
+// response goes to `responder`.
+using StartStream = std::function<void(PipeEnd end, std::string_view head,
+                                       std::shared_ptr<StreamResponder> responder)>;
 
 template <typename Stream>
 class Front : public std::enable_shared_from_this<Front<Stream>>,
@@ -113,22 +115,55 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
 
  private:
   static constexpr std::size_t response_queue = 64 * 1024;
-  static constexpr std::size_t response_head_limit = 32 * 1024;
   static auto nothrow() { return boost::asio::as_tuple(boost::asio::use_awaitable); }
 
-  // One stream on its way through the request path.
-  struct Exchange {
-    explicit Exchange(boost::asio::any_io_executor ex) : wake_writer(ex), wake_reader(ex) {}
+  // One stream on its way through the request path: the request's body goes to its session
+  // over the pipe, the session's response comes straight to the codec (StreamResponder).
+  struct Exchange final : StreamResponder {
+    Exchange(Front& f, boost::asio::any_io_executor ex)
+        : front(f), wake_writer(ex), wake_reader(ex) {}
+    Front& front;  // touched only while the stream is open: run() closes them all on its way out
     std::int32_t id = 0;
-    PipeEnd pipe;                // our end: we write the request, read the response
+    PipeEnd pipe;                // our end: we write the request body
     std::string to_app;          // request bytes not yet in the pipe
     std::size_t body_in_to_app = 0;  // of which body bytes still to be consumed in the codec
     bool chunked = false;
     bool request_done = false;   // the whole request is in to_app
-    bool head = false;           // HEAD: the response has no body
+    bool responded = false;      // the response is complete (its last frame queued)
     bool closed = false;         // the codec closed the stream
     Wakeup wake_writer;  // wakes the pipe writer (request bytes to pass on)
-    Wakeup wake_reader;  // wakes the pipe reader (room to frame)
+    Wakeup wake_reader;  // wakes the session waiting for room to frame
+
+    using StreamResponder::respond;
+    void respond(unsigned status, std::span<const FieldView> fields, bool end_stream) override {
+      if (closed) return;
+      front.codec_.respond_in_place(id, status, fields, end_stream);
+      responded = end_stream;
+      front.kick_writer();
+    }
+    void send_body(std::string_view data, bool last) override {
+      if (closed) return;
+      front.codec_.send_body(id, data, last);
+      responded = last;
+      front.kick_writer();
+    }
+    bool open() const override { return !closed; }
+    bool has_room() const override {
+      return !closed && front.codec_.queued(id) < response_queue;
+    }
+    boost::asio::awaitable<bool> wait_room() override {
+      if (closed) co_return false;
+      co_await wake_reader.async_wait(nothrow());
+      co_return !closed;
+    }
+    void cancel() override { wake_reader.notify(); }
+    void finish() override {
+      if (closed || responded) return;
+      responded = true;
+      front.codec_.reset(id, 2 /* INTERNAL_ERROR */);
+      front.kick_writer();
+    }
+    std::vector<FieldView>& scratch() override { return front.head_scratch_; }
   };
 
   // --- the codec's events ---------------------------------------------------------------
@@ -139,9 +174,8 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
       codec_.reset(id, 7 /* REFUSED_STREAM */);
       return;
     }
-    auto x = std::make_shared<Exchange>(stream_.get_executor());
+    auto x = std::make_shared<Exchange>(*this, stream_.get_executor());
     x->id = id;
-    x->head = head.method == "HEAD";
     // The head goes to the stream's session as bytes already read; only a body takes the pipe.
     request_head_.clear();
     to_http1_request(head, !end_stream, &x->chunked, request_head_);
@@ -153,8 +187,7 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
     auto self = this->shared_from_this();
     if (!x->request_done)
       asio::co_spawn(stream_.get_executor(), pipe_writer(self, x), asio::detached);
-    asio::co_spawn(stream_.get_executor(), pipe_reader(self, x), asio::detached);
-    start_(std::move(theirs), request_head_);
+    start_(std::move(theirs), request_head_, std::move(x));
   }
 
   void on_body(std::int32_t id, std::string_view data, bool end_stream) override {
@@ -219,70 +252,6 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
         self->kick_writer();
       }
       sending.clear();
-    }
-  }
-
-  // The HTTP/1.1 response from the pipe, parsed where it lies (no copy out of the pipe) and
-  // framed as HEADERS and DATA as it is parsed.
-  static boost::asio::awaitable<void> pipe_reader(std::shared_ptr<Front> self,
-                                                  std::shared_ptr<Exchange> x) {
-    namespace http = boost::beast::http;
-    auto fail = [&] {
-      if (!x->closed) self->codec_.reset(x->id, 2 /* INTERNAL_ERROR */);
-      self->kick_writer();
-    };
-    std::optional<ResponseReader> r;
-    auto fresh = [&] {  // interim (1xx) answers are not relayed: a reader per head
-      r.emplace(self->codec_, x->id, self->head_scratch_);
-      r->eager(true);
-      r->body_limit(boost::none);
-      r->header_limit(response_head_limit);
-      if (x->head) r->skip(true);
-    };
-    fresh();
-    std::size_t wanted = 0;  // unread bytes that are not enough to go on (a head's start)
-    for (;;) {
-      while (!x->closed && self->codec_.queued(x->id) >= response_queue) {
-        co_await x->wake_reader.async_wait(nothrow());
-      }
-      if (x->closed) co_return;
-      const std::string_view bytes = x->pipe.peek();
-      if (bytes.size() <= wanted) {
-        if (x->pipe.peer_closed()) {
-          boost::beast::error_code ec;
-          if (x->pipe.was_reset()) ec = boost::asio::error::connection_reset;
-          else r->put_eof(ec);
-          if (ec || !r->is_done() || !r->responded()) fail();
-          else self->kick_writer();
-          co_return;
-        }
-        auto [ec, n] = co_await x->pipe.async_wait_readable(wanted, nothrow());
-        if (ec) {
-          fail();
-          co_return;
-        }
-        continue;
-      }
-      boost::beast::error_code ec;
-      const std::size_t used = r->put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-      const std::size_t left = bytes.size() - used;
-      x->pipe.consume(used);
-      self->kick_writer();
-      if (ec == http::error::need_more) {
-        wanted = left;
-        if (wanted >= x->pipe.capacity()) {
-          fail();
-          co_return;
-        }
-        continue;
-      }
-      if (ec) {
-        fail();
-        co_return;
-      }
-      wanted = 0;
-      if (r->interim()) fresh();
-      else if (r->is_done()) co_return;
     }
   }
 
@@ -365,7 +334,7 @@ class Front : public std::enable_shared_from_this<Front<Stream>>,
   boost::asio::steady_timer writer_done_wait_;
   bool writer_done_ = false;
   std::unordered_map<std::int32_t, std::shared_ptr<Exchange>> exchanges_;
-  HeadScratch head_scratch_;
+  std::vector<FieldView> head_scratch_;  // a response head's fields, as they go to the codec
   std::string request_head_;  // the head being handed to a stream's session
   bool draining_ = false;
   bool reading_done_ = false;

@@ -239,6 +239,24 @@ TEST(Http2, TheConcurrentStreamLimitIsAdvertised) {
   EXPECT_TRUE(found);
 }
 
+TEST(Http2, CorralsOwnAnswerGoesOutOnTheStreamWithoutABodyForHead) {
+  ClosedPort dead;
+  CorralConfig cfg;
+  cfg.listen = {"{ address: \"127.0.0.1:0\", h2c: true }"};
+  cfg.add(dead.address());
+  Corral corral(cfg);
+  auto get = curl_h2({"-D", "-", url(corral, "/")});
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(get.status_line, "2 502");
+  EXPECT_NE(get.body.find("x-request-id: "), std::string::npos) << get.body;
+  EXPECT_EQ(get.body.find("connection:"), std::string::npos) << get.body;
+  EXPECT_NE(get.body.find("upstream"), std::string::npos) << get.body;  // the text body
+  auto head = curl_h2({"-I", url(corral, "/")});
+  EXPECT_EQ(head.exit_code, 0) << "a HEAD answer with DATA is a stream error";
+  // 503 once the upstream is ejected after its connect failures
+  EXPECT_TRUE(head.status_line == "2 502" || head.status_line == "2 503") << head.status_line;
+}
+
 TEST(Http2, ARapidResetFloodEndsTheConnectionAndCorralServesOthers) {
   Backend be("a");
   Corral corral(h2c_config(be, "http2: { reset_burst: 20, reset_rate: 5 }\n"));

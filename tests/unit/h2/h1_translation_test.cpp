@@ -71,5 +71,27 @@ TEST(H1Translation, AResponseLosesConnectionSpecificFieldsAndIsLowerCased) {
   EXPECT_EQ(out[2].value, "b=2");
 }
 
+TEST(H1Translation, AResponsesFieldViewsLeaveOutConnectionSpecificOnesInPlace) {
+  http::fields f;
+  f.insert("Content-Type", "text/html");
+  f.insert("Connection", "keep-alive, X-Hop");
+  f.insert("X-Hop", "1");
+  f.insert("Proxy-Connection", "close");
+  f.insert("Upgrade", "websocket");
+  f.insert("Set-Cookie", "a=1");
+  f.insert("Set-Cookie", "b=2");
+  std::vector<FieldView> out{{"stale", "x"}};
+  response_field_views(f, out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].name, "Content-Type");  // as it is: the codec lower-cases its copy
+  EXPECT_EQ(out[0].value, "text/html");
+  EXPECT_EQ(out[1].name, "Set-Cookie");
+  EXPECT_EQ(out[2].value, "b=2");
+  EXPECT_EQ(out[0].value.data(), f.find("Content-Type")->value().data());  // not copied
+  http::fields none;
+  response_field_views(none, out);
+  EXPECT_TRUE(out.empty());
+}
+
 }  // namespace
 }  // namespace corral::proxy::h2
