@@ -187,6 +187,8 @@ void SessionStore::heartbeat() {
     if (cache_.enabled() && client_.ready()) {
       std::array<std::string_view, 1> ping{"PING"};
       client_.async_command(ping, [](error_code, const RedisReply&) {});
+    } else if (!cache_.enabled() && !tracking_refused_) {
+      track();  // a CLIENT TRACKING that timed out is tried again
     }
     heartbeat();
   });
@@ -228,7 +230,7 @@ asio::awaitable<SessionStore::Loaded> SessionStore::load(const SessionId& id) {
   std::array<std::string_view, 2> pttl{"PTTL", key.view()};
   std::array<std::span<const std::string_view>, 2> commands{hgetall, pttl};
   auto epoch = cache_.epoch();
-  if (invalidations_) SessionCounters::add(counters_.cache_misses);
+  if (cache_.enabled()) SessionCounters::add(counters_.cache_misses);
   auto [ec, replies] = co_await client_.async_pipeline(commands, nothrow);
   Loaded out;
   if (ec) {
