@@ -227,6 +227,10 @@ struct Sessions {
   Duration connect_timeout{500};
   Duration command_timeout{200};
   CookieSecure secure = CookieSecure::automatic;  // Secure on the session cookie
+  // Each proxy thread's cache of loaded sessions (kept coherent by Redis's client-side
+  // caching); 0 entries: no cache, every load goes to Redis.
+  std::uint64_t cache_max_entries = 10000;
+  std::uint64_t cache_max_bytes = 16 * 1024 * 1024;
 };
 
 struct Config {

@@ -68,7 +68,9 @@ constexpr std::string_view fallback_names[] = {"round_robin", "least_loaded"};
 constexpr std::string_view on_unavailable_names[] = {"failover", "hold", "strict"};
 constexpr std::string_view sticky_store_names[] = {"local", "redis"};
 constexpr std::string_view session_keys[] = {
-    "store", "redis", "cookie", "ttl", "header", "on_store_down", "timeouts", "tls", "secure"};
+    "store", "redis", "cookie", "ttl", "header", "on_store_down", "timeouts", "tls", "secure",
+    "cache"};
+constexpr std::string_view session_cache_keys[] = {"max_entries", "max_bytes"};
 constexpr std::string_view session_tls_keys[] = {"ca", "insecure_skip_verify"};
 constexpr std::string_view session_timeout_keys[] = {"connect", "command"};
 constexpr std::string_view store_down_names[] = {"fail_closed", "fail_open"};
@@ -346,11 +348,34 @@ class Reader {
             read_store_down(value, key_path, sessions.on_store_down);
           } else if (key == "secure") {
             read_cookie_secure(value, key_path, sessions.secure);
+          } else if (key == "cache") {
+            read_session_cache(value, key_path, sessions);
           }
         });
     finish_redis_keys(node, path, seen, sessions.redis);
     if (!seen.has_redis && !failed_.count(path))
       fail(path, node, "missing key 'redis' (the store's URL, e.g. redis://127.0.0.1:6379/0)");
+  }
+
+  void read_session_cache(const YAML::Node& node, const std::string& path, Sessions& sessions) {
+    for_each_key(node, path, session_cache_keys,
+                 [&](std::string_view key, const YAML::Node& value, const std::string& key_path) {
+                   if (key == "max_entries") {
+                     auto count = read_count(value, key_path);
+                     if (!count) return;
+                     if (*count > 10'000'000)
+                       fail(key_path, value, "expected at most 10000000 (0 turns the cache off)");
+                     else
+                       sessions.cache_max_entries = *count;
+                   } else if (key == "max_bytes") {
+                     auto size = read_size(value, key_path);
+                     if (!size) return;
+                     if (*size < 64 * 1024 || *size > (std::uint64_t{64} << 30))
+                       fail(key_path, value, "expected a size from 64KiB to 64GiB");
+                     else
+                       sessions.cache_max_bytes = *size;
+                   }
+                 });
   }
 
   void read_redis_url(const YAML::Node& node, const std::string& path, RedisTarget& target) {

@@ -68,6 +68,22 @@ void append_session_metrics(std::string& out,
   row("gone", [](const C& c) -> const std::atomic<std::uint64_t>& { return c.gone; });
   row("store_failure",
       [](const C& c) -> const std::atomic<std::uint64_t>& { return c.store_failures; });
+  fmt::format_to(o,
+                 "# HELP corral_session_cache_total Session loads answered by the proxy "
+                 "threads' caches (hit) or sent to Redis with the cache on (miss).\n"
+                 "# TYPE corral_session_cache_total counter\n"
+                 "corral_session_cache_total{{result=\"hit\"}} {}\n"
+                 "corral_session_cache_total{{result=\"miss\"}} {}\n",
+                 sum(threads, [](const Store& s) { return get(s.counters().cache_hits); }),
+                 sum(threads, [](const Store& s) { return get(s.counters().cache_misses); }));
+  metric("corral_session_cache_entries", "gauge", "Sessions held by the proxy threads' caches.",
+         sum(threads, [](const Store& s) { return get(s.counters().cache_entries); }));
+  metric("corral_session_cache_invalidations_total", "counter",
+         "Invalidation messages from Redis (changed keys, flushes).",
+         sum(threads, [](const Store& s) { return get(s.counters().invalidations); }));
+  metric("corral_session_ttl_renewals_total", "counter",
+         "Session TTL renewals sent on their own (PEXPIRE, not awaited).",
+         sum(threads, [](const Store& s) { return get(s.counters().renewals); }));
 }
 
 bool session_store_up(const std::vector<std::unique_ptr<ProxyThread>>& threads) {

@@ -28,14 +28,6 @@ void add_cookie(Fields& res, const config::Sessions& cfg, const session::Session
 
 bool is_true(std::string_view v) { return v == "1" || v == "true"; }
 
-// Whether a stored session may go into a header as it is: corral writes only serialized JSON,
-// which escapes control characters, but the hash could have been written by something else.
-bool header_safe(std::string_view v) {
-  for (unsigned char c : v)
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-  return true;
-}
-
 }  // namespace
 
 void prepare_session(const config::Sessions& cfg, Fields& req, RequestSession& s) {
@@ -54,6 +46,16 @@ bool has_session_answer(const Fields& res) {
   return res.find(set_header) != res.end() || res.find(clear_header) != res.end();
 }
 
+bool load_cached_session(session::SessionStore& store, Fields& req, RequestSession& s) {
+  if (!s.id) return false;
+  const std::string* json = store.cached(*s.id);
+  if (!json) return false;
+  session::SessionCounters::add(store.counters().loaded);
+  s.loaded = true;
+  req.set(store.config().header, *json);
+  return true;
+}
+
 awaitable<SessionStep> load_session(session::SessionStore& store, Fields& req,
                                     RequestSession& s) {
   const auto& cfg = store.config();
@@ -65,7 +67,7 @@ awaitable<SessionStep> load_session(session::SessionStore& store, Fields& req,
     s.load_failed = true;
     co_return SessionStep::store_down;
   }
-  if (loaded.found && !header_safe(loaded.json)) {
+  if (loaded.found && !session::header_safe(loaded.json)) {
     spdlog::warn("session: a stored session holds control characters; ignored");
     loaded.found = false;
   }

@@ -29,8 +29,12 @@ enum class SessionStep { ok, store_down };
 // a request without a well-formed session id goes on without a Redis round trip.
 void prepare_session(const config::Sessions& cfg, Fields& req, RequestSession& s);
 
+// For a request with `s.id`: the session from the thread's cache, set as the configured header
+// (no I/O); false when it is not there (then load_session).
+bool load_cached_session(session::SessionStore& store, Fields& req, RequestSession& s);
+
 // For a request with `s.id`: loads the session and sets it (JSON) as the configured header,
-// renewing its TTL, in one Redis round trip. store_down: the store did not answer within its
+// renewing its TTL when due, in one Redis round trip. store_down: the store did not answer within its
 // command timeout; the request then carries no session and the caller applies on_store_down.
 awaitable<SessionStep> load_session(session::SessionStore& store, Fields& req,
                                     RequestSession& s);

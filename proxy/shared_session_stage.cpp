@@ -7,7 +7,9 @@ namespace corral::proxy {
 StageVerdict SharedSessionStage::on_request_header(RequestContext& r) {
   r.session = {};
   prepare_session(store_.config(), *r.header, r.session);
-  return r.session.id ? StageVerdict::suspend : StageVerdict::proceed;
+  if (!r.session.id || load_cached_session(store_, *r.header, r.session))
+    return StageVerdict::proceed;
+  return StageVerdict::suspend;
 }
 
 awaitable<StageVerdict> SharedSessionStage::resume_request_header(RequestContext& r) {

@@ -2,7 +2,8 @@
 // The request path's shared-session stage (sessions:): loads the session a request's cookie
 // names onto the request before dispatch, and applies the app's X-Corral-Session-Set / -Clear
 // answer before the response goes out (shared_session). Both are Redis round trips, so both
-// suspend; a request without a session id, or a response without an answer, costs none.
+// suspend; a request without a session id, a session in the thread's cache, or a response
+// without an answer, costs none.
 #include "proxy/request_stage.hpp"
 
 namespace corral::session {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 
 #include "session/redis_adapter.hpp"
 #include "session/redis_tls_bridge.hpp"
@@ -35,6 +36,17 @@ RedisReply convert(const redisReply* r) {
     case REDIS_REPLY_NIL:
       out.kind = RedisReply::Kind::nil;
       break;
+    case REDIS_REPLY_ARRAY:
+      out.kind = RedisReply::Kind::array;
+      out.items.reserve(r->elements);
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        const auto* e = r->element[i];
+        if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+          out.items.emplace_back(e->str, e->len);
+        else
+          out.items.emplace_back();
+      }
+      break;
     default:
       out.kind = RedisReply::Kind::other;
       break;
@@ -43,6 +55,10 @@ RedisReply convert(const redisReply* r) {
 }
 
 }  // namespace
+
+spdlog::level::level_enum RedisClient::level(spdlog::level::level_enum l) const {
+  return options_.log_transitions ? l : spdlog::level::debug;
+}
 
 RedisClient::RedisClient(asio::io_context& ioc, Options options)
     : ioc_(ioc),
@@ -129,9 +145,19 @@ void RedisClient::connect() {
   std::string db = std::to_string(t.db);
   if (t.db != 0) handshake.push_back({"SELECT", db});
   for (const auto& s : options_.scripts) handshake.push_back({"SCRIPT", "LOAD", s});
-  if (handshake.empty()) handshake.push_back({"PING"});
-  for (std::size_t i = 0; i < handshake.size(); ++i)
-    send(handshake[i], new HandshakeOp(*this, i + 1 == handshake.size()));
+  if (!options_.subscribe.empty()) {
+    // Ready when the subscription is confirmed (on_subscribed), after its id is known.
+    for (const auto& h : handshake) send(h, new HandshakeOp(*this, false));
+    std::array<std::string_view, 2> id{"CLIENT", "ID"};
+    send(id, new HandshakeOp(*this, false, true));
+    const char* argv[] = {"SUBSCRIBE", options_.subscribe.c_str()};
+    std::size_t argvlen[] = {9, options_.subscribe.size()};
+    redisAsyncCommandArgv(c, &RedisClient::on_subscribed, this, 2, argv, argvlen);
+  } else {
+    if (handshake.empty()) handshake.push_back({"PING"});
+    for (std::size_t i = 0; i < handshake.size(); ++i)
+      send(handshake[i], new HandshakeOp(*this, i + 1 == handshake.size()));
+  }
 
   connect_timer_.expires_after(options_.connect_timeout);
   connect_timer_.async_wait([this](const error_code& ec) {
@@ -162,8 +188,25 @@ void RedisClient::on_disconnect(const redisAsyncContext* ac, int status) {
   self->schedule_reconnect();
 }
 
+void RedisClient::on_subscribed(redisAsyncContext* ac, void* r, void*) {
+  auto* self = static_cast<RedisClient*>(ac->data);
+  auto* reply = static_cast<redisReply*>(r);
+  // Null when the context goes: on_disconnect tells that.
+  if (reply == nullptr || self->state_ == State::stopped) return;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+      reply->element[0]->type != REDIS_REPLY_STRING)
+    return;
+  std::string_view kind(reply->element[0]->str, reply->element[0]->len);
+  if (kind == "subscribe") {
+    self->handshake_done(true, {});
+  } else if (kind == "message" && self->state_ == State::ready && self->options_.on_message) {
+    self->options_.on_message(convert(reply->element[2]));
+  }
+}
+
 void RedisClient::HandshakeOp::complete(error_code ec, RedisReply reply) {
   done = true;
+  if (!ec && client_id) client.client_id_ = reply.integer;
   if (ec) {
     client.handshake_done(false, ec == RedisErrc::server_error ? reply.text : ec.message());
   } else if (last) {
@@ -191,9 +234,11 @@ void RedisClient::handshake_done(bool ok, const std::string& why) {
   if (!was_up_) {
     was_up_ = true;
     if (log_.on_up())
-      spdlog::info("{}: connected to Redis at {}:{}", options_.name, options_.target.host,
-                   options_.target.port);
+      spdlog::log(level(spdlog::level::info), "{}: connected to Redis at {}:{}", options_.name,
+                  options_.target.host, options_.target.port);
   }
+  told_up_ = true;
+  if (options_.on_state) options_.on_state(true);
 }
 
 void RedisClient::went_down(const std::string& why) {
@@ -202,12 +247,17 @@ void RedisClient::went_down(const std::string& why) {
     was_up_ = false;
     logged_down_ = true;
     if (log_.on_lost())
-      spdlog::warn("{}: Redis connection lost ({}); reconnecting", options_.name, why);
+      spdlog::log(level(spdlog::level::warn), "{}: Redis connection lost ({}); reconnecting",
+                  options_.name, why);
   } else if (!logged_down_) {
     logged_down_ = true;
     if (log_.on_unreachable())
-      spdlog::warn("{}: cannot reach Redis at {}:{} ({}); retrying", options_.name,
-                   options_.target.host, options_.target.port, why);
+      spdlog::log(level(spdlog::level::warn), "{}: cannot reach Redis at {}:{} ({}); retrying",
+                  options_.name, options_.target.host, options_.target.port, why);
+  }
+  if (told_up_) {
+    told_up_ = false;
+    if (options_.on_state) options_.on_state(false);
   }
 }
 

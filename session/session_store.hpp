@@ -1,12 +1,20 @@
 #pragma once
-// The shared session store: sessions as Redis hashes, one field per top-level JSON field, read
-// and changed only through two Lua scripts so that each step is one atomic round trip.
+// The shared session store: sessions as Redis hashes, one field per top-level JSON field. A
+// load is HGETALL and PTTL in one round trip (the TTL renewed by a PEXPIRE only when it has run
+// down by an eighth); a change is one atomic Lua script. Loaded sessions are kept in the
+// thread's SessionCache while Redis tracks them for this connection (CLIENT TRACKING, RESP2:
+// the invalidations come on a second connection subscribed to __redis__:invalidate), so a
+// session in use costs no round trip until it changes.
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "config/config.hpp"
 #include "session/redis_client.hpp"
+#include "session/session_cache.hpp"
 #include "session/session_id.hpp"
 #include "session/session_update.hpp"
 
@@ -21,6 +29,11 @@ struct SessionCounters {
   std::atomic<std::uint64_t> cleared{0};
   std::atomic<std::uint64_t> gone{0};  // an update to a session cleared or expired meanwhile
   std::atomic<std::uint64_t> store_failures{0};  // a request met a store that did not answer
+  std::atomic<std::uint64_t> cache_hits{0};    // loads answered by the thread's cache
+  std::atomic<std::uint64_t> cache_misses{0};  // loads that went to Redis
+  std::atomic<std::uint64_t> invalidations{0};  // keys Redis said changed, and flushes
+  std::atomic<std::uint64_t> renewals{0};       // TTL renewals sent on their own (PEXPIRE)
+  std::atomic<std::uint64_t> cache_entries{0};  // sessions the cache holds now
 
   static void add(std::atomic<std::uint64_t>& c) { RedisStats::add(c); }
 };
@@ -30,7 +43,8 @@ class SessionStore {
   // `connect_host`: the Redis host already resolved (see RedisClient::Options).
   SessionStore(asio::io_context& ioc, const config::Sessions& cfg, std::string connect_host);
 
-  void start() { client_.start(); }  // on the io_context's thread
+  ~SessionStore();
+  void start();  // on the io_context's thread
   // Connected, and no command waiting past its timeout since the last answer. Read by the admin
   // listener's thread, hence the atomics.
   bool up() const {
@@ -42,12 +56,17 @@ class SessionStore {
   const SessionCounters& counters() const { return counters_; }
   const config::Sessions& config() const { return cfg_; }
 
+  // The session of `id` from the thread's cache (its TTL renewed when due, without waiting), or
+  // null: then load() it. Valid until the next call into the store. Never while the store is
+  // down or the invalidations are not coming in.
+  const std::string* cached(const SessionId& id);
+
   struct Loaded {
     error_code ec;  // the store did not answer in time, or failed
     bool found = false;
     std::string json;  // the session as a JSON object, when found
   };
-  // The session of `id` with its TTL renewed, in one round trip.
+  // The session of `id` from Redis, its TTL renewed when due, kept in the cache.
   asio::awaitable<Loaded> load(const SessionId& id);
 
   enum class Updated { applied, gone, taken };
@@ -59,15 +78,40 @@ class SessionStore {
   // Deletes the session.
   asio::awaitable<error_code> clear(const SessionId& id);
 
+  // The cache, for tests.
+  const SessionCache& cache() const { return cache_; }
+
  private:
+  void renew(const SessionId& id);
+  void on_connection();
+  void on_invalidation(const RedisReply& payload);
+  void track();
+  void heartbeat();
+  void count_entries();
+
   const config::Sessions& cfg_;
   std::string ttl_ms_;
+  SessionCache::clock::duration ttl_;
+  SessionCache::clock::duration renew_after_;  // an eighth of the TTL
   RedisClient client_;
+  std::optional<RedisClient> invalidations_;  // when the cache is on
+  SessionCache cache_;
+  std::uint64_t tracking_ = 0;  // moves on with each connection change: late answers are dropped
+  bool tracking_refused_ = false;  // logged once
+  asio::steady_timer heartbeat_;
   SessionCounters counters_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // handlers that outlive the store
 };
 
-// The Lua scripts, for tests and the documentation.
-extern const char* const session_load_script;
+// Builds the JSON object of a session from HGETALL's field/value list (names are JSON strings,
+// values JSON text; the version field `v` left out).
+std::string session_json(std::span<const std::string> hgetall);
+
+// Whether a stored session may go into a header as it is: corral writes only serialized JSON,
+// which escapes control characters, but the hash could have been written by something else.
+bool header_safe(std::string_view json);
+
+// The Lua script, for tests and the documentation.
 extern const char* const session_update_script;
 
 }  // namespace corral::session

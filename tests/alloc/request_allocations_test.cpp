@@ -23,6 +23,7 @@
 #include "proxy/accept_loop.hpp"
 #include "proxy/proxy_thread.hpp"
 #include "proxy/shared_state.hpp"
+#include "session/session_store.hpp"
 
 // --- counting allocator --------------------------------------------------------------------
 
@@ -206,6 +207,7 @@ class InProcessProxy {
   }
   ~InProcessProxy() { thread_.reset(); }
   int port() const { return port_; }
+  ProxyThread& thread() { return *thread_; }
   bool ok() const { return thread_ != nullptr; }
 
  private:
@@ -291,6 +293,79 @@ TEST(RequestAllocations, StickyInsertPath) {
   auto r = measure(proxy, request, 4, 20, 2000);
   ASSERT_TRUE(r.ok);
   EXPECT_LE(r.allocations, sticky_bound);
+}
+
+// A redis-server of the test's own on a free loopback port; not running when it is not installed.
+class LocalRedis {
+ public:
+  LocalRedis() {
+    if (std::system("command -v redis-server >/dev/null 2>&1") != 0) return;
+    int fd = listen_local(port_);
+    ::close(fd);
+    pidfile_ = "/tmp/corral-alloc-redis-" + std::to_string(::getpid()) + ".pid";
+    running_ = std::system(("redis-server --port " + std::to_string(port_) +
+                            " --bind 127.0.0.1 --save '' --appendonly no --daemonize yes "
+                            "--logfile /dev/null --pidfile " + pidfile_)
+                               .c_str()) == 0;
+    for (int i = 0; running_ && i < 100; ++i) {
+      int c = connect_local(port_);
+      if (c >= 0) {
+        ::close(c);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    running_ = false;
+  }
+  ~LocalRedis() {
+    if (running_) cli("SHUTDOWN NOSAVE");
+  }
+  bool running() const { return running_; }
+  int port() const { return port_; }
+  void cli(const std::string& args) {
+    std::string cmd = "redis-cli -p " + std::to_string(port_) + " " + args + " >/dev/null 2>&1";
+    [[maybe_unused]] int rc = std::system(cmd.c_str());
+  }
+
+ private:
+  int port_ = 0;
+  bool running_ = false;
+  std::string pidfile_;
+};
+
+constexpr double shared_bound = 0.25;
+
+TEST(RequestAllocations, SharedSessionFromTheCache) {
+  LocalRedis redis;
+  if (!redis.running()) {
+    if (const char* r = std::getenv("CORRAL_REQUIRE_REDIS"); r && std::string_view(r) == "1")
+      FAIL() << "redis-server is not installed";
+    GTEST_SKIP() << "redis-server is not installed";
+  }
+  const std::string sid = "AAAAAAAAAAAAAAAAAAAAAA";
+  redis.cli("HSET corral:session:" + sid + " '\"user\"' '\"ann\"' v 1");
+  redis.cli("PEXPIRE corral:session:" + sid + " 600000");
+  InProcessProxy proxy("balance: round_robin\nsessions: { redis: \"redis://127.0.0.1:" +
+                       std::to_string(redis.port()) + "/0\" }\n");
+  ASSERT_TRUE(proxy.ok());
+  const std::string request =
+      "GET /items?id=7 HTTP/1.1\r\nHost: example.test\r\nUser-Agent: alloc-test\r\n"
+      "Accept: */*\r\nCookie: corral_sid=" + sid + "\r\n\r\n";
+  // Until the session is in the thread's cache (both connections up, tracking on, one load).
+  auto& counters = proxy.thread().sessions->counters();
+  int fd = connect_local(proxy.port());
+  std::string headers;
+  bool cached = false;
+  for (int i = 0; i < 250 && !cached; ++i) {
+    ASSERT_TRUE(round_trip(fd, request, headers));
+    cached = counters.cache_hits.load() > 0;
+    if (!cached) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::close(fd);
+  ASSERT_TRUE(cached) << "the session never came from the cache";
+  auto r = measure(proxy, request, 4, 20, 2000);
+  ASSERT_TRUE(r.ok);
+  EXPECT_LE(r.allocations, shared_bound);
 }
 
 }  // namespace

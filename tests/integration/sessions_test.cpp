@@ -592,9 +592,11 @@ TEST(SharedSessions, RedissWithASelfSignedCertificateTrustedThroughTheCaFile) {
   auto sid = login(s.port(), "ola");
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "ola");
   EXPECT_EQ(redis.cli({"EXISTS", "corral:session:" + sid}), "1");
-  // A restart of Redis: corral reconnects through TLS again.
+  // A restart of Redis: corral reconnects through TLS again. The session is in the threads'
+  // caches: 503 once the bridge has relayed the close to the store's connection.
   redis.stop();
-  EXPECT_EQ(call(s.port(), "/whoami", sid).status, 503);
+  EXPECT_TRUE(
+      eventually([&] { return call(s.port(), "/whoami", sid).status == 503; }, 2s, 20ms));
   redis.start();
   ASSERT_TRUE(
       eventually([&] { return call(s.port(), "/login?user=ola").status == 200; }, 5s, 20ms));
@@ -622,6 +624,169 @@ TEST(SharedSessions, RedissWithoutVerificationWhenAskedTo) {
   ASSERT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 200; }, 5s));
   auto sid = login(s.port(), "pia");
   EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "pia");
+}
+
+// --- the threads' session caches (client-side caching) ------------------------------------
+
+double cache_hits(Corral& corral) {
+  return corral.metric("corral_session_cache_total", {{"result", "hit"}}).value_or(0);
+}
+
+// Uses the session until both proxy threads answer it from their caches.
+void warm_cache(SharedCluster& s, const std::string& sid, const std::string& user) {
+  auto before = cache_hits(*s.corral);
+  bool warm = eventually(
+      [&] {
+        EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), user);
+        return cache_hits(*s.corral) >= before + 4;
+      },
+      10s, 20ms);
+  ASSERT_TRUE(warm) << "the session is not served from the cache";
+}
+
+// The first request that shows `user`, within a bounded wait, and none after it shows another.
+void expect_seen(SharedCluster& s, const std::string& sid, const std::string& user) {
+  ASSERT_TRUE(eventually([&] { return user_of(call(s.port(), "/whoami", sid)) == user; }, 3s,
+                         10ms))
+      << "the change never reached the request";
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), user) << i;
+}
+
+TEST(SharedSessionCache, ASessionChangedInRedisIsSeenByTheNextRequests) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2);
+  auto sid = login(s.port(), "ann");
+  warm_cache(s, sid, "ann");
+  auto t0 = clock::now();
+  redis.cli({"HSET", "corral:session:" + sid, "\"user\"", "\"bob\""});
+  expect_seen(s, sid, "bob");
+  EXPECT_LT(clock::now() - t0, 1s);
+  EXPECT_GE(s.corral->metric("corral_session_cache_invalidations_total").value_or(0), 1);
+  // Cached again after the change.
+  warm_cache(s, sid, "bob");
+}
+
+TEST(SharedSessionCache, ASessionDeletedInRedisIsNoLongerLoaded) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2);
+  auto sid = login(s.port(), "cat");
+  warm_cache(s, sid, "cat");
+  redis.cli({"DEL", "corral:session:" + sid});
+  ASSERT_TRUE(eventually([&] { return call(s.port(), "/whoami", sid).session.is_null(); }, 3s,
+                         10ms));
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(call(s.port(), "/whoami", sid).session.is_null()) << i;
+  // FLUSHALL too: every thread's cache is dropped.
+  auto sid2 = login(s.port(), "dan");
+  warm_cache(s, sid2, "dan");
+  redis.cli({"FLUSHALL"});
+  ASSERT_TRUE(eventually([&] { return call(s.port(), "/whoami", sid2).session.is_null(); }, 3s,
+                         10ms));
+}
+
+TEST(SharedSessionCache, AChangeOfOurOwnIsSeenAtOnceOnEveryThread) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2);
+  auto sid = login(s.port(), "eve");
+  warm_cache(s, sid, "eve");
+  ASSERT_EQ(call(s.port(), "/set?cart=9", sid).status, 200);
+  // The thread that wrote dropped its copy; the other hears of it from Redis.
+  ASSERT_TRUE(eventually(
+      [&] { return json::serialize(call(s.port(), "/whoami", sid).session) ==
+                   R"({"user":"eve","cart":"9"})"; },
+      3s, 10ms));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(json::serialize(call(s.port(), "/whoami", sid).session), R"({"user":"eve","cart":"9"})");
+}
+
+TEST(SharedSessionCache, ASessionServedFromTheCacheKeepsItsTtlSliding) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2, "round_robin", "  ttl: 1s\n");
+  auto sid = login(s.port(), "fay");
+  auto hits0 = cache_hits(*s.corral);
+  // Used every 50 ms for three TTLs.
+  auto until = clock::now() + 3s;
+  while (clock::now() < until) {
+    ASSERT_EQ(user_of(call(s.port(), "/whoami", sid)), "fay");
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(cache_hits(*s.corral), hits0 + 20) << "served from the cache, not from Redis";
+  EXPECT_GE(s.corral->metric("corral_session_ttl_renewals_total").value_or(0), 3);
+  auto pttl = std::stol(redis.cli({"PTTL", "corral:session:" + sid}));
+  EXPECT_GT(pttl, 0);
+  // Left alone, it still expires.
+  EXPECT_TRUE(eventually(
+      [&] { return redis.cli({"EXISTS", "corral:session:" + sid}) == "0"; }, 5s));
+  EXPECT_TRUE(call(s.port(), "/whoami", sid).session.is_null());
+}
+
+TEST(SharedSessionCache, ALostInvalidationConnectionServesNothingStale) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2);
+  auto sid = login(s.port(), "gus");
+  warm_cache(s, sid, "gus");
+  // The listening connections go; the change right behind reaches nobody's cache by message.
+  redis.cli({"CLIENT", "KILL", "TYPE", "pubsub"});
+  redis.cli({"HSET", "corral:session:" + sid, "\"user\"", "\"hal\""});
+  expect_seen(s, sid, "hal");
+  // Listening again (a new subscription per thread), the cache serves again, and is coherent.
+  ASSERT_TRUE(eventually(
+      [&] { return redis.cli({"PUBSUB", "NUMSUB", "__redis__:invalidate"}).find("\n2") !=
+                   std::string::npos; },
+      5s));
+  warm_cache(s, sid, "hal");
+  redis.cli({"HSET", "corral:session:" + sid, "\"user\"", "\"ida\""});
+  expect_seen(s, sid, "ida");
+}
+
+TEST(SharedSessionCache, ACachedSessionIsNotServedWhileRedisIsSilentOrDown) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2);
+  auto sid = login(s.port(), "jay");
+  warm_cache(s, sid, "jay");
+  redis.pause();
+  // The store's heartbeat finds Redis silent within a second and the command timeout.
+  auto t0 = clock::now();
+  ASSERT_TRUE(eventually([&] { return call(s.port(), "/whoami", sid).status == 503; }, 4s, 20ms));
+  EXPECT_LT(clock::now() - t0, 2500ms);
+  EXPECT_TRUE(eventually([&] { return s.corral->admin_get("/readyz").result_int() == 503; }, 3s));
+  redis.resume();
+  ASSERT_TRUE(
+      eventually([&] { return user_of(call(s.port(), "/whoami", sid)) == "jay"; }, 5s, 20ms));
+  warm_cache(s, sid, "jay");
+  redis.stop();
+  ASSERT_TRUE(eventually([&] { return call(s.port(), "/whoami", sid).status == 503; }, 2s, 20ms));
+}
+
+TEST(SharedSessionCache, FailOpenForwardsACachedSessionsRequestWithoutItWhileRedisIsDown) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 2, "round_robin",
+                  "  on_store_down: fail_open\n  timeouts: { command: 200ms }\n");
+  auto sid = login(s.port(), "kai");
+  warm_cache(s, sid, "kai");
+  redis.stop();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto a = call(s.port(), "/whoami", sid);
+        return a.status == 200 && a.session.is_null();
+      },
+      2s, 20ms));
+}
+
+TEST(SharedSessionCache, MaxEntriesZeroTurnsTheCacheOff) {
+  REQUIRE_REDIS();
+  RedisServer redis;
+  SharedCluster s(redis, 1, "round_robin", "  cache: { max_entries: 0 }\n");
+  auto sid = login(s.port(), "lee");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(user_of(call(s.port(), "/whoami", sid)), "lee");
+  EXPECT_EQ(cache_hits(*s.corral), 0);
+  EXPECT_EQ(redis.cli({"PUBSUB", "NUMSUB", "__redis__:invalidate"}), "__redis__:invalidate\n0");
 }
 
 }  // namespace

@@ -61,6 +61,35 @@ TEST(Sessions, Defaults) {
   EXPECT_EQ(s.command_timeout, Duration(200));
 }
 
+TEST(Sessions, CacheDefaultsAndKeys) {
+  auto defaults = load("sessions: { redis: redis://127.0.0.1 }\n");
+  ASSERT_TRUE(defaults.config);
+  EXPECT_EQ(defaults.config->sessions->cache_max_entries, 10000u);
+  EXPECT_EQ(defaults.config->sessions->cache_max_bytes, 16u * 1024 * 1024);
+  auto set = load("sessions:\n  redis: redis://127.0.0.1\n  cache: { max_entries: 0, max_bytes: 1MiB }\n");
+  ASSERT_TRUE(set.config) << ::testing::PrintToString(lines_of(set));
+  EXPECT_EQ(set.config->sessions->cache_max_entries, 0u);
+  EXPECT_EQ(set.config->sessions->cache_max_bytes, 1024u * 1024);
+}
+
+TEST(Sessions, BadCacheValuesAreReportedWithTheirPlace) {
+  EXPECT_EQ(lines_of(load(R"(sessions:
+  redis: redis://127.0.0.1
+  cache:
+    max_entries: -1
+    max_bytes: 1KiB
+    max_entrie: 3
+)")),
+            (std::vector<std::string>{
+                "c.yaml:6:18: sessions.cache.max_entries: expected a whole number, got '-1'",
+                "c.yaml:7:16: sessions.cache.max_bytes: expected a size from 64KiB to 64GiB",
+                "c.yaml:8:5: sessions.cache.max_entrie: unknown key; did you mean 'max_entries'?",
+            }));
+  EXPECT_EQ(lines_of(load("sessions:\n  redis: redis://127.0.0.1\n  cache: { max_entries: 20000000 }\n")),
+            (std::vector<std::string>{"c.yaml:5:25: sessions.cache.max_entries: expected at most "
+                                      "10000000 (0 turns the cache off)"}));
+}
+
 TEST(Sessions, RedisIsRequired) {
   EXPECT_EQ(
       lines_of(load("sessions:\n  ttl: 1m\n")),
