@@ -22,8 +22,13 @@ ClientConnection::ClientConnection(ProxyThread& thread, ClientSocket socket)
 }
 
 ClientConnection::ClientConnection(ProxyThread& thread, std::unique_ptr<SocketStream> tls,
-                                   bool draining)
+                                   bool draining,
+                                   const std::optional<boost::asio::ip::address>& peer)
     : t_(thread), socket_(thread.ioc), draining_(draining), fresh_(false), tls_(std::move(tls)) {
+  if (peer) {
+    peer_ = *peer;
+    peer_known_ = true;
+  }
   t_.attach(*this);
 }
 

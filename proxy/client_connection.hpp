@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -35,8 +36,10 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   static constexpr std::size_t first_read = 128;
 
   ClientConnection(ProxyThread& thread, ClientSocket socket);
-  // A TLS connection handed over by its session once idle; `draining`: told to drain already.
-  ClientConnection(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining);
+  // A TLS connection handed over by its session once idle; `draining`: told to drain already;
+  // `peer`: the client's address as the session knew it (none: unknown), kept for the next one.
+  ClientConnection(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining,
+                   const std::optional<boost::asio::ip::address>& peer);
   ~ClientConnection();  // closes the socket (a TLS one after a close_notify), unless handed over
 
   // Made with `new (thread) ClientConnection(thread, ...)`: its memory comes from the thread's

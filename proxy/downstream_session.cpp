@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -100,25 +101,34 @@ void DownstreamSession::start(ProxyThread& thread, tcp::socket socket, ssl::cont
 
 void DownstreamSession::resume_tls(std::unique_ptr<ClientConnection> connection) {
   ProxyThread& t = connection->thread();
+  std::optional<boost::asio::ip::address> peer;
+  if (connection->peer_known()) peer = connection->peer();
   auto session = std::allocate_shared<DownstreamSession>(
       FreeListAllocator<DownstreamSession>(t.session_memory), t, connection->hand_over_tls(),
-      connection->draining());
+      connection->draining(), peer);
   connection.reset();
   asio::co_spawn(t.ioc, session->run_stream(), asio::detached);
 }
 
 DownstreamSession::DownstreamSession(ProxyThread& thread, std::unique_ptr<SocketStream> tls,
-                                     bool draining)
+                                     bool draining,
+                                     const std::optional<boost::asio::ip::address>& peer)
     : t_(thread),
       own_(std::move(tls)),
       client_(thread.ioc.get_executor(), *own_),
       client_buf_(FreeListAllocator<char>(thread.blocks)),
       timer_(thread.ioc),
       draining_(draining),
-      resumed_(true) {
-  error_code ec;
-  auto ep = own_->remote_endpoint(ec);
-  if (!ec) set_peer(ep.address(), true);
+      resumed_(true),
+      readable_(true) {
+  // The address the session before this one knew: no getpeername per request.
+  if (peer) {
+    set_peer(*peer, true);
+  } else {
+    error_code ec;
+    auto ep = own_->remote_endpoint(ec);
+    if (!ec) set_peer(ep.address(), true);
+  }
   t_.attach(*this);
 }
 
@@ -182,6 +192,7 @@ void DownstreamSession::set_peer(const boost::asio::ip::address& peer, bool secu
     text = ::inet_ntop(AF_INET6, b.data(), client_ip_.data(), client_ip_.size());
   }
   if (text) client_ip_view_ = std::string_view(client_ip_.data());
+  peer_ = peer;
   forwarded_.start(t_.shared.cfg, peer, secure);
 }
 
@@ -311,7 +322,8 @@ awaitable<void> DownstreamSession::run_stream() {
       clock::duration wait = t_.shared.cfg.timeouts.idle;
       if (draining_) wait = std::min(wait, drain_grace());
       ClientConnection::wait_for_tls_request(
-          std::unique_ptr<ClientConnection>(new (t_) ClientConnection(t_, std::move(own_), draining_)),
+          std::unique_ptr<ClientConnection>(
+              new (t_) ClientConnection(t_, std::move(own_), draining_, peer_)),
           wait);
       co_return;
     }
@@ -431,7 +443,9 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
       // (their readiness reported before this wait) are read at once.
       client_buf_.shrink_to_fit();
       char c;
-      if (::recv(own_->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+      // A resumed session's first read needs no look: its socket was just reported readable.
+      const bool ready = std::exchange(readable_, false);
+      if (!ready && ::recv(own_->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
           (errno == EAGAIN || errno == EWOULDBLOCK)) {
         auto [wec] = co_await own_->async_wait(tcp::socket::wait_read, nothrow);
         if (wec) co_return false;

@@ -123,7 +123,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
 
   DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection);
   DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
-  DownstreamSession(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining);
+  // An idle TLS connection's next requests; `peer` as the session before it knew it.
+  DownstreamSession(ProxyThread& thread, std::unique_ptr<SocketStream> tls, bool draining,
+                    const std::optional<boost::asio::ip::address>& peer);
   // One HTTP/2 stream of a client connection from `peer`, as an HTTP/1.1 request on `pipe`
   // whose head, `head`, is already there to read; answered through `responder`.
   DownstreamSession(ProxyThread& thread, h2::PipeEnd pipe, const tcp::endpoint& peer, bool secure,
@@ -234,6 +236,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed_{};
   RequestContext rq_;  // what the stages know of the request
   std::array<char, 46> client_ip_{};
+  std::optional<boost::asio::ip::address> peer_;  // the TCP peer, handed on with an idle TLS connection
+  bool readable_ = false;  // a resumed TLS session's socket was just reported readable
   std::string_view client_ip_view_;
   ForwardedClient forwarded_;  // the client as a trusted proxy reports it
 };

@@ -565,6 +565,15 @@ TEST_F(Tls, RequestsAfterIdleWaitsAreServedOnTheSameConnection) {
   EXPECT_EQ(c.read_response().body(), "a");
   EXPECT_EQ(c.read_response().body(), "a");
   EXPECT_EQ(c.request("/").body(), "a");
+  // Each session after an idle wait still knows the client's address (handed on with the
+  // connection, not asked of the socket again).
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(50ms);
+    auto h = c.request("/headers");
+    ASSERT_EQ(h.result_int(), 200) << h.body();
+    auto headers = parse_json_object(h.body()).at("headers").as_object();
+    EXPECT_EQ(headers.at("x-forwarded-for").as_string(), "127.0.0.1") << h.body();
+  }
 }
 
 TEST_F(Tls, IdleKeepAliveConnectionClosesWithCloseNotifyAfterTheIdleTimeout) {
