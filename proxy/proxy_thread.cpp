@@ -38,8 +38,8 @@ ProxyThread::ProxyThread(SharedState& s, unsigned i, int access_log_fd)
     sticky = std::make_unique<StickyRouter>(st, s.affinity.get(), affinity_store.get(), *balancer);
   }
   if (s.cfg.sessions) {
-    sessions = std::make_unique<session::SessionStore>(ioc, *s.cfg.sessions,
-                                                       redis_connect_host(s.cfg.sessions->redis));
+    sessions = std::make_unique<session::SessionStore>(
+        ioc, *s.cfg.sessions, redis_connect_host(s.cfg.sessions->redis), &s.session_writes);
   }
   chain = std::make_unique<RequestChain>(*balancer, RewriteStage(s.id_prefix, index), sticky.get(),
                                          sessions.get(),

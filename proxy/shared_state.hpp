@@ -15,6 +15,7 @@
 #include "proxy/ticket_keys.hpp"
 #include "proxy/tls_server.hpp"
 #include "session/affinity_table.hpp"
+#include "session/session_writes.hpp"
 
 namespace corral::proxy {
 
@@ -44,6 +45,9 @@ class SharedState {
   DispatchQueue queue;  // worker slots: their in-flight limits and the requests waiting for one
   // Learn mode's pins, shared by every thread (null unless balance: sticky, mode: learn).
   std::unique_ptr<session::AffinityTable> affinity;
+  // Shared-state mode: the sessions written through any thread, so that no thread serves a
+  // cached copy older than a write another thread has answered.
+  session::SessionWrites session_writes;
   std::atomic<bool> draining{false};
   std::atomic<std::uint64_t> open_connections{0};
   const std::uint32_t id_prefix;  // random per process: request ids differ across restarts

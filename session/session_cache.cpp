@@ -24,7 +24,7 @@ bool SessionCache::store(const SessionId& id, std::string_view json, clock::time
     e.renewed = renewed;
     lru_.splice(lru_.begin(), lru_, it->second);
   } else {
-    lru_.push_front(Entry{id, std::string(json), renewed});
+    lru_.push_front(Entry{id, std::string(json), renewed, 0});
     index_.emplace(id, lru_.begin());
     bytes_ += c;
   }

@@ -23,6 +23,7 @@ class SessionCache {
     SessionId id;
     std::string json;          // the session as the app sees it
     clock::time_point renewed;  // when its TTL was last known to be full
+    std::uint32_t mark = 0;     // the id's SessionWrites bucket when the copy was read
   };
 
   // max_entries 0: the cache keeps nothing.

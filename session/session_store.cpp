@@ -96,7 +96,7 @@ bool header_safe(std::string_view v) {
 }
 
 SessionStore::SessionStore(asio::io_context& ioc, const config::Sessions& cfg,
-                           std::string connect_host)
+                           std::string connect_host, SessionWrites* writes)
     : cfg_(cfg),
       ttl_ms_(std::to_string(cfg.ttl.count())),
       ttl_(std::chrono::duration_cast<clock::duration>(cfg.ttl)),
@@ -107,6 +107,7 @@ SessionStore::SessionStore(asio::io_context& ioc, const config::Sessions& cfg,
                                         cfg.command_timeout,
                                         {session_update_script}}),
       cache_(cfg.cache_max_entries, cfg.cache_max_bytes),
+      writes_(writes),
       heartbeat_(ioc) {
   if (cfg.cache_max_entries == 0) return;
   RedisClient::Options o{cfg.redis, std::move(connect_host), cfg.connect_timeout,
@@ -209,6 +210,12 @@ const std::string* SessionStore::cached(const SessionId& id) {
   if (!cache_.enabled() || !up()) return nullptr;
   auto* e = cache_.find(id);
   if (!e) return nullptr;
+  if (writes_ && writes_->mark(id) != e->mark) {
+    // Written through another thread since this copy was read.
+    cache_.erase(id);
+    count_entries();
+    return nullptr;
+  }
   auto now = clock::now();
   if (now - e->renewed >= ttl_) {
     // Not renewed for a whole TTL (this copy was not used): Redis may have expired it.
@@ -230,6 +237,7 @@ asio::awaitable<SessionStore::Loaded> SessionStore::load(const SessionId& id) {
   std::array<std::string_view, 2> pttl{"PTTL", key.view()};
   std::array<std::span<const std::string_view>, 2> commands{hgetall, pttl};
   auto epoch = cache_.epoch();
+  const std::uint32_t mark = writes_ ? writes_->mark(id) : 0;
   if (cache_.enabled()) SessionCounters::add(counters_.cache_misses);
   auto [ec, replies] = co_await client_.async_pipeline(commands, nothrow);
   Loaded out;
@@ -256,8 +264,8 @@ asio::awaitable<SessionStore::Loaded> SessionStore::load(const SessionId& id) {
       renewed = now;
     }
   }
-  if (header_safe(out.json)) {
-    cache_.store(id, out.json, renewed, epoch);
+  if (header_safe(out.json) && cache_.store(id, out.json, renewed, epoch)) {
+    if (auto* e = cache_.find(id)) e->mark = mark;
     count_entries();
   }
   co_return out;
@@ -278,6 +286,7 @@ asio::awaitable<std::pair<error_code, SessionStore::Updated>> SessionStore::upda
   }
   auto [ec, reply] = co_await client_.async_command(args, nothrow);
   cache_.erase(id);
+  if (writes_) writes_->written(id);  // before the answer goes out: other threads' copies too
   count_entries();
   if (ec) co_return std::pair{ec, Updated::gone};
   if (reply.kind != RedisReply::Kind::integer)
@@ -293,6 +302,7 @@ asio::awaitable<error_code> SessionStore::clear(const SessionId& id) {
   std::array<std::string_view, 2> args{"DEL", key.view()};
   auto [ec, reply] = co_await client_.async_command(args, nothrow);
   cache_.erase(id);
+  if (writes_) writes_->written(id);
   count_entries();
   co_return ec;
 }

@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "session/redis_client.hpp"
 #include "session/session_cache.hpp"
+#include "session/session_writes.hpp"
 #include "session/session_id.hpp"
 #include "session/session_update.hpp"
 
@@ -41,7 +42,10 @@ struct SessionCounters {
 class SessionStore {
  public:
   // `connect_host`: the Redis host already resolved (see RedisClient::Options).
-  SessionStore(asio::io_context& ioc, const config::Sessions& cfg, std::string connect_host);
+  // `writes`: the process's write marks, shared by its threads' stores (none: this store's
+  // cache is checked only against Redis's invalidations).
+  SessionStore(asio::io_context& ioc, const config::Sessions& cfg, std::string connect_host,
+               SessionWrites* writes = nullptr);
 
   ~SessionStore();
   void start();  // on the io_context's thread
@@ -96,6 +100,7 @@ class SessionStore {
   RedisClient client_;
   std::optional<RedisClient> invalidations_;  // when the cache is on
   SessionCache cache_;
+  SessionWrites* writes_;
   std::uint64_t tracking_ = 0;  // moves on with each connection change: late answers are dropped
   bool tracking_refused_ = false;  // logged once
   asio::steady_timer heartbeat_;

@@ -692,13 +692,11 @@ TEST(SharedSessionCache, AChangeOfOurOwnIsSeenAtOnceOnEveryThread) {
   auto sid = login(s.port(), "eve");
   warm_cache(s, sid, "eve");
   ASSERT_EQ(call(s.port(), "/set?cart=9", sid).status, 200);
-  // The thread that wrote dropped its copy; the other hears of it from Redis.
-  ASSERT_TRUE(eventually(
-      [&] { return json::serialize(call(s.port(), "/whoami", sid).session) ==
-                   R"({"user":"eve","cart":"9"})"; },
-      3s, 10ms));
+  // At once, on every thread: the writer moved the session's write mark before it answered, so
+  // no thread serves its older copy while Redis's invalidation is still on its way.
   for (int i = 0; i < 10; ++i)
-    EXPECT_EQ(json::serialize(call(s.port(), "/whoami", sid).session), R"({"user":"eve","cart":"9"})");
+    EXPECT_EQ(json::serialize(call(s.port(), "/whoami", sid).session), R"({"user":"eve","cart":"9"})")
+        << "request " << i;
 }
 
 TEST(SharedSessionCache, ASessionServedFromTheCacheKeepsItsTtlSliding) {
