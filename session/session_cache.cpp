@@ -10,7 +10,7 @@ SessionCache::Entry* SessionCache::find(const SessionId& id) {
 }
 
 bool SessionCache::store(const SessionId& id, std::string_view json, clock::time_point renewed,
-                         std::uint64_t epoch) {
+                         std::uint64_t epoch, std::uint32_t mark) {
   if (!enabled_ || epoch != epoch_ || max_entries_ == 0) return false;
   std::size_t c = cost(json.size());
   if (c > max_bytes_) {
@@ -22,9 +22,10 @@ bool SessionCache::store(const SessionId& id, std::string_view json, clock::time
     bytes_ = bytes_ - cost(e.json.size()) + c;
     e.json.assign(json);
     e.renewed = renewed;
+    e.mark = mark;
     lru_.splice(lru_.begin(), lru_, it->second);
   } else {
-    lru_.push_front(Entry{id, std::string(json), renewed, 0});
+    lru_.push_front(Entry{id, std::string(json), renewed, mark});
     index_.emplace(id, lru_.begin());
     bytes_ += c;
   }

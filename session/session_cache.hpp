@@ -39,8 +39,9 @@ class SessionCache {
   // The entry, made the most recently used; null when absent (or the cache is disabled).
   Entry* find(const SessionId& id);
   // Keeps `json` for `id` when the cache is enabled and `epoch` is still current; whether it did.
+  // `mark`: the id's SessionWrites bucket when the copy was read.
   bool store(const SessionId& id, std::string_view json, clock::time_point renewed,
-             std::uint64_t epoch);
+             std::uint64_t epoch, std::uint32_t mark = 0);
   // Drops `id` (an invalidation, or a write of our own) and moves the epoch.
   void erase(const SessionId& id);
   // Drops everything and moves the epoch (a flush, a lost invalidation channel).

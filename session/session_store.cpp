@@ -264,8 +264,8 @@ asio::awaitable<SessionStore::Loaded> SessionStore::load(const SessionId& id) {
       renewed = now;
     }
   }
-  if (header_safe(out.json) && cache_.store(id, out.json, renewed, epoch)) {
-    if (auto* e = cache_.find(id)) e->mark = mark;
+  if (header_safe(out.json)) {
+    cache_.store(id, out.json, renewed, epoch, mark);
     count_entries();
   }
   co_return out;
