@@ -95,10 +95,34 @@ void ClientConnection::wait_for_tls_request(std::unique_ptr<ClientConnection> c,
   ClientConnection& conn = *c;
   conn.busy_ = false;
   conn.t_.idle.add(conn, timeout);
-  // A readiness wait, not a read: the bytes are TLS records, read by OpenSSL into the session's
-  // block once a session serves them. (The caller saw SSL_has_pending() false: OpenSSL holds no
-  // bytes that the socket's readiness would not announce.) Its memory, as an idle read's, comes
-  // from the thread's free list for exactly its size.
+  TlsStream& tls = conn.tls_->tls();
+  // What the client sent since the last wait says how it will likely go on. Requests that fit
+  // in first_bytes_ are read there, as a plain connection's: a short read leaves the socket
+  // drained as Asio's reactor knows, so that the next read is registered without a syscall,
+  // where a readiness wait re-arms the descriptor (epoll_ctl) every time. Larger ones are
+  // waited for: a full first read would leave the rest to OpenSSL and Asio none the wiser,
+  // and then its next read's first try costs what the re-arming would.
+  const bool small = tls.bytes_read() < first_read;
+  tls.count_from_zero();
+  if (small) {
+    // The bytes are TLS records: the session gives them to OpenSSL ahead of the socket's.
+    FreeListAllocator<void> memory(conn.t_.idle_tls_reads);
+    conn.tls_->socket().async_read_some(
+        asio::buffer(conn.first_bytes_),
+        asio::bind_allocator(memory, [c = std::move(c)](error_code ec, std::size_t n) mutable {
+          IdleTimeouts::remove(*c);
+          // Closed or reset by the client, or cancelled by the deadline: c closes as it goes.
+          if (ec || n == 0) return;
+          c->busy_ = true;
+          auto* bytes = c->first_bytes_.data();
+          DownstreamSession::resume_tls(std::move(c), std::string_view(bytes, n));
+        }));
+    return;
+  }
+  // A readiness wait, not a read: OpenSSL reads the records into the session's block once a
+  // session serves them. (The caller saw has_pending() false: OpenSSL holds no bytes that the
+  // socket's readiness would not announce.) Its memory, as an idle read's, comes from the
+  // thread's free list for exactly its size.
   FreeListAllocator<void> memory(conn.t_.idle_waits);
   conn.tls_->socket().async_wait(
       tcp::socket::wait_read,
@@ -108,7 +132,7 @@ void ClientConnection::wait_for_tls_request(std::unique_ptr<ClientConnection> c,
         // closed is seen by the session's read (its close_notify, or the end of the stream).
         if (ec) return;
         c->busy_ = true;
-        DownstreamSession::resume_tls(std::move(c));
+        DownstreamSession::resume_tls(std::move(c), {});
       }));
 }
 

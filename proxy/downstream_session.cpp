@@ -99,13 +99,19 @@ void DownstreamSession::start(ProxyThread& thread, tcp::socket socket, ssl::cont
   asio::co_spawn(thread.ioc, session->run_stream(), asio::detached);
 }
 
-void DownstreamSession::resume_tls(std::unique_ptr<ClientConnection> connection) {
+void DownstreamSession::resume_tls(std::unique_ptr<ClientConnection> connection,
+                                   std::string_view early) {
   ProxyThread& t = connection->thread();
   std::optional<boost::asio::ip::address> peer;
   if (connection->peer_known()) peer = connection->peer();
   auto session = std::allocate_shared<DownstreamSession>(
       FreeListAllocator<DownstreamSession>(t.session_memory), t, connection->hand_over_tls(),
       connection->draining(), peer);
+  // The bytes the idle connection read: copied before it goes, and OpenSSL's first.
+  if (!early.empty()) {
+    std::memcpy(session->tls_early_.data(), early.data(), early.size());
+    session->own_->tls().give_early(session->tls_early_.data(), early.size());
+  }
   connection.reset();
   asio::co_spawn(t.ioc, session->run_stream(), asio::detached);
 }
@@ -313,7 +319,7 @@ awaitable<void> DownstreamSession::run_stream() {
     bool keep = co_await handle_request();
     give_back_relay();
     if (!keep || own_->is_pipe()) break;  // an HTTP/2 stream carries one request
-    if (own_->is_tls() && client_buf_.size() == 0 && !SSL_has_pending(own_->tls().native_handle())) {
+    if (own_->is_tls() && client_buf_.size() == 0 && !own_->tls().has_pending()) {
       // Nothing pipelined: the TLS connection waits for its next request without this session,
       // as a plain one does; its stream (socket and SSL) goes to a ClientConnection.
       disarm();
@@ -437,7 +443,7 @@ awaitable<bool> DownstreamSession::read_request_header(bool first) {
       }
     }
     if (idle_ && client_buf_.size() == 0 && own_ && own_->is_tls() &&
-        !SSL_has_pending(own_->tls().native_handle())) {
+        !own_->tls().has_pending()) {
       // An idle TLS connection waits for its next request without its read block, which goes
       // back to the thread until the client's bytes are there. Bytes already in the socket
       // (their readiness reported before this wait) are read at once.

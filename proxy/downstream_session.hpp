@@ -119,7 +119,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // listener that also takes HTTP/2 with prior knowledge (`h2c`), for its whole life.
   static void start(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
   // Serves the next requests of an idle TLS connection `connection`, whose socket is readable.
-  static void resume_tls(std::unique_ptr<ClientConnection> connection);
+  static void resume_tls(std::unique_ptr<ClientConnection> connection, std::string_view early);
 
   DownstreamSession(ProxyThread& thread, std::unique_ptr<ClientConnection> connection);
   DownstreamSession(ProxyThread& thread, tcp::socket socket, ssl::context* tls, bool h2c);
@@ -238,6 +238,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::array<char, 46> client_ip_{};
   std::optional<boost::asio::ip::address> peer_;  // the TCP peer, handed on with an idle TLS connection
   bool readable_ = false;  // a resumed TLS session's socket was just reported readable
+  // The first bytes an idle TLS connection read, until OpenSSL takes them (the first read).
+  std::array<char, ClientConnection::first_read> tls_early_;
   std::string_view client_ip_view_;
   ForwardedClient forwarded_;  // the client as a trusted proxy reports it
 };

@@ -151,7 +151,8 @@ awaitable<void> ProxyThread::trim_loop() {
     // Unmapped whole: the system has these pages back at once.
     std::size_t freed = 0;
     for (FreeList* list :
-         {&blocks, &buffers, &session_memory, &connection_memory, &idle_reads, &idle_waits})
+         {&blocks, &buffers, &session_memory, &connection_memory, &idle_reads, &idle_waits,
+          &idle_tls_reads})
       freed += list->trim();
     // The coroutine frames and Asio operations of the same busy connections were in the heap,
     // between live blocks; only malloc_trim hands their pages back. Not for a few: it walks the

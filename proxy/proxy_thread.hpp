@@ -80,6 +80,7 @@ class ProxyThread {
   FreeList connection_memory;  // the ClientConnections, idle or busy
   FreeList idle_reads;         // the pending reads of idle connections
   FreeList idle_waits;         // the pending readiness waits of idle TLS connections
+  FreeList idle_tls_reads;     // the pending first reads of idle TLS connections
   IdleTimeouts idle;        // the deadlines of idle client connections
   ThreadMetrics metrics;
   std::vector<tcp::endpoint> endpoints;  // this thread's copy, by slot

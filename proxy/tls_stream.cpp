@@ -5,8 +5,10 @@
 
 #include <boost/asio/ssl/error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 namespace corral::proxy {
@@ -32,6 +34,57 @@ TlsStream::TlsStream(tcp::socket& socket, ssl::context& context)
     SSL_free(ssl_);
     throw std::runtime_error("SSL_set_fd failed");
   }
+  // Reads go through the filter that serves early bytes first; writes go to the socket's BIO.
+  BIO* socket_bio = SSL_get_rbio(ssl_);
+  BIO* filter = BIO_new(early_method());
+  if (!filter || BIO_up_ref(socket_bio) != 1) {
+    BIO_free(filter);
+    SSL_free(ssl_);
+    throw std::bad_alloc();
+  }
+  BIO_set_data(filter, this);
+  BIO_set_init(filter, 1);
+  BIO_push(filter, socket_bio);  // the filter holds the reference taken above
+  SSL_set0_rbio(ssl_, filter);   // and the SSL gives back the one its old read BIO held
+}
+
+BIO_METHOD* TlsStream::early_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER, "corral early bytes");
+    if (!m || BIO_meth_set_read_ex(m, &TlsStream::read_early) != 1 ||
+        BIO_meth_set_ctrl(m, &TlsStream::control_early) != 1)
+      throw std::runtime_error("OpenSSL cannot make a BIO method");
+    return m;
+  }();
+  return method;
+}
+
+int TlsStream::read_early(BIO* b, char* out, std::size_t size, std::size_t* read) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  if (self->early_size_ != 0) {
+    const std::size_t n = std::min(size, self->early_size_);
+    std::memcpy(out, self->early_, n);
+    self->early_ += n;
+    self->early_size_ -= n;
+    *read = n;
+    return 1;
+  }
+  const int ret = BIO_read_ex(BIO_next(b), out, size, read);
+  BIO_copy_next_retry(b);
+  if (ret == 1) self->bytes_read_ += *read;
+  return ret;
+}
+
+long TlsStream::control_early(BIO* b, int cmd, long num, void* ptr) {
+  BIO* next = BIO_next(b);
+  if (!next) return 0;
+  if (cmd == BIO_CTRL_PENDING) {
+    const auto* self = static_cast<const TlsStream*>(BIO_get_data(b));
+    return static_cast<long>(self->early_size_) + BIO_ctrl(next, cmd, num, ptr);
+  }
+  // The end of the stream, flushes, kTLS queries and the rest are the socket BIO's.
+  return BIO_ctrl(next, cmd, num, ptr);
 }
 
 TlsStream::~TlsStream() { SSL_free(ssl_); }

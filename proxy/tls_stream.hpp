@@ -40,6 +40,21 @@ class TlsStream {
   executor_type get_executor() { return socket_.get_executor(); }
   SSL* native_handle() { return ssl_; }
 
+  // Bytes of the socket read before OpenSSL asked for them (an idle connection's first read):
+  // OpenSSL's next reads take them before the socket's. They stay where they are, unowned,
+  // until then. The caller gives none while has_pending().
+  void give_early(const char* data, std::size_t size) {
+    early_ = data;
+    early_size_ = size;
+    bytes_read_ += size;
+  }
+  // Decrypted bytes or records OpenSSL holds, or early bytes it has not taken: a read now
+  // would not wait for the socket.
+  bool has_pending() const { return early_size_ != 0 || SSL_has_pending(ssl_); }
+  // The bytes read from the socket (early ones included) since the last count_from_zero().
+  std::size_t bytes_read() const { return bytes_read_; }
+  void count_from_zero() { bytes_read_ = 0; }
+
   // Client side: sends `server_name` as SNI (unless it is an IP address) and, when the context
   // verifies peers, checks the certificate against it (DNS name or IP address).
   void set_server_name(const std::string& server_name);
@@ -146,8 +161,16 @@ class TlsStream {
     }
   };
 
+  // OpenSSL's read side: a filter over the socket's BIO that hands out early_ first.
+  static int read_early(BIO* b, char* out, std::size_t size, std::size_t* read);
+  static long control_early(BIO* b, int cmd, long num, void* ptr);
+  static BIO_METHOD* early_method();
+
   tcp::socket& socket_;
   SSL* ssl_;
+  const char* early_ = nullptr;
+  std::size_t early_size_ = 0;
+  std::size_t bytes_read_ = 0;
 };
 
 template <class ConstBuffers>

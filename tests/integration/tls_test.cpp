@@ -565,6 +565,14 @@ TEST_F(Tls, RequestsAfterIdleWaitsAreServedOnTheSameConnection) {
   EXPECT_EQ(c.read_response().body(), "a");
   EXPECT_EQ(c.read_response().body(), "a");
   EXPECT_EQ(c.request("/").body(), "a");
+  // Requests whose records end around the idle connection's first read (128 bytes), each after
+  // an idle wait: read whole there, split between it and OpenSSL, or waited for, each is served.
+  for (std::size_t filler : {0, 40, 60, 70, 80, 90, 100, 110, 400, 0, 3000, 0, 0, 85}) {
+    std::this_thread::sleep_for(20ms);
+    auto r = filler ? c.request("/", {{"X-Filler", std::string(filler, 'y')}}) : c.request("/");
+    EXPECT_EQ(r.result_int(), 200) << "filler " << filler;
+    EXPECT_EQ(r.body(), "a") << "filler " << filler;
+  }
   // Each session after an idle wait still knows the client's address (handed on with the
   // connection, not asked of the socket again).
   for (int i = 0; i < 3; ++i) {
