@@ -5,8 +5,9 @@
 // from the thread's free list, which hands it back once the connection is idle again.
 //
 // A TLS connection between requests (HTTP/1.1, after a response) waits the same way with its
-// stream instead (the socket and OpenSSL's SSL): no bytes are read while it waits, only the
-// socket's readiness, and the session taken when it is readable continues with the same TLS state.
+// stream instead (the socket and OpenSSL's SSL): its first bytes are read into first_bytes_ when
+// the client's requests are small, else only the socket's readiness is waited for, and the
+// session taken then continues with the same TLS state (OpenSSL reading those bytes first).
 #include <array>
 #include <chrono>
 #include <memory>
@@ -53,8 +54,9 @@ class ClientConnection final : public Drainable, public IdleTimeouts::Entry {
   // `timeout`; then serves them, or closes the connection (closed by the client, timed out).
   static void wait_for_request(std::unique_ptr<ClientConnection> c, clock::duration timeout);
 
-  // Waits, with nothing but the socket's readiness, for the TLS connection's next request, at
-  // most `timeout`; then a session continues with its stream, or the connection closes.
+  // Waits, with nothing but a pending read of its first bytes or the socket's readiness, for the
+  // TLS connection's next request, at most `timeout`; then a session continues with its stream
+  // (and those bytes), or the connection closes.
   static void wait_for_tls_request(std::unique_ptr<ClientConnection> c, clock::duration timeout);
 
   // The TLS stream, for the session that serves the next request: from now on the session
