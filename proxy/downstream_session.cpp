@@ -13,11 +13,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "proxy/failure_answer.hpp"
 #include "proxy/h2/h2_front.hpp"
 #include "proxy/message_writer.hpp"
 #include "proxy/proxy_thread.hpp"
-#include "proxy/retry_policy.hpp"
 #include "proxy/tls_accept.hpp"
 #include "proxy/tls_server.hpp"
 #include "proxy/upstream_pool.hpp"
@@ -497,142 +495,70 @@ awaitable<bool> DownstreamSession::handle_request() {
     }
   }
   if (!rq_.stopped()) {
-    // Dispatch: ask the chain for the upstream (a stage's choice, e.g. sticky's pin and hold,
-    // else the thread's balancer), wait in the queue for it, exchange with it, retry per
-    // retry_policy, answer a failure per failure_answer. Written out here rather than as a
-    // coroutine of its own: a second frame per request would cost an allocation.
-    const bool upgrade = rq_.upgrade;
-    const auto started = rq_.started;
-    auto& tried = tried_;  // members, not locals: the frame stays small enough to be recycled
-    std::size_t ntried = 0;
-    bool body_started = false;
-    bool held_for_restart = false;
-    // Worker slots: a request waits in the proxy's queue for a slot with room, and one that lost
-    // its worker before any response byte goes back to the head of the queue, for another worker
-    // or the slot's replacement, until timeouts.queue is up.
+    // Dispatch, as `Dispatch` decides each step: the chain chooses the upstream (a stage's
+    // choice, e.g. sticky's pin and hold, else the thread's balancer), the queue gives it room,
+    // the exchange, a failed try held by its stage or retried, else answered. Written out here
+    // rather than as a coroutine of its own: a second frame per request would cost an allocation.
+    Dispatch& d = dispatch_;  // a member, not a local: the frame stays small enough to be recycled
     DispatchQueue& queue = shared.queue;
-    const auto queue_deadline = started + shared.cfg.timeouts.queue;
+    d.begin(queue.enabled(), rq_.started + shared.cfg.timeouts.queue, shared.cfg.retries);
     rq_.queued_for = {};
-    auto& failed = failed_;
-    std::size_t nfailed = 0;
-    for (unsigned attempt = 0;; ++attempt) {
-      if (queue.enabled()) {
-        // Exclude only the slots whose failing worker is still the one there.
-        ntried = 0;
-        for (std::size_t i = 0; i < nfailed; ++i)
-          if (shared.slots.downs(failed[i].first) == failed[i].second) tried[ntried++] = failed[i].first;
-      }
-      balancer::RequestView view{req.method_string(), req.target(), {},
-                                 std::span<const balancer::SlotId>(tried.data(), ntried), {}};
+    const auto downs = [&slots = shared.slots](balancer::SlotId s) { return slots.downs(s); };
+    DispatchStep step;
+    for (;;) {
+      balancer::RequestView view{req.method_string(), req.target(), {}, d.exclusions(downs), {}};
       // Choose: the common case (no Redis lookup due, the pin can serve or need not be waited
       // for, or no stage that chooses) is a plain call, no coroutine frame.
       balancer::Pick pick;
       RequestStage* chooser = nullptr;
       if (t_.chain->choose_upstream(rq_, view, pick, chooser) == ChoiceVerdict::suspend)
         pick = co_await chooser->resume_choose_upstream(rq_, view);
-      if (pick.outcome == balancer::PickOutcome::unavailable) {
-        co_await send_error(http::status::service_unavailable,
-                            "the worker this session is pinned to is unavailable", false);
-        keep = req_->is_done();
-        break;
-      }
-      std::optional<balancer::SlotId> slot = pick.slot;
-      const auto pick_outcome = pick.outcome;
-      // Queue: a worker slot with room, or a wait for one; a static upstream starts at once.
-      if (queue.enabled()) {
-        const bool pinned = pick_outcome == balancer::PickOutcome::hit && slot;
-        Waited w = Waited::granted;
-        if (!slot || !queue.try_start(*slot)) {
-          auto ticket = std::make_shared<QueueTicket>(t_.ioc);
-          if (pinned) {
-            ticket->only = slot;
-            ticket->only_while_usable = !rq_.wait_for_pin;
-          }
-          std::copy_n(failed.begin(), nfailed, ticket->failed.begin());
-          ticket->nfailed = nfailed;
-          w = co_await wait_in_queue(ticket, /*front=*/nfailed > 0, queue_deadline);
-          slot = ticket->granted;  // read after the queue's lock (leave), which set it
-        }
-        if (w != Waited::granted) {
-          if (w == Waited::client_gone) {
-            keep = false;
-            break;
-          }
-          co_await send_error(http::status::service_unavailable,
-                              w == Waited::full ? "too many requests waiting for a worker"
-                                                : "no worker free within timeouts.queue",
-                              false, "Retry-After: 1\r\n");
-          keep = req_->is_done();
-          break;
-        }
-      } else {
-        if (!slot) {
-          if (attempt == 0)
-            co_await send_error(http::status::service_unavailable, "no upstream available", false);
-          else
-            co_await send_error(http::status::bad_gateway, "upstream failed", false);
-          keep = req_->is_done();
-          break;
-        }
-        queue.start(*slot);
-      }
+      // Room: a worker slot below its in-flight limit, or a wait in the queue for one; a static
+      // upstream starts at once.
+      step = d.on_pick(pick, req_->is_done());
+      if (step == DispatchStep::queue)
+        step = d.slot() && queue.try_start(*d.slot()) ? DispatchStep::start : co_await wait_in_queue();
+      else if (step == DispatchStep::start)
+        queue.start(*d.slot());
+      if (step == DispatchStep::answer) break;
       // Exchange: the request upstream, the response header back, then the relay.
-      rq_.upstream_name = shared.upstreams[*slot].name;
+      const balancer::SlotId slot = *d.slot();
+      rq_.upstream_name = shared.upstreams[slot].name;
       dispatched_slot_ = slot;
       const auto dispatched = clock::now();
-      auto outcome = co_await exchange(*slot, body_started);
+      auto outcome = co_await exchange(slot, d.body_started());
       if (outcome == ExchangeOutcome::retry_same) {
         // A pooled connection the upstream had closed: not the upstream's fault, try afresh.
-        outcome = co_await exchange(*slot, body_started, /*fresh=*/true);
+        outcome = co_await exchange(slot, d.body_started(), /*fresh=*/true);
       }
-      if (outcome == ExchangeOutcome::ok) {
-        queue.on_response(*slot, dispatched, clock::now() - dispatched);
+      step = d.on_try(outcome);
+      if (step == DispatchStep::relay) {
+        queue.on_response(slot, dispatched, clock::now() - dispatched);
         rq_.slot = slot;
-        rq_.pick_outcome = pick_outcome;
-        if (attempt > 0) t_.metrics.masked_failures.add();
-        keep = co_await relay_response(*upstream_, upgrade);
+        rq_.pick_outcome = d.pick().outcome;
+        if (d.attempt() > 0) t_.metrics.masked_failures.add();
+        keep = co_await relay_response(*upstream_, rq_.upgrade);
         end_dispatch();
         break;
       }
       end_dispatch();
       upstream_.reset();
-      if (outcome == ExchangeOutcome::retry && !body_started && !held_for_restart && chooser &&
-          chooser->on_failed_try(rq_, {slot, pick_outcome}) == StageVerdict::suspend) {
-        // The chosen upstream refused or reset the connection, and the stage that chose it
-        // waits for it (sticky's hold: the pinned worker may have just died, with the
-        // supervisor restarting it and its word not here yet) rather than re-home at once.
-        held_for_restart = true;
-        if (co_await chooser->resume_failed_try(rq_, {slot, pick_outcome})) continue;
+      if (step == DispatchStep::hold && chooser &&
+          chooser->on_failed_try(rq_, d.tried()) == StageVerdict::suspend) {
+        d.held();
+        if (co_await chooser->resume_failed_try(rq_, d.tried())) continue;
       }
-      // Retry per retry_policy, else answer per failure_answer.
-      RetryFacts facts;
-      facts.outcome = outcome;
-      facts.body_started = body_started;
-      facts.queue_enabled = queue.enabled();
-      facts.before_queue_deadline = clock::now() < queue_deadline;
-      facts.failed_slots = nfailed;
-      facts.attempt = attempt;
-      facts.retries = shared.cfg.retries;
-      facts.tried = ntried;
-      facts.capacity = tried.size();
-      static_assert(std::tuple_size_v<decltype(tried_)> == std::tuple_size_v<decltype(failed_)>);
-      switch (retry_step(facts)) {
-        case RetryStep::requeue:
-          failed[nfailed++] = {*slot, shared.slots.downs(*slot)};
-          t_.metrics.retries.add();
-          continue;
-        case RetryStep::next_upstream:
-          tried[ntried++] = *slot;
-          t_.metrics.retries.add();
-          continue;
-        case RetryStep::give_up:
-          break;
+      step = d.on_failure(clock::now(), shared.slots.downs(slot), req_->is_done());
+      if (step == DispatchStep::answer) {
+        rq_.slot = slot;
+        break;
       }
-      rq_.slot = slot;
-      const FailureAnswer answer = failure_answer(outcome, req_->is_done());
-      if (answer.send) co_await send_error(answer.status, answer.message, answer.close);
-      keep = answer.keep_alive;
-      break;
+      t_.metrics.retries.add();
+    }
+    if (step == DispatchStep::answer) {
+      const FailureAnswer& a = d.answer();
+      if (a.send) co_await send_error(a.status, a.message, a.close, a.extra_headers);
+      keep = a.keep_alive;
     }
   }
   upstream_.reset();
@@ -648,12 +574,22 @@ awaitable<bool> DownstreamSession::send_stage_answer() {
   co_return !answer.close && req_->is_done();
 }
 
-awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
-    std::shared_ptr<QueueTicket> ticket, bool front, clock::time_point deadline) {
+awaitable<DispatchStep> DownstreamSession::wait_in_queue() {
   DispatchQueue& queue = t_.shared.queue;
+  Dispatch& d = dispatch_;
+  const bool request_read = req_->is_done();
+  auto ticket = std::make_shared<QueueTicket>(t_.ioc);
+  if (d.pinned()) {
+    ticket->only = d.slot();
+    ticket->only_while_usable = !rq_.wait_for_pin;
+  }
+  const auto failed = d.failed();
+  std::copy(failed.begin(), failed.end(), ticket->failed.begin());
+  ticket->nfailed = failed.size();
   const auto since = clock::now();
-  const auto entered = queue.enqueue(ticket, front);
-  if (entered == DispatchQueue::Entered::full) co_return Waited::full;
+  // One that failed on a slot before goes back to the head of the queue.
+  const auto entered = queue.enqueue(ticket, /*front=*/!failed.empty());
+  if (entered == DispatchQueue::Entered::full) co_return d.on_wait(QueueWait::full, {}, request_read);
   // A session destroyed while it waits (its thread stops) takes its ticket out of the queue, so
   // that no ticket outlives the io_context of its timer.
   struct LeaveOnDestroy {
@@ -684,7 +620,7 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
       }
     });
   }
-  ticket->timer.expires_at(deadline);
+  ticket->timer.expires_at(d.queue_deadline());
   // Granted at once (under enqueue) needs no wait: the grant's cancel, posted to this thread,
   // finds the timer idle. A grant from another thread later cancels this wait.
   if (entered == DispatchQueue::Entered::waiting) co_await ticket->timer.async_wait(nothrow);
@@ -696,13 +632,14 @@ awaitable<DownstreamSession::Waited> DownstreamSession::wait_in_queue(
   rq_.queued_for += waited;
   queue.count_wait(waited);
   leave_on_destroy.armed = false;
-  if (!queue.leave(*ticket)) co_return Waited::granted;
+  // The slot granted, read after the queue's lock (leave), which set it.
+  if (!queue.leave(*ticket)) co_return d.on_wait(QueueWait::granted, ticket->granted, request_read);
   if (client_gone_) {
     queue.count_abandoned();
-    co_return Waited::client_gone;
+    co_return d.on_wait(QueueWait::client_gone, {}, request_read);
   }
   queue.count_timeout();
-  co_return Waited::timeout;
+  co_return d.on_wait(QueueWait::timeout, {}, request_read);
 }
 
 awaitable<void> DownstreamSession::wait_for_change(clock::time_point deadline) {

@@ -19,6 +19,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/client_address.hpp"
 #include "proxy/client_connection.hpp"
+#include "proxy/dispatch.hpp"
 #include "proxy/dispatch_queue.hpp"
 #include "proxy/exchange_outcome.hpp"
 #include "proxy/free_list.hpp"
@@ -154,11 +155,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   awaitable<bool> handle_request();
   // Sends the answer of the stage that stopped the request; whether the connection goes on.
   awaitable<bool> send_stage_answer();
-  enum class Waited { granted, timeout, full, client_gone };
-  // Waits in the proxy's queue for `ticket` to be granted a slot, until `deadline`; the client
-  // closing its connection takes it out.
-  awaitable<Waited> wait_in_queue(std::shared_ptr<QueueTicket> ticket, bool front,
-                                  clock::time_point deadline);
+  // Waits in the proxy's queue for a slot for dispatch_'s try, until timeouts.queue; the client
+  // closing its connection takes it out. The step that follows, from Dispatch::on_wait.
+  awaitable<DispatchStep> wait_in_queue();
   // One try on `slot`; `fresh` skips the pooled connections (after one turned out closed).
   awaitable<ExchangeOutcome> exchange(balancer::SlotId slot, bool& body_started,
                                       bool fresh = false);
@@ -228,12 +227,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::size_t relay_size_ = 0;
   bool head_ = false;
   std::optional<balancer::SlotId> dispatched_slot_;  // counted in flight there
-  // The request's tries so far, as handle_request counts them: the slots tried, and the slots
-  // whose worker failed it with that worker's generation. In the session rather than in
-  // handle_request's coroutine frame, which must stay within the 1,020 bytes that Asio's
-  // per-thread cache recycles.
-  std::array<balancer::SlotId, 8> tried_{};
-  std::array<std::pair<balancer::SlotId, std::uint64_t>, 8> failed_{};
+  // The request's dispatch (its tries so far): in the session rather than in handle_request's
+  // coroutine frame, which must stay within the 1,020 bytes that Asio's per-thread cache recycles.
+  Dispatch dispatch_;
   RequestContext rq_;  // what the stages know of the request
   std::array<char, 46> client_ip_{};
   std::optional<boost::asio::ip::address> peer_;  // the TCP peer, handed on with an idle TLS connection

@@ -15,6 +15,7 @@ struct FailureAnswer {
   std::string_view message;
   bool close = false;       // the answer says Connection: close
   bool keep_alive = false;  // the connection can read another request
+  std::string_view extra_headers;  // whole header lines, each ending in CRLF (Retry-After)
 };
 
 // `request_read`: the client's request was read whole (so the connection is in step).
