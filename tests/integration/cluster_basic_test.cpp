@@ -116,9 +116,16 @@ TEST(Cluster, SendReachesOneSlotAndAWorkerCanBroadcastToTheOthers) {
 
 TEST(Cluster, AWorkerThatDoesNotReadItsChannelNeverBlocksTheMaster) {
   Cluster cluster;
-  ASSERT_EQ(cluster.cli({"send", "0", R"({"spin":8000})"}).exit_code, 0);
+  // The worker reads nothing until the test says so (a file), however slowly the broadcasts go.
+  TempDir dir;
+  const auto go_on = dir.path() / "go-on";
+  ASSERT_EQ(cluster
+                .cli({"send", "0",
+                      R"({"spin":60000,"until_file":")" + go_on.string() + R"("})"})
+                .exit_code,
+            0);
   // 40 messages of 100 KB: more than the socket buffers and the master's 1 MiB queue hold for
-  // a worker that reads nothing for 8 s.
+  // a worker that reads nothing meanwhile.
   const std::string blob = R"({"blob":")" + std::string(100 * 1024, 'x') + R"("})";
   long dropped = 0;
   for (int i = 0; i < 40; ++i) {
@@ -133,6 +140,7 @@ TEST(Cluster, AWorkerThatDoesNotReadItsChannelNeverBlocksTheMaster) {
   EXPECT_GT(slots[0].at("dropped_messages").to_number<long>(), 0);
   EXPECT_EQ(slots[1].at("dropped_messages").to_number<long>(), 0);
   // The busy worker catches up with what was queued and keeps working.
+  dir.write("go-on", "");
   cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] spun)"), 15s);
   ASSERT_EQ(cluster.cli({"broadcast", R"({"after":"spin"})"}).exit_code, 0);
   cluster.master().wait_for_line(std::regex(R"(\[slot 0 pid \d+\] message \{"after":"spin"\})"),

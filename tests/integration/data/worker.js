@@ -16,8 +16,8 @@
 // Prints "listening PORT" once it accepts connections, and "message JSON" for each IPC message;
 // each message is also answered with process.send({echo: message}). A message {relay: X} is
 // sent on as {corral: "broadcast", data: X}, which corral delivers to every other worker.
-// A message {spin: N} keeps the worker busy for N ms (it reads nothing meanwhile); a message
-// {blob: ...} is ignored.
+// A message {spin: N} keeps the worker busy for N ms (it reads nothing meanwhile), or until the
+// file `until_file` names exists when the message has one; a message {blob: ...} is ignored.
 'use strict';
 
 const http = require('http');
@@ -60,7 +60,14 @@ process.on('message', (message) => {
   if (message && typeof message === 'object' && 'spin' in message) {
     // Busy for a while, like the article's CPU-bound handler: nothing is read meanwhile.
     const until = Date.now() + Number(message.spin);
-    while (Date.now() < until) {}
+    const file = message.until_file;
+    let look = 0;
+    while (Date.now() < until) {
+      if (file && Date.now() >= look) {
+        if (fs.existsSync(file)) break;
+        look = Date.now() + 10;
+      }
+    }
     console.log('spun');
     return;
   }
